@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/config"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+func runCommunity(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("community: want create or list")}
+	}
+	cfg := config.Default()
+	fs := newFlagSet("community " + args[0])
+	dbFlag(fs, &cfg)
+	switch args[0] {
+	case "create":
+		var n community.NewCommunity
+		fs.StringVar(&n.Title, "title", "", "title of the community")
+		fs.StringVar(&n.Summary, "summary", "", "what the community's domain is")
+		fs.StringVar(&n.JoinMode, "join", community.JoinOpen, "open or approval")
+		pos, err := parse(fs, args[1:], env)
+		if errors.Is(err, flag.ErrHelp) {
+			return printDefaults(fs, stdout)
+		}
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError{errors.New("community create: want exactly one NAME")}
+		}
+		n.Name = pos[0]
+		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			c, err := svc.CreateCommunity(ctx, n)
+			if errors.Is(err, community.ErrConflict) {
+				return fmt.Errorf("community %s exists already", n.Name)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "created community %s (%s)\n", c.Name, c.Title)
+			return nil
+		})
+	case "list":
+		if _, err := parse(fs, args[1:], env); err != nil {
+			return err
+		}
+		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			cs, err := svc.Communities(ctx)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				fmt.Fprintf(stdout, "%s\t%s\t%s\n", c.Name, c.JoinMode, c.Title)
+			}
+			return nil
+		})
+	}
+	return usageError{fmt.Errorf("community: unknown subcommand %q", args[0])}
+}
+
+// withService opens the database of cfg and runs fn with a community
+// service over it.
+func withService(ctx context.Context, cfg config.Config, fn func(*community.Service, config.Config) error) error {
+	store, err := storage.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(community.New(store, time.Now, slog.New(slog.DiscardHandler)), cfg)
+}

@@ -1,0 +1,79 @@
+// Command coppice runs a Coppice instance and administers it: serve,
+// community, admin and migrate subcommands. Every flag also reads an
+// environment variable: --base-url reads COPPICE_BASE_URL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is reported by NodeInfo and --version.
+const version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: coppice COMMAND [flags]
+
+commands:
+  serve                       run the server
+  community create NAME --title T --summary S [--join open|approval]
+  community list
+  admin create USERNAME       (password read from standard input)
+  migrate                     apply database migrations
+  version                     print the version
+
+Run "coppice COMMAND -h" for the flags of a command. Every flag also reads
+an environment variable: --base-url reads COPPICE_BASE_URL.
+`
+
+// run is main without the process: tests call it directly. It returns the
+// exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	env := os.Getenv
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], env, stderr)
+	case "community":
+		err = runCommunity(ctx, args[1:], env, stdout)
+	case "admin":
+		err = runAdmin(ctx, args[1:], env, stdin, stdout)
+	case "migrate":
+		err = runMigrate(ctx, args[1:], env, stdout)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "coppice", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "coppice: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err == nil {
+		return 0
+	}
+	if uerr, ok := err.(usageError); ok {
+		fmt.Fprintf(stderr, "coppice: %v\n", uerr.err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "coppice: %v\n", err)
+	return 1
+}
+
+// usageError is a mistake on the command line (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation"
+	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/config"
+	"github.com/coppice-dev/coppice/internal/server"
+	"github.com/coppice-dev/coppice/storage"
+	"github.com/coppice-dev/coppice/web"
+)
+
+func runServe(ctx context.Context, args []string, env func(string) string, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlagSet("serve")
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on (COPPICE_LISTEN)")
+	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public URL ids and links are built from, port included (COPPICE_BASE_URL)")
+	dbFlag(fs, &cfg)
+	fs.BoolVar(&cfg.InsecureFederation, "insecure-federation", false, "allow http:// peers and loopback or private addresses; for local testing only (COPPICE_INSECURE_FEDERATION=1)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error (COPPICE_LOG_LEVEL)")
+	pos, err := parse(fs, args, env)
+	if errors.Is(err, flag.ErrHelp) {
+		return printDefaults(fs, stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Errorf("serve takes no arguments, got %q", pos)}
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{fmt.Errorf("log-level: %w", err)}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return serve(ctx, cfg, log)
+}
+
+func printDefaults(fs *flag.FlagSet, w io.Writer) error {
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	return nil
+}
+
+// serve runs the instance described by cfg until ctx ends.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	base, err := config.ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return err
+	}
+	store, err := storage.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := community.New(store, time.Now, log)
+	if _, err := svc.Instance(ctx); err != nil {
+		return err
+	}
+	iris := federation.NewIRIs(base)
+	fed := federation.New(svc, iris, log, version)
+	site := web.New(svc, base, log)
+	h := server.Middleware(server.Routes(fed, site), log)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("serving", "listen", ln.Addr().String(), "base_url", base.String(), "db", cfg.DB,
+		"insecure_federation", cfg.InsecureFederation)
+	if cfg.InsecureFederation {
+		log.Warn("insecure federation: http:// peers and private addresses are allowed; for local testing only")
+	}
+	if strings.HasPrefix(base.String(), "http://") && !cfg.InsecureFederation {
+		log.Warn("base URL is http://; real fediverse servers only federate over https")
+	}
+	err = server.Serve(ctx, ln, h, log)
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,201 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/coppice-dev/coppice/storage"
+	"github.com/go-fed/activity/streams"
+	"github.com/go-fed/activity/streams/vocab"
+)
+
+// actorTypes are the ActivityStreams actor types we accept from peers.
+func isActorType(name string) bool {
+	switch name {
+	case "Person", "Group", "Service", "Application", "Organization":
+		return true
+	}
+	return false
+}
+
+// actorLike is what every streams actor type offers that we read.
+type actorLike interface {
+	vocab.Type
+	GetActivityStreamsInbox() vocab.ActivityStreamsInboxProperty
+	GetActivityStreamsPreferredUsername() vocab.ActivityStreamsPreferredUsernameProperty
+	GetActivityStreamsName() vocab.ActivityStreamsNameProperty
+	GetW3IDSecurityV1PublicKey() vocab.W3IDSecurityV1PublicKeyProperty
+}
+
+// ParseActor reads a remote actor document (Person, Group, Service,
+// Application or Organization) with streams. It checks that the actor has an
+// http(s) id, an inbox on the same origin or an http(s) one, and a public key
+// owned by the actor itself.
+func ParseActor(ctx context.Context, body []byte) (storage.Actor, error) {
+	t, err := parseAS(ctx, body)
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	return actorFromAS(t, body)
+}
+
+// parseAS decodes one JSON object and resolves it with streams. A missing
+// @context is tolerated (streams needs one; some peers omit it).
+func parseAS(ctx context.Context, body []byte) (vocab.Type, error) {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("decode JSON: trailing data after the object")
+	}
+	if m == nil {
+		return nil, errors.New("decode JSON: not an object")
+	}
+	if _, ok := m["@context"]; !ok {
+		m["@context"] = nsAS
+	}
+	t, err := streams.ToType(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("resolve ActivityStreams type: %w", err)
+	}
+	return t, nil
+}
+
+func actorFromAS(t vocab.Type, raw []byte) (storage.Actor, error) {
+	if !isActorType(t.GetTypeName()) {
+		return storage.Actor{}, fmt.Errorf("type %s is not an actor", t.GetTypeName())
+	}
+	a, ok := t.(actorLike)
+	if !ok {
+		return storage.Actor{}, fmt.Errorf("type %s is not an actor", t.GetTypeName())
+	}
+	id, err := httpIRI(t.GetJSONLDId())
+	if err != nil {
+		return storage.Actor{}, fmt.Errorf("actor id: %w", err)
+	}
+	out := storage.Actor{IRI: id.String(), Type: t.GetTypeName(), Host: hostKey(id), Raw: raw}
+	if p := a.GetActivityStreamsInbox(); p != nil {
+		if u := p.GetIRI(); p.IsIRI() && u != nil {
+			out.Inbox = u.String()
+		} else if p.IsActivityStreamsOrderedCollection() {
+			if u, err := httpIRI(p.GetActivityStreamsOrderedCollection().GetJSONLDId()); err == nil {
+				out.Inbox = u.String()
+			}
+		}
+	}
+	if out.Inbox == "" {
+		return storage.Actor{}, errors.New("actor has no inbox")
+	}
+	if _, err := checkHTTPURL(out.Inbox); err != nil {
+		return storage.Actor{}, fmt.Errorf("actor inbox: %w", err)
+	}
+	if v, ok := ext(t, termEndpoints, "as:endpoints"); ok {
+		if m, ok := v.(map[string]any); ok {
+			if s, ok := m[termSharedInbox].(string); ok {
+				if _, err := checkHTTPURL(s); err == nil {
+					out.SharedInbox = s
+				}
+			}
+		}
+	}
+	if p := a.GetActivityStreamsPreferredUsername(); p != nil {
+		if p.IsXMLSchemaString() {
+			out.PreferredUsername = p.GetXMLSchemaString()
+		} else if p.IsRDFLangString() {
+			out.PreferredUsername = firstLang(p.GetRDFLangString())
+		}
+	}
+	if p := a.GetActivityStreamsName(); p != nil {
+		for it := p.Begin(); it != p.End(); it = it.Next() {
+			if it.IsXMLSchemaString() {
+				out.Name = it.GetXMLSchemaString()
+				break
+			}
+			if it.IsRDFLangString() {
+				out.Name = firstLang(it.GetRDFLangString())
+				break
+			}
+		}
+	}
+	keyID, pem, err := ownedKey(a.GetW3IDSecurityV1PublicKey(), id)
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	out.KeyID, out.PublicKeyPEM = keyID, pem
+	return out, nil
+}
+
+// ownedKey returns the first public key whose owner is the actor itself
+// (SIG-12: a key owned by someone else does not speak for this actor).
+func ownedKey(p vocab.W3IDSecurityV1PublicKeyProperty, actor *url.URL) (keyID, pem string, err error) {
+	if p == nil || p.Len() == 0 {
+		return "", "", errors.New("actor has no publicKey")
+	}
+	for it := p.Begin(); it != p.End(); it = it.Next() {
+		if !it.IsW3IDSecurityV1PublicKey() {
+			continue
+		}
+		k := it.Get()
+		kid, err := httpIRI(k.GetJSONLDId())
+		if err != nil {
+			continue
+		}
+		o := k.GetW3IDSecurityV1Owner()
+		if o == nil || !o.IsIRI() || o.GetIRI().String() != actor.String() {
+			continue
+		}
+		pp := k.GetW3IDSecurityV1PublicKeyPem()
+		if pp == nil || strings.TrimSpace(pp.Get()) == "" {
+			continue
+		}
+		return kid.String(), pp.Get(), nil
+	}
+	return "", "", errors.New("actor has no publicKey owned by itself")
+}
+
+func firstLang(m map[string]string) string {
+	for _, k := range []string{"und", "en"} {
+		if v, ok := m[k]; ok {
+			return v
+		}
+	}
+	for _, v := range m {
+		return v
+	}
+	return ""
+}
+
+// httpIRI returns the IRI of an id property if it is an absolute http(s) URL.
+func httpIRI(p vocab.JSONLDIdProperty) (*url.URL, error) {
+	if p == nil || p.Get() == nil {
+		return nil, errors.New("missing id")
+	}
+	return checkHTTPURL(p.Get().String())
+}
+
+// checkHTTPURL parses s and accepts only absolute http(s) URLs with a host
+// and no user info (FET-04).
+func checkHTTPURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("parse %q: %w", truncate(s, 100), err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%q is not an http(s) URL", truncate(s, 100))
+	}
+	return u, nil
+}
+
+// hostKey is the host[:port] of u in lower case, the key we group
+// deliveries and health by.
+func hostKey(u *url.URL) string {
+	return strings.ToLower(strings.TrimSuffix(u.Host, "."))
+}

@@ -1,0 +1,144 @@
+package federation
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/coppice-dev/coppice/storage"
+	"github.com/go-fed/activity/streams"
+	"github.com/go-fed/activity/streams/vocab"
+)
+
+// PageSize is the number of items on one collection page.
+const PageSize = 50
+
+// maxPage bounds ?page= so a crawler cannot ask for an absurd offset.
+const maxPage = 1_000_000
+
+// items is one page of a collection: its total size and the IRIs on it.
+type items struct {
+	total int
+	iris  []*url.URL
+}
+
+// collectionSource returns one page (offset, limit) of a community
+// collection.
+type collectionSource func(ctx context.Context, c storage.Community, offset, limit int) (items, error)
+
+// communityCollections are the collections every community serves, by the
+// last path element of their IRI. Sources that return nothing yet are
+// collections whose content later issues fill in.
+func (h *Handler) communityCollections(which string) (collectionSource, bool) {
+	switch which {
+	case "outbox", "followers", "featured", "moderators", "members", "discussions", "resources", "events":
+		return h.emptyCollection, true
+	}
+	return nil, false
+}
+
+func (h *Handler) emptyCollection(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	return items{}, nil
+}
+
+// Collection serves /c/{name}/{collection}: an OrderedCollection with
+// totalItems and first, or with ?page=N one OrderedCollectionPage.
+func (h *Handler) Collection() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		src, ok := h.communityCollections(pathVar(r, "collection"))
+		if !ok {
+			return reject(http.StatusNotFound, "not found")
+		}
+		c, err := h.community.Community(r.Context(), pathVar(r, "name"))
+		if err != nil {
+			return err
+		}
+		id := h.iris.CommunityCollection(c.Name, pathVar(r, "collection"))
+		page, err := pageNumber(r)
+		if err != nil {
+			return err
+		}
+		if page == 0 {
+			it, err := src(r.Context(), c, 0, 0)
+			if err != nil {
+				return err
+			}
+			return writeAS(w, r, orderedCollection(id, it.total))
+		}
+		it, err := src(r.Context(), c, (page-1)*PageSize, PageSize)
+		if err != nil {
+			return err
+		}
+		return writeAS(w, r, orderedCollectionPage(id, page, it))
+	})
+}
+
+// InstanceOutbox serves the instance actor's outbox, which stays empty:
+// the instance actor only signs fetches.
+func (h *Handler) InstanceOutbox() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		return writeAS(w, r, orderedCollection(h.iris.at("/actor/outbox"), 0))
+	})
+}
+
+// pageNumber reads ?page=N; 0 means the collection itself.
+func pageNumber(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("page")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, reject(http.StatusBadRequest, "page must be a number from 1")
+	}
+	return n, nil
+}
+
+func orderedCollection(id *url.URL, total int) vocab.ActivityStreamsOrderedCollection {
+	c := streams.NewActivityStreamsOrderedCollection()
+	idp := streams.NewJSONLDIdProperty()
+	idp.Set(id)
+	c.SetJSONLDId(idp)
+	t := streams.NewActivityStreamsTotalItemsProperty()
+	t.Set(total)
+	c.SetActivityStreamsTotalItems(t)
+	first := streams.NewActivityStreamsFirstProperty()
+	first.SetIRI(Page(id, 1))
+	c.SetActivityStreamsFirst(first)
+	if total > 0 {
+		last := streams.NewActivityStreamsLastProperty()
+		last.SetIRI(Page(id, (total+PageSize-1)/PageSize))
+		c.SetActivityStreamsLast(last)
+	}
+	return c
+}
+
+func orderedCollectionPage(collection *url.URL, page int, it items) vocab.ActivityStreamsOrderedCollectionPage {
+	p := streams.NewActivityStreamsOrderedCollectionPage()
+	idp := streams.NewJSONLDIdProperty()
+	idp.Set(Page(collection, page))
+	p.SetJSONLDId(idp)
+	part := streams.NewActivityStreamsPartOfProperty()
+	part.SetIRI(collection)
+	p.SetActivityStreamsPartOf(part)
+	t := streams.NewActivityStreamsTotalItemsProperty()
+	t.Set(it.total)
+	p.SetActivityStreamsTotalItems(t)
+	oi := streams.NewActivityStreamsOrderedItemsProperty()
+	for _, u := range it.iris {
+		oi.AppendIRI(u)
+	}
+	p.SetActivityStreamsOrderedItems(oi)
+	if page*PageSize < it.total {
+		next := streams.NewActivityStreamsNextProperty()
+		next.SetIRI(Page(collection, page+1))
+		p.SetActivityStreamsNext(next)
+	}
+	if page > 1 {
+		prev := streams.NewActivityStreamsPrevProperty()
+		prev.SetIRI(Page(collection, page-1))
+		p.SetActivityStreamsPrev(prev)
+	}
+	return p
+}

@@ -1,0 +1,120 @@
+package federation
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/storage"
+	"github.com/go-fed/activity/streams"
+	"github.com/go-fed/activity/streams/vocab"
+)
+
+// groupToAS builds the Group actor of community c.
+func groupToAS(c storage.Community, iris IRIs) vocab.ActivityStreamsGroup {
+	g := streams.NewActivityStreamsGroup()
+	actor := iris.Community(c.Name)
+	col := func(which string) *url.URL { return iris.CommunityCollection(c.Name, which) }
+
+	id := streams.NewJSONLDIdProperty()
+	id.Set(actor)
+	g.SetJSONLDId(id)
+
+	pu := streams.NewActivityStreamsPreferredUsernameProperty()
+	pu.SetXMLSchemaString(c.Name)
+	g.SetActivityStreamsPreferredUsername(pu)
+
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString(c.Title)
+	g.SetActivityStreamsName(name)
+
+	if c.Summary != "" {
+		sum := streams.NewActivityStreamsSummaryProperty()
+		sum.AppendXMLSchemaString(summaryHTML(c.Summary))
+		g.SetActivityStreamsSummary(sum)
+	}
+
+	u := streams.NewActivityStreamsUrlProperty()
+	u.AppendIRI(actor)
+	g.SetActivityStreamsUrl(u)
+
+	pub := streams.NewActivityStreamsPublishedProperty()
+	pub.Set(c.CreatedAt)
+	g.SetActivityStreamsPublished(pub)
+
+	inbox := streams.NewActivityStreamsInboxProperty()
+	inbox.SetIRI(col("inbox"))
+	g.SetActivityStreamsInbox(inbox)
+
+	outbox := streams.NewActivityStreamsOutboxProperty()
+	outbox.SetIRI(col("outbox"))
+	g.SetActivityStreamsOutbox(outbox)
+
+	followers := streams.NewActivityStreamsFollowersProperty()
+	followers.SetIRI(col("followers"))
+	g.SetActivityStreamsFollowers(followers)
+
+	featured := streams.NewTootFeaturedProperty()
+	featured.SetIRI(col("featured"))
+	g.SetTootFeatured(featured)
+
+	// Lemmy: attributedTo of a Group is its moderators collection.
+	attr := streams.NewActivityStreamsAttributedToProperty()
+	attr.AppendIRI(col("moderators"))
+	g.SetActivityStreamsAttributedTo(attr)
+
+	disc := streams.NewTootDiscoverableProperty()
+	disc.Set(c.Discoverable)
+	g.SetTootDiscoverable(disc)
+
+	g.SetW3IDSecurityV1PublicKey(publicKeyProperty(iris.CommunityKey(c.Name), actor, c.PublicKeyPEM))
+
+	setExt(g, termEndpoints, map[string]any{termSharedInbox: iris.SharedInbox().String()})
+	setExt(g, termManuallyApproves, c.JoinMode != community.JoinOpen)
+	setExt(g, termPostingRestrict, c.PostingPolicy == community.PostModerators)
+	setExt(g, termMembers, col("members").String())
+	setExt(g, termDiscussions, col("discussions").String())
+	setExt(g, termResources, col("resources").String())
+	setExt(g, termEvents, col("events").String())
+	setExt(g, termJoinMode, mobilizonJoinMode(c.JoinMode))
+	return g
+}
+
+// mobilizonJoinMode maps our join modes onto Mobilizon's joinMode values.
+func mobilizonJoinMode(mode string) string {
+	switch mode {
+	case community.JoinOpen:
+		return "free"
+	case community.JoinInvite:
+		return "invite"
+	default:
+		return "restricted"
+	}
+}
+
+func publicKeyProperty(keyID, owner *url.URL, pem string) vocab.W3IDSecurityV1PublicKeyProperty {
+	k := streams.NewW3IDSecurityV1PublicKey()
+	id := streams.NewJSONLDIdProperty()
+	id.Set(keyID)
+	k.SetJSONLDId(id)
+	o := streams.NewW3IDSecurityV1OwnerProperty()
+	o.SetIRI(owner)
+	k.SetW3IDSecurityV1Owner(o)
+	p := streams.NewW3IDSecurityV1PublicKeyPemProperty()
+	p.Set(pem)
+	k.SetW3IDSecurityV1PublicKeyPem(p)
+	prop := streams.NewW3IDSecurityV1PublicKeyProperty()
+	prop.AppendW3IDSecurityV1PublicKey(k)
+	return prop
+}
+
+// Group serves the Group actor of /c/{name} as ActivityStreams JSON.
+func (h *Handler) Group() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		c, err := h.community.Community(r.Context(), pathVar(r, "name"))
+		if err != nil {
+			return err
+		}
+		return writeAS(w, r, groupToAS(c, h.iris))
+	})
+}

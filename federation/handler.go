@@ -1,0 +1,98 @@
+package federation
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/go-fed/activity/streams/vocab"
+)
+
+// Handler serves the ActivityPub side of an instance. Its methods are the
+// HTTP handlers that internal/server routes to.
+type Handler struct {
+	community *community.Service
+	iris      IRIs
+	log       *slog.Logger
+	version   string
+}
+
+// New returns the federation handler of an instance with the given IRIs.
+func New(svc *community.Service, iris IRIs, log *slog.Logger, version string) *Handler {
+	return &Handler{community: svc, iris: iris, log: log, version: version}
+}
+
+// RejectError is a request we refuse, with the status and a short reason
+// that is logged and sent to the peer.
+type RejectError struct {
+	Status int
+	Reason string
+}
+
+func (e *RejectError) Error() string { return e.Reason }
+
+func reject(status int, reason string) *RejectError {
+	return &RejectError{Status: status, Reason: reason}
+}
+
+// handlerFunc is a handler that returns its error to the adapter.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// serve adapts fn: an error becomes a JSON error response and one log line.
+func (h *Handler) serve(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		status, msg := http.StatusInternalServerError, "internal error"
+		var rej *RejectError
+		var inv *community.InvalidError
+		switch {
+		case errors.As(err, &rej):
+			status, msg = rej.Status, rej.Reason
+		case errors.Is(err, community.ErrNotFound):
+			status, msg = http.StatusNotFound, "not found"
+		case errors.Is(err, community.ErrForbidden):
+			status, msg = http.StatusForbidden, "forbidden"
+		case errors.As(err, &inv):
+			status, msg = http.StatusBadRequest, inv.Error()
+		}
+		if status >= 500 {
+			h.log.ErrorContext(r.Context(), "federation request", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		} else if status != http.StatusNotFound {
+			h.log.InfoContext(r.Context(), "rejected", "method", r.Method, "path", r.URL.Path, "status", status, "host", r.RemoteAddr, "err", err)
+		}
+		writeJSON(w, status, "application/json", map[string]string{"error": msg})
+	})
+}
+
+// writeJSON writes v as JSON with the given status and content type.
+func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b) // the peer went away; nothing to do
+}
+
+// writeAS writes an ActivityStreams document with the media type the
+// request asked for.
+func writeAS(w http.ResponseWriter, r *http.Request, t vocab.Type) error {
+	m, err := serialize(t)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Vary", "Accept")
+	writeJSON(w, http.StatusOK, responseMediaType(r), m)
+	return nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

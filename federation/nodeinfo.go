@@ -1,0 +1,68 @@
+package federation
+
+import (
+	"net/http"
+)
+
+// nodeinfo schema namespaces (https://nodeinfo.diaspora.software/protocol).
+const (
+	nodeinfoRel20 = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+	nodeinfoRel21 = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+)
+
+// NodeInfoDiscovery answers /.well-known/nodeinfo with links to the 2.0 and
+// 2.1 documents.
+func (h *Handler) NodeInfoDiscovery() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
+			"links": []jrdLink{
+				{Rel: nodeinfoRel20, Href: h.iris.at("/nodeinfo/2.0").String()},
+				{Rel: nodeinfoRel21, Href: h.iris.at("/nodeinfo/2.1").String()},
+			},
+		})
+		return nil
+	})
+}
+
+// NodeInfo answers /nodeinfo/{version} for versions 2.0 and 2.1.
+func (h *Handler) NodeInfo() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		version := pathVar(r, "version")
+		if version != "2.0" && version != "2.1" {
+			return reject(http.StatusNotFound, "not found")
+		}
+		u, err := h.community.Usage(r.Context())
+		if err != nil {
+			return err
+		}
+		software := map[string]any{"name": "coppice", "version": h.version}
+		if version == "2.1" {
+			software["repository"] = "https://github.com/coppice-dev/coppice"
+			software["homepage"] = "https://github.com/coppice-dev/coppice"
+		}
+		doc := map[string]any{
+			"version":           version,
+			"software":          software,
+			"protocols":         []string{"activitypub"},
+			"services":          map[string]any{"inbound": []string{}, "outbound": []string{}},
+			"openRegistrations": false,
+			// Coppice has no local person accounts: members live on their
+			// own servers. Communities are counted in metadata.
+			"usage": map[string]any{
+				"users":      map[string]int{"total": 0, "activeMonth": 0, "activeHalfyear": 0},
+				"localPosts": u.LocalPosts,
+			},
+			"metadata": map[string]any{
+				"nodeName":    h.iris.Host(),
+				"communities": u.Communities,
+			},
+		}
+		schema := nodeinfoRel20
+		if version == "2.1" {
+			schema = nodeinfoRel21
+		}
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		writeJSON(w, http.StatusOK, `application/json; profile="`+schema+`#"`, doc)
+		return nil
+	})
+}

@@ -1,0 +1,73 @@
+// Package config holds the configuration of a Coppice process: the Config
+// struct, its defaults and its validation. It does not read flags or the
+// environment; cmd/coppice does, and passes a Config down by value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Defaults of the command-line contract.
+const (
+	DefaultListen  = "127.0.0.1:8080"
+	DefaultBaseURL = "http://localhost:8080"
+	DefaultDB      = "./coppice.db"
+)
+
+// Config is the configuration of one Coppice process.
+type Config struct {
+	// Listen is the TCP address the HTTP server listens on.
+	Listen string
+	// BaseURL is the public origin every id and link is built from, port included.
+	BaseURL string
+	// DB is the path of the SQLite file.
+	DB string
+	// InsecureFederation allows http:// peers and loopback or private
+	// addresses. For local testing only.
+	InsecureFederation bool
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{Listen: DefaultListen, BaseURL: DefaultBaseURL, DB: DefaultDB}
+}
+
+// Validate checks c and returns an error naming every bad field.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: want host:port: %w", c.Listen, err))
+	}
+	if _, err := ParseBaseURL(c.BaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.TrimSpace(c.DB) == "" {
+		errs = append(errs, errors.New("db: empty path"))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseBaseURL parses a base URL: http or https, a host, no path beyond "/",
+// no query or fragment. The result has no trailing slash.
+func ParseBaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("base URL %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("base URL %q: scheme must be http or https", s)
+	}
+	if u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("base URL %q: want scheme://host[:port]", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("base URL %q: must not have a path, query or fragment", s)
+	}
+	u.Path = ""
+	u.Host = strings.ToLower(u.Host)
+	return u, nil
+}

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/coppice-dev/coppice/federation"
+	"github.com/coppice-dev/coppice/web"
+	"github.com/gorilla/mux"
+)
+
+// Routes returns the router of the whole instance. It is the only place
+// that lists routes.
+func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
+	r := mux.NewRouter()
+	ap := func(req *http.Request, _ *mux.RouteMatch) bool { return federation.WantsActivityPub(req) }
+
+	r.Handle("/healthz", healthz()).Methods(http.MethodGet, http.MethodHead)
+
+	// Discovery.
+	r.Handle("/.well-known/webfinger", fed.WebFinger()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/.well-known/host-meta", fed.HostMeta()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/.well-known/host-meta.json", fed.HostMeta()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/.well-known/nodeinfo", fed.NodeInfoDiscovery()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/nodeinfo/{version}", fed.NodeInfo()).Methods(http.MethodGet, http.MethodHead)
+
+	// The instance actor.
+	r.Handle("/actor", fed.InstanceActor()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/actor/outbox", fed.InstanceOutbox()).Methods(http.MethodGet, http.MethodHead)
+
+	// Communities: ActivityPub JSON or HTML, by the Accept header.
+	r.Handle("/c/{name}", fed.Group()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
+	r.Handle("/c/{name}", site.Community()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/{collection}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
+
+	// Public pages.
+	r.Handle("/", site.Home()).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(site.Static()).Methods(http.MethodGet, http.MethodHead)
+	return r
+}
+
+func healthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+}

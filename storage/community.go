@@ -1,0 +1,103 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Community is one community of practice.
+type Community struct {
+	ID            int64
+	Name          string
+	Title         string
+	Summary       string
+	JoinMode      string // open, approval or invite
+	PostingPolicy string // members, anyone or moderators
+	Discoverable  bool
+	PrivateKeyPEM string
+	PublicKeyPEM  string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const communityColumns = `id, name, title, summary, join_mode, posting_policy, discoverable,
+	private_key_pem, public_key_pem, created_at, updated_at`
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanCommunity(row scanner) (Community, error) {
+	var c Community
+	var created, updated int64
+	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.JoinMode, &c.PostingPolicy, &c.Discoverable,
+		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated)
+	c.CreatedAt, c.UpdatedAt = fromDB(created), fromDB(updated)
+	return c, err
+}
+
+const createCommunityQuery = `
+	INSERT INTO communities (name, title, summary, join_mode, posting_policy, discoverable,
+		private_key_pem, public_key_pem, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	RETURNING ` + communityColumns
+
+// CreateCommunity inserts c and returns it with its row ID. A community with
+// the same name gives ErrConflict.
+func (s *Store) CreateCommunity(ctx context.Context, c Community) (Community, error) {
+	out, err := scanCommunity(s.write.QueryRowContext(ctx, createCommunityQuery,
+		c.Name, c.Title, c.Summary, c.JoinMode, c.PostingPolicy, c.Discoverable,
+		c.PrivateKeyPEM, c.PublicKeyPEM, toDB(c.CreatedAt), toDB(c.CreatedAt)))
+	if err != nil {
+		return Community{}, fmt.Errorf("create community %s: %w", c.Name, mapError(err))
+	}
+	return out, nil
+}
+
+const communityByNameQuery = `SELECT ` + communityColumns + ` FROM communities WHERE name = ?`
+
+// CommunityByName returns the community with the given name, or ErrNotFound.
+func (s *Store) CommunityByName(ctx context.Context, name string) (Community, error) {
+	c, err := scanCommunity(s.read.QueryRowContext(ctx, communityByNameQuery, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Community{}, ErrNotFound
+	}
+	if err != nil {
+		return Community{}, fmt.Errorf("community %s: %w", name, err)
+	}
+	return c, nil
+}
+
+const communitiesQuery = `SELECT ` + communityColumns + ` FROM communities ORDER BY name`
+
+// Communities lists every community by name.
+func (s *Store) Communities(ctx context.Context) ([]Community, error) {
+	rows, err := s.read.QueryContext(ctx, communitiesQuery)
+	if err != nil {
+		return nil, fmt.Errorf("communities: %w", err)
+	}
+	defer rows.Close()
+	var out []Community
+	for rows.Next() {
+		c, err := scanCommunity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("communities: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const countCommunitiesQuery = `SELECT COUNT(*) FROM communities`
+
+// CountCommunities returns the number of communities.
+func (s *Store) CountCommunities(ctx context.Context) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, countCommunitiesQuery).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count communities: %w", err)
+	}
+	return n, nil
+}

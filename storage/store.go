@@ -1,0 +1,135 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write would break a uniqueness rule.
+var ErrConflict = errors.New("conflict")
+
+// Store is the SQLite database of one Coppice instance. It keeps two pools
+// on one file: a single writer connection and a pool of readers.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+// Open opens (creating if needed) the SQLite file at path and applies every
+// pending migration.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open database: empty path")
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	q.Set("_txlock", "deferred")
+	q.Set("mode", "ro")
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s := &Store{write: w, read: r}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Tx is a write transaction handed to the function given to InTx.
+type Tx struct {
+	tx *sql.Tx
+}
+
+// InTx runs fn in one write transaction: it commits when fn returns nil and
+// rolls back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", mapError(err))
+	}
+	if err := fn(&Tx{tx: tx}); err != nil {
+		_ = tx.Rollback() // the error of fn is the one that matters
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err))
+	}
+	return nil
+}
+
+// mapError turns driver errors that carry a meaning for callers into the
+// package's sentinel errors. It is the one place that reads driver codes.
+func mapError(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		if se.Code == sqlite3.ErrConstraint && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
+			return fmt.Errorf("%w: %v", ErrConflict, err)
+		}
+		if se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked {
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		}
+		if se.Code == sqlite3.ErrFull {
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// ErrBusy is returned when the database cannot take a write right now (it is
+// locked by another writer past the busy timeout, or the disk is full). The
+// caller may retry later; HTTP doors answer 503.
+var ErrBusy = errors.New("database busy")
+
+// Times are stored as INTEGER Unix milliseconds in UTC.
+func toDB(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UTC().UnixMilli()
+}
+
+func fromDB(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -1,0 +1,68 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// communityView is what the community templates show.
+type communityView struct {
+	Name     string
+	Title    string
+	Summary  []string // paragraphs
+	Handle   string   // @name@host
+	URL      string   // the actor URL, which is also this page
+	JoinMode string
+}
+
+func (s *Site) view(c storage.Community) communityView {
+	var paras []string
+	for _, p := range strings.Split(strings.ReplaceAll(c.Summary, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			paras = append(paras, p)
+		}
+	}
+	u := *s.base
+	u.Path = "/c/" + c.Name
+	return communityView{
+		Name:     c.Name,
+		Title:    c.Title,
+		Summary:  paras,
+		Handle:   "@" + c.Name + "@" + s.base.Host,
+		URL:      u.String(),
+		JoinMode: c.JoinMode,
+	}
+}
+
+// Home lists the communities of this instance.
+func (s *Site) Home() http.Handler {
+	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
+		cs, err := s.community.Communities(r.Context())
+		if err != nil {
+			return err
+		}
+		views := make([]communityView, 0, len(cs))
+		for _, c := range cs {
+			views = append(views, s.view(c))
+		}
+		return s.render(w, http.StatusOK, "home", map[string]any{
+			"Title":       "Communities on " + s.base.Host,
+			"Host":        s.base.Host,
+			"Communities": views,
+		})
+	})
+}
+
+// Community shows a community's page: its domain and how to follow it.
+func (s *Site) Community() http.Handler {
+	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.community.Community(r.Context(), pathVar(r, "name"))
+		if err != nil {
+			return err
+		}
+		v := s.view(c)
+		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v})
+	})
+}

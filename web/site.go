@@ -1,0 +1,92 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/coppice-dev/coppice/internal/community"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Site serves the public pages.
+type Site struct {
+	community *community.Service
+	base      *url.URL
+	log       *slog.Logger
+	pages     map[string]*template.Template
+}
+
+// New parses the embedded templates; a template that does not parse is a
+// programmer error and panics at start-up.
+func New(svc *community.Service, base *url.URL, log *slog.Logger) *Site {
+	s := &Site{community: svc, base: base, log: log, pages: map[string]*template.Template{}}
+	for _, page := range []string{"home", "community", "error"} {
+		s.pages[page] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
+	}
+	return s
+}
+
+// Static serves the embedded assets under /static/.
+func (s *Site) Static() http.Handler {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embed pattern above guarantees the folder
+	}
+	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// serve adapts fn: an error becomes an HTML error page and one log line.
+func (s *Site) serve(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		status, msg := http.StatusInternalServerError, "Something went wrong on our side."
+		switch {
+		case errors.Is(err, community.ErrNotFound):
+			status, msg = http.StatusNotFound, "There is nothing here."
+		case errors.Is(err, community.ErrForbidden):
+			status, msg = http.StatusForbidden, "You may not do that."
+		}
+		if status >= 500 {
+			s.log.ErrorContext(r.Context(), "web request", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		}
+		if rerr := s.render(w, status, "error", map[string]any{"Title": http.StatusText(status), "Message": msg}); rerr != nil {
+			s.log.ErrorContext(r.Context(), "render error page", "err", rerr)
+		}
+	})
+}
+
+// render executes a page into a buffer first, so a template error never
+// sends half a page.
+func (s *Site) render(w http.ResponseWriter, status int, page string, data any) error {
+	var buf bytes.Buffer
+	if err := s.pages[page].Execute(&buf, data); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Vary", "Accept")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self' https: http:")
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}

@@ -33,9 +33,9 @@ type actorLike interface {
 }
 
 // ParseActor reads a remote actor document (Person, Group, Service,
-// Application or Organization) with streams. It checks that the actor has an
-// http(s) id, an inbox on the same origin or an http(s) one, and a public key
-// owned by the actor itself.
+// Application or Organization) with streams. The actor must have an http(s)
+// id and inbox. Its key is kept only when the key's owner is the actor
+// itself; otherwise KeyID and PublicKeyPEM stay empty.
 func ParseActor(ctx context.Context, body []byte) (storage.Actor, error) {
 	t, err := parseAS(ctx, body)
 	if err != nil {
@@ -125,11 +125,11 @@ func actorFromAS(t vocab.Type, raw []byte) (storage.Actor, error) {
 			}
 		}
 	}
-	keyID, pem, err := ownedKey(a.GetW3IDSecurityV1PublicKey(), id)
-	if err != nil {
-		return storage.Actor{}, err
+	// An actor without a key of its own can still receive deliveries; it
+	// just cannot sign anything we would believe (SIG-12).
+	if keyID, pem, err := ownedKey(a.GetW3IDSecurityV1PublicKey(), id); err == nil {
+		out.KeyID, out.PublicKeyPEM = keyID, pem
 	}
-	out.KeyID, out.PublicKeyPEM = keyID, pem
 	return out, nil
 }
 

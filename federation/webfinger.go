@@ -48,11 +48,8 @@ func parseResource(s string) (user, host string, u *url.URL, err error) {
 	acct := strings.TrimPrefix(s, "acct:")
 	acct = strings.TrimPrefix(acct, "@")
 	user, host, ok := strings.Cut(acct, "@")
-	if !ok || user == "" || host == "" || strings.Contains(host, "@") || strings.Contains(host, "/") {
-		return "", "", nil, errMalformed
-	}
-	if strings.Contains(acct, ":") && !strings.Contains(host, ":") {
-		// a scheme other than acct:, such as mailto:
+	// A colon in the user part is a scheme other than acct:, such as mailto:.
+	if !ok || user == "" || host == "" || strings.ContainsAny(user, ":/") || strings.ContainsAny(host, "@/?#") {
 		return "", "", nil, errMalformed
 	}
 	if un, err := url.PathUnescape(user); err == nil {

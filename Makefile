@@ -1,0 +1,25 @@
+# The two commands of the README: `make run` and `make test`.
+# Every go command here uses the same flags, so build, vet and test share one
+# cache and SQLite is always built with FTS5.
+GOFLAGS := -buildvcs=false -tags=sqlite_fts5
+export GOFLAGS
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test bench
+
+# Build the binary and serve on 127.0.0.1:8080 with ./coppice.db.
+run: build
+	./bin/coppice serve
+
+build:
+	go build -o bin/coppice ./cmd/coppice
+
+# Everything CI checks: formatting, vet, staticcheck, the race-enabled tests.
+test:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	$(STATICCHECK) ./...
+	go test -race -shuffle=on -timeout 30m ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation"
+)
+
+// coppice runs the command line in-process and returns its exit code and
+// output.
+func coppice(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// startServe runs `coppice serve` until the returned stop function is called.
+func startServe(t *testing.T, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var logs bytes.Buffer
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), io.Discard, &logs) }()
+	var addr string
+	for i, a := range args {
+		if a == "--listen" {
+			addr = args[i+1]
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve exited with %d before it was ready", code)
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("serve not ready after 30s")
+		}
+	}
+	return func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited with %d", code)
+		}
+	}
+}
+
+func fetchActor(t *testing.T, addr, name string) (string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/c/"+name, nil)
+	req.Header.Set("Accept", "application/activity+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET actor: %d %v", res.StatusCode, err)
+	}
+	a, err := federation.ParseActor(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.IRI, a.PublicKeyPEM
+}
+
+// TestRestartKeepsActorAndKey creates a community, serves it, stops, serves
+// again and checks the actor and its key are the same.
+func TestRestartKeepsActorAndKey(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "coppice.db")
+	if code, _, errOut := coppice(t, "", "community", "create", "seedbreeders", "--title", "Seed breeders", "--summary", "Seeds.", "--db", db); code != 0 {
+		t.Fatalf("community create: exit %d: %s", code, errOut)
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+	stop := startServe(t, "--listen", addr, "--base-url", base, "--db", db)
+	iri1, key1 := fetchActor(t, addr, "seedbreeders")
+	stop()
+	stop = startServe(t, "--listen", addr, "--base-url", base, "--db", db)
+	iri2, key2 := fetchActor(t, addr, "seedbreeders")
+	stop()
+	if iri1 != base+"/c/seedbreeders" || iri1 != iri2 {
+		t.Errorf("actor IRI %q then %q, want %s/c/seedbreeders both times", iri1, iri2, base)
+	}
+	if key1 == "" || key1 != key2 {
+		t.Errorf("key changed across restart:\n%s\n%s", key1, key2)
+	}
+}
+
+func TestCommunityCreate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "coppice.db")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"creates", []string{"community", "create", "seeds", "--title", "Seeds", "--summary", "S", "--db", db}, 0, "created community seeds"},
+		{"flags before the name", []string{"community", "create", "--title", "Soil", "--db", db, "--join", "approval", "soil"}, 0, "created community soil"},
+		{"duplicate", []string{"community", "create", "seeds", "--title", "Seeds", "--db", db}, 1, "exists already"},
+		{"bad name", []string{"community", "create", "Bad Name", "--title", "X", "--db", db}, 1, "name:"},
+		{"no title", []string{"community", "create", "notitle", "--db", db}, 1, "title: required"},
+		{"bad join mode", []string{"community", "create", "x1", "--title", "X", "--join", "sometimes", "--db", db}, 1, "join:"},
+		{"no name", []string{"community", "create", "--title", "X", "--db", db}, 2, "exactly one NAME"},
+		{"unknown flag", []string{"community", "create", "x2", "--colour", "red", "--db", db}, 2, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := coppice(t, "", tt.args...)
+			if code != tt.wantCode || !strings.Contains(out+errOut, tt.wantOut) {
+				t.Errorf("coppice %v = %d %q %q, want %d and %q", tt.args, code, out, errOut, tt.wantCode, tt.wantOut)
+			}
+		})
+	}
+	code, out, _ := coppice(t, "", "community", "list", "--db", db)
+	if code != 0 || out != "seeds\topen\tSeeds\nsoil\tapproval\tSoil\n" {
+		t.Errorf("community list = %d %q", code, out)
+	}
+}
+
+func TestEnvironmentVariables(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "env.db")
+	env := map[string]string{"COPPICE_DB": db, "COPPICE_LISTEN": "127.0.0.1:1", "COPPICE_INSECURE_FEDERATION": "1"}
+	fs := newFlagSet("test")
+	var gotDB, gotListen string
+	var insecure bool
+	fs.StringVar(&gotDB, "db", "./coppice.db", "")
+	fs.StringVar(&gotListen, "listen", "", "")
+	fs.BoolVar(&insecure, "insecure-federation", false, "")
+	if _, err := parse(fs, []string{"--listen", "127.0.0.1:2"}, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if gotDB != db || !insecure {
+		t.Errorf("from environment: db %q insecure %v, want %q true", gotDB, insecure, db)
+	}
+	if gotListen != "127.0.0.1:2" {
+		t.Errorf("listen = %q, want the flag to win over COPPICE_LISTEN", gotListen)
+	}
+	if envName("base-url") != "COPPICE_BASE_URL" || envName("insecure-federation") != "COPPICE_INSECURE_FEDERATION" {
+		t.Errorf("envName gives %s and %s", envName("base-url"), envName("insecure-federation"))
+	}
+	if _, err := parse(newBoolSet(), nil, func(string) string { return "maybe" }); err == nil {
+		t.Errorf("COPPICE_X=maybe for a bool flag parsed without error")
+	}
+}
+
+func newBoolSet() *flag.FlagSet {
+	fs := newFlagSet("b")
+	fs.Bool("x", false, "")
+	return fs
+}
+
+func TestAdminCreate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "coppice.db")
+	if code, out, errOut := coppice(t, "correct horse battery\n", "admin", "create", "ada", "--db", db); code != 0 || !strings.Contains(out, "created admin ada") {
+		t.Fatalf("admin create: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := coppice(t, "another long password\n", "admin", "create", "ada", "--db", db); code != 1 || !strings.Contains(errOut, "exists already") {
+		t.Errorf("duplicate admin: %d %q", code, errOut)
+	}
+	if code, _, errOut := coppice(t, "short\n", "admin", "create", "bob", "--db", db); code != 1 || !strings.Contains(errOut, "password") {
+		t.Errorf("short password: %d %q", code, errOut)
+	}
+	if code, _, _ := coppice(t, "", "admin", "create", "bob", "--db", db); code != 2 {
+		t.Errorf("no password on stdin: exit %d, want 2", code)
+	}
+}
+
+func TestMigrateAndUsage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "coppice.db")
+	code, out, _ := coppice(t, "", "migrate", "--db", db)
+	if code != 0 || !strings.Contains(out, "schema version") {
+		t.Errorf("migrate = %d %q", code, out)
+	}
+	if code, _, _ := coppice(t, ""); code != 2 {
+		t.Errorf("no command: exit %d, want 2", code)
+	}
+	if code, _, _ := coppice(t, "", "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+	if code, _, errOut := coppice(t, "", "serve", "--base-url", "ftp://x", "--db", db); code != 2 || !strings.Contains(errOut, "scheme") {
+		t.Errorf("serve with ftp base URL: %d %q", code, errOut)
+	}
+}

@@ -1,6 +1,14 @@
 package storage
 
-import "time"
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
 
 // Actor is a remote actor as we last fetched it: what delivery and
 // signature checks need, and the raw document for audit.
@@ -17,4 +25,85 @@ type Actor struct {
 	Raw               []byte
 	FetchedAt         time.Time
 	ExpiresAt         time.Time
+}
+
+// DeliveryInbox is where fan-out to this actor goes: its shared inbox when
+// it has one, so one request reaches every follower on a host.
+func (a Actor) DeliveryInbox() string {
+	if a.SharedInbox != "" {
+		return a.SharedInbox
+	}
+	return a.Inbox
+}
+
+// HostOf returns the lower-case host[:port] of an inbox URL, the key
+// deliveries are grouped and limited by.
+func HostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(u.Host, "."))
+}
+
+const actorColumns = `iri, type, host, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, raw, fetched_at, expires_at`
+
+func scanActor(row scanner) (Actor, error) {
+	var a Actor
+	var raw string
+	var fetched, expires int64
+	err := row.Scan(&a.IRI, &a.Type, &a.Host, &a.PreferredUsername, &a.Name, &a.Inbox, &a.SharedInbox,
+		&a.KeyID, &a.PublicKeyPEM, &raw, &fetched, &expires)
+	a.Raw, a.FetchedAt, a.ExpiresAt = []byte(raw), fromDB(fetched), fromDB(expires)
+	return a, err
+}
+
+const upsertActorQuery = `
+	INSERT INTO actors (iri, type, host, preferred_username, name, inbox, shared_inbox,
+		delivery_inbox, delivery_host, key_id, public_key_pem, raw, fetched_at, expires_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (iri) DO UPDATE SET
+		type = excluded.type, host = excluded.host, preferred_username = excluded.preferred_username,
+		name = excluded.name, inbox = excluded.inbox, shared_inbox = excluded.shared_inbox,
+		delivery_inbox = excluded.delivery_inbox, delivery_host = excluded.delivery_host,
+		key_id = excluded.key_id, public_key_pem = excluded.public_key_pem, raw = excluded.raw,
+		fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`
+
+// UpsertActor stores a freshly fetched remote actor, replacing the old copy.
+func (s *Store) UpsertActor(ctx context.Context, a Actor) error {
+	di := a.DeliveryInbox()
+	_, err := s.write.ExecContext(ctx, upsertActorQuery, a.IRI, a.Type, a.Host, a.PreferredUsername, a.Name,
+		a.Inbox, a.SharedInbox, di, HostOf(di), a.KeyID, a.PublicKeyPEM, string(a.Raw), toDB(a.FetchedAt), toDB(a.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("upsert actor %s: %w", a.IRI, mapError(err))
+	}
+	return nil
+}
+
+const actorByIRIQuery = `SELECT ` + actorColumns + ` FROM actors WHERE iri = ?`
+
+// ActorByIRI returns the cached actor, expired or not, or ErrNotFound.
+func (s *Store) ActorByIRI(ctx context.Context, iri string) (Actor, error) {
+	a, err := scanActor(s.read.QueryRowContext(ctx, actorByIRIQuery, iri))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Actor{}, ErrNotFound
+	}
+	if err != nil {
+		return Actor{}, fmt.Errorf("actor %s: %w", iri, err)
+	}
+	return a, nil
+}
+
+const actorByKeyIDQuery = `SELECT ` + actorColumns + ` FROM actors WHERE key_id = ? ORDER BY fetched_at DESC LIMIT 1`
+
+// ActorByKeyID returns the cached actor that owns keyID, or ErrNotFound.
+func (s *Store) ActorByKeyID(ctx context.Context, keyID string) (Actor, error) {
+	a, err := scanActor(s.read.QueryRowContext(ctx, actorByKeyIDQuery, keyID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Actor{}, ErrNotFound
+	}
+	if err != nil {
+		return Actor{}, fmt.Errorf("actor with key %s: %w", keyID, err)
+	}
+	return a, nil
 }

@@ -1,0 +1,120 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// InboxActivity is an activity we accepted from a peer.
+type InboxActivity struct {
+	IRI         string
+	Type        string
+	ActorIRI    string
+	CommunityID int64 // 0 when not about one community
+	Raw         []byte
+	ReceivedAt  time.Time
+}
+
+const recordInboxActivityQuery = `
+	INSERT INTO inbox_activities (iri, type, actor_iri, community_id, raw, received_at)
+	VALUES (?, ?, ?, NULLIF(?, 0), ?, ?)
+	ON CONFLICT (iri) DO NOTHING`
+
+// RecordInboxActivity stores an accepted activity. It returns false when an
+// activity with that id was recorded before: the caller must then do
+// nothing, so a replay has no second effect.
+func (tx *Tx) RecordInboxActivity(ctx context.Context, a InboxActivity) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, recordInboxActivityQuery, a.IRI, a.Type, a.ActorIRI, a.CommunityID, string(a.Raw), toDB(a.ReceivedAt))
+	if err != nil {
+		return false, fmt.Errorf("record activity %s: %w", a.IRI, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record activity %s: %w", a.IRI, err)
+	}
+	return n == 1, nil
+}
+
+const hasInboxActivityQuery = `SELECT COUNT(*) FROM inbox_activities WHERE iri = ?`
+
+// HasInboxActivity reports whether an activity with that id was accepted.
+func (s *Store) HasInboxActivity(ctx context.Context, iri string) (bool, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, hasInboxActivityQuery, iri).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up activity %s: %w", iri, err)
+	}
+	return n > 0, nil
+}
+
+// CountInboxActivities counts accepted activities (for tests and stats).
+func (s *Store) CountInboxActivities(ctx context.Context) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_activities`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count activities: %w", err)
+	}
+	return n, nil
+}
+
+// OutboxActivity is an activity one of our actors sends.
+type OutboxActivity struct {
+	ID          int64
+	IRI         string
+	CommunityID int64 // 0: the instance actor
+	Type        string
+	KeyID       string
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+const createOutboxActivityQuery = `
+	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, created_at)
+	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?) RETURNING id`
+
+// CreateOutboxActivity stores an activity to send and returns its row ID.
+func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64, error) {
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), toDB(a.CreatedAt)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, mapError(err))
+	}
+	return id, nil
+}
+
+const outboxActivityQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at FROM outbox_activities WHERE id = ?`
+
+// OutboxActivityByID returns an activity to send, or ErrNotFound.
+func (s *Store) OutboxActivityByID(ctx context.Context, id int64) (OutboxActivity, error) {
+	var a OutboxActivity
+	var body string
+	var created int64
+	err := s.read.QueryRowContext(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return OutboxActivity{}, ErrNotFound
+	}
+	if err != nil {
+		return OutboxActivity{}, fmt.Errorf("outbox activity %d: %w", id, err)
+	}
+	a.Body, a.CreatedAt = []byte(body), fromDB(created)
+	return a, nil
+}
+
+const signingKeyQuery = `
+	SELECT private_key_pem FROM communities WHERE id = ?1
+	UNION ALL SELECT private_key_pem FROM instance WHERE ?1 = 0`
+
+// SigningKey returns the private key PEM of the actor that sends
+// activities of a community (0: the instance actor).
+func (s *Store) SigningKey(ctx context.Context, communityID int64) (string, error) {
+	var pem string
+	err := s.read.QueryRowContext(ctx, signingKeyQuery, communityID).Scan(&pem)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("signing key of community %d: %w", communityID, err)
+	}
+	return pem, nil
+}

@@ -1,0 +1,270 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Delivery is one queued POST of an activity to one inbox.
+type Delivery struct {
+	ID            int64
+	ActivityID    int64
+	Inbox         string
+	Host          string
+	Attempts      int
+	NextAttemptAt time.Time
+	QueuedAt      time.Time
+	LastError     string
+}
+
+const enqueueDeliveryQuery = `
+	INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, queued_at)
+	VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (activity_id, inbox) DO NOTHING`
+
+// EnqueueDelivery queues activityID for inbox. Queuing the same pair twice
+// has one effect.
+func (tx *Tx) EnqueueDelivery(ctx context.Context, activityID int64, inbox string, now time.Time) error {
+	if _, err := tx.tx.ExecContext(ctx, enqueueDeliveryQuery, activityID, inbox, HostOf(inbox), toDB(now), toDB(now)); err != nil {
+		return fmt.Errorf("enqueue delivery to %s: %w", inbox, mapError(err))
+	}
+	return nil
+}
+
+// enqueueFollowersQuery queues one delivery per distinct delivery inbox of
+// the accepted followers: followers on one host that share an inbox get one
+// request. Hosts marked unreachable get nothing new until they are revived.
+const enqueueFollowersQuery = `
+	INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, queued_at)
+	SELECT DISTINCT ?1, a.delivery_inbox, a.delivery_host, ?2, ?2
+	FROM follows f JOIN actors a ON a.iri = f.actor_iri
+	WHERE f.community_id = ?3 AND f.state = 'accepted'
+		AND a.delivery_host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
+		AND a.delivery_inbox NOT IN (SELECT value FROM json_each(?4))
+	ON CONFLICT (activity_id, inbox) DO NOTHING`
+
+// EnqueueFollowers queues activityID for every accepted follower of a
+// community, collapsed onto shared inboxes, except the inboxes in skip (for
+// example the sender's own). It returns the number of deliveries queued.
+func (tx *Tx) EnqueueFollowers(ctx context.Context, activityID, communityID int64, skip []string, now time.Time) (int, error) {
+	if skip == nil {
+		skip = []string{}
+	}
+	skipJSON, err := json.Marshal(skip)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	res, err := tx.tx.ExecContext(ctx, enqueueFollowersQuery, activityID, toDB(now), communityID, string(skipJSON))
+	if err != nil {
+		return 0, fmt.Errorf("enqueue deliveries to followers of %d: %w", communityID, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// claimQuery picks due deliveries, at most perHost per host counting those
+// already in flight, oldest first, and leases them until claimed_until.
+const claimQuery = `
+	WITH busy AS (
+		SELECT host, COUNT(*) AS n FROM deliveries
+		WHERE state = 'queued' AND claimed_until > ?1 GROUP BY host
+	),
+	due AS (
+		SELECT d.id, d.host, ROW_NUMBER() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS rn
+		FROM deliveries d
+		WHERE d.state = 'queued' AND d.next_attempt_at <= ?1 AND d.claimed_until <= ?1
+			AND d.host NOT IN (SELECT host FROM hosts WHERE retry_after_until > ?1)
+	)
+	UPDATE deliveries SET claimed_until = ?2
+	WHERE id IN (
+		SELECT due.id FROM due LEFT JOIN busy ON busy.host = due.host
+		WHERE due.rn + COALESCE(busy.n, 0) <= ?3
+		ORDER BY due.rn, due.id LIMIT ?4
+	)
+	RETURNING id, activity_id, inbox, host, attempts, next_attempt_at, queued_at, last_error`
+
+// ClaimDeliveries leases up to limit due deliveries until now+lease, with
+// at most perHost in flight per host, and skipping hosts that asked us to
+// wait (429 Retry-After). Other workers skip leased rows.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, perHost, limit int) ([]Delivery, error) {
+	rows, err := s.write.QueryContext(ctx, claimQuery, toDB(now), toDB(now.Add(lease)), perHost, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", mapError(err))
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		var next, queued int64
+		if err := rows.Scan(&d.ID, &d.ActivityID, &d.Inbox, &d.Host, &d.Attempts, &next, &queued, &d.LastError); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		d.NextAttemptAt, d.QueuedAt = fromDB(next), fromDB(queued)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", mapError(err))
+	}
+	return out, nil
+}
+
+// ReleaseClaims clears every lease. The one delivering process calls it at
+// start, so deliveries claimed by a process that crashed are retried at once.
+func (s *Store) ReleaseClaims(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE deliveries SET claimed_until = 0 WHERE claimed_until > 0`); err != nil {
+		return fmt.Errorf("release claims: %w", mapError(err))
+	}
+	return nil
+}
+
+// Outcome is the result of one delivery attempt.
+type Outcome struct {
+	ID int64
+	// Done: delivered (or permanently refused); the row is deleted.
+	Done bool
+	// Failed: given up; the row stays with state failed for the console.
+	Failed bool
+	// Otherwise retry at NextAttemptAt.
+	NextAttemptAt time.Time
+	Error         string
+}
+
+// RecordOutcomes writes the outcomes of many attempts in one transaction.
+func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		for _, o := range outs {
+			var err error
+			switch {
+			case o.Done:
+				_, err = tx.tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, o.ID)
+			case o.Failed:
+				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_until = 0, last_error = ? WHERE id = ?`, truncateText(o.Error), o.ID)
+			default:
+				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, claimed_until = 0, next_attempt_at = ?, last_error = ? WHERE id = ?`, toDB(o.NextAttemptAt), truncateText(o.Error), o.ID)
+			}
+			if err != nil {
+				return fmt.Errorf("record delivery %d: %w", o.ID, mapError(err))
+			}
+		}
+		return nil
+	})
+}
+
+// HostResult is what one attempt taught us about a host.
+type HostResult struct {
+	Host    string
+	At      time.Time
+	OK      bool
+	Error   string
+	Wait    time.Time // Retry-After: claim nothing for this host before Wait
+	GiveUp  time.Duration
+	MaxFail int
+}
+
+// Host is the delivery health of one remote host.
+type Host struct {
+	Host                string
+	LastSuccessAt       time.Time
+	LastFailureAt       time.Time
+	ConsecutiveFailures int
+	FailingSince        time.Time
+	Unreachable         bool
+	RetryAfterUntil     time.Time
+	LastError           string
+}
+
+const hostSuccessQuery = `
+	INSERT INTO hosts (host, last_success_at) VALUES (?1, ?2)
+	ON CONFLICT (host) DO UPDATE SET last_success_at = ?2, consecutive_failures = 0, failing_since = 0, unreachable = 0, last_error = ''`
+
+const hostFailureQuery = `
+	INSERT INTO hosts (host, last_failure_at, consecutive_failures, failing_since, retry_after_until, last_error)
+	VALUES (?1, ?2, 1, ?2, ?3, ?4)
+	ON CONFLICT (host) DO UPDATE SET last_failure_at = ?2, consecutive_failures = consecutive_failures + 1,
+		failing_since = CASE WHEN failing_since = 0 THEN ?2 ELSE failing_since END,
+		retry_after_until = MAX(retry_after_until, ?3), last_error = ?4`
+
+const markUnreachableQuery = `
+	UPDATE hosts SET unreachable = 1
+	WHERE host = ?1 AND failing_since > 0 AND failing_since <= ?2 AND consecutive_failures >= ?3`
+
+// RecordHostResults updates host health: a success revives a host; a host
+// failing since before now-GiveUp with at least MaxFail failures in a row is
+// marked unreachable.
+func (s *Store) RecordHostResults(ctx context.Context, results []HostResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		for _, r := range results {
+			if r.OK {
+				if _, err := tx.tx.ExecContext(ctx, hostSuccessQuery, r.Host, toDB(r.At)); err != nil {
+					return fmt.Errorf("record success of %s: %w", r.Host, mapError(err))
+				}
+				continue
+			}
+			if _, err := tx.tx.ExecContext(ctx, hostFailureQuery, r.Host, toDB(r.At), toDB(r.Wait), truncateText(r.Error)); err != nil {
+				return fmt.Errorf("record failure of %s: %w", r.Host, mapError(err))
+			}
+			if r.GiveUp > 0 {
+				if _, err := tx.tx.ExecContext(ctx, markUnreachableQuery, r.Host, toDB(r.At.Add(-r.GiveUp)), r.MaxFail); err != nil {
+					return fmt.Errorf("mark %s unreachable: %w", r.Host, mapError(err))
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// ReviveHost clears the unreachable mark of a host, for example when it
+// sends us a valid signed activity.
+func (s *Store) ReviveHost(ctx context.Context, host string) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE hosts SET unreachable = 0, consecutive_failures = 0, failing_since = 0 WHERE host = ? AND unreachable = 1`, host); err != nil {
+		return fmt.Errorf("revive %s: %w", host, mapError(err))
+	}
+	return nil
+}
+
+// HostByName returns the health of a host, or ErrNotFound.
+func (s *Store) HostByName(ctx context.Context, host string) (Host, error) {
+	var h Host
+	var ls, lf, fs, ra int64
+	err := s.read.QueryRowContext(ctx, `SELECT host, last_success_at, last_failure_at, consecutive_failures, failing_since, unreachable, retry_after_until, last_error FROM hosts WHERE host = ?`, host).
+		Scan(&h.Host, &ls, &lf, &h.ConsecutiveFailures, &fs, &h.Unreachable, &ra, &h.LastError)
+	if err != nil {
+		return Host{}, fmt.Errorf("host %s: %w", host, mapError(err))
+	}
+	h.LastSuccessAt, h.LastFailureAt, h.FailingSince, h.RetryAfterUntil = fromDB(ls), fromDB(lf), fromDB(fs), fromDB(ra)
+	return h, nil
+}
+
+// QueueStats counts queued and failed deliveries.
+func (s *Store) QueueStats(ctx context.Context) (queued, failed int, err error) {
+	err = s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'failed'), 0) FROM deliveries`).Scan(&queued, &failed)
+	if err != nil {
+		return 0, 0, fmt.Errorf("queue stats: %w", err)
+	}
+	return queued, failed, nil
+}
+
+// NextDue returns when the earliest queued delivery falls due, or the zero
+// time when the queue is empty.
+func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+	var ms int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(next_attempt_at), 0) FROM deliveries WHERE state = 'queued'`).Scan(&ms); err != nil {
+		return time.Time{}, fmt.Errorf("next due delivery: %w", err)
+	}
+	return fromDB(ms), nil
+}
+
+func truncateText(s string) string {
+	if len(s) > 500 {
+		return s[:500]
+	}
+	return s
+}

@@ -32,10 +32,26 @@ type collectionSource func(ctx context.Context, c storage.Community, offset, lim
 // collections whose content later issues fill in.
 func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 	switch which {
-	case "outbox", "followers", "featured", "moderators", "members", "discussions", "resources", "events":
+	case "followers":
+		return h.followers, true
+	case "outbox", "featured", "moderators", "members", "discussions", "resources", "events":
 		return h.emptyCollection, true
 	}
 	return nil, false
+}
+
+func (h *Handler) followers(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	total, iris, err := h.community.Followers(ctx, c, offset, limit)
+	if err != nil {
+		return items{}, err
+	}
+	it := items{total: total}
+	for _, s := range iris {
+		if u, err := url.Parse(s); err == nil {
+			it.iris = append(it.iris, u)
+		}
+	}
+	return it, nil
 }
 
 func (h *Handler) emptyCollection(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
@@ -141,4 +157,19 @@ func orderedCollectionPage(collection *url.URL, page int, it items) vocab.Activi
 		p.SetActivityStreamsPrev(prev)
 	}
 	return p
+}
+
+// Activity serves an activity a community sent, at its id.
+func (h *Handler) Activity() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		iri := h.iris.CommunityCollection(pathVar(r, "name"), "activities/"+pathVar(r, "id"))
+		a, err := h.community.SentActivity(r.Context(), iri.String())
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Vary", "Accept")
+		w.Header().Set("Content-Type", responseMediaType(r))
+		_, err = w.Write(a.Body)
+		return err
+	})
 }

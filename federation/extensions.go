@@ -102,6 +102,15 @@ func serialize(t vocab.Type) (map[string]any, error) {
 		return nil, fmt.Errorf("serialize %s: %w", t.GetTypeName(), err)
 	}
 	m["@context"] = apContext()
+	// streams writes a one-element list as a scalar; collection items are
+	// read as lists by every peer, so they stay lists.
+	for _, k := range []string{"orderedItems", "items"} {
+		if v, ok := m[k]; ok {
+			if _, isList := v.([]any); !isList {
+				m[k] = []any{v}
+			}
+		}
+	}
 	return m, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/go-fed/activity/streams/vocab"
@@ -16,13 +17,27 @@ import (
 type Handler struct {
 	community *community.Service
 	iris      IRIs
+	keys      *Keys
 	log       *slog.Logger
 	version   string
+	now       func() time.Time
 }
 
-// New returns the federation handler of an instance with the given IRIs.
-func New(svc *community.Service, iris IRIs, log *slog.Logger, version string) *Handler {
-	return &Handler{community: svc, iris: iris, log: log, version: version}
+// Options are what a Handler needs besides the community service.
+type Options struct {
+	IRIs    IRIs
+	Keys    *Keys // finds and caches the keys of remote actors
+	Log     *slog.Logger
+	Version string
+	Now     func() time.Time
+}
+
+// New returns the federation handler of an instance.
+func New(svc *community.Service, opt Options) *Handler {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

@@ -118,3 +118,36 @@ func (s *Store) SigningKey(ctx context.Context, communityID int64) (string, erro
 	}
 	return pem, nil
 }
+
+// RowCounts counts the rows of the tables federation writes, for tests
+// that assert hostile input changed nothing and for the dashboard.
+func (s *Store) RowCounts(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	for _, table := range []string{"actors", "follows", "inbox_activities", "outbox_activities", "deliveries"} {
+		var n int
+		// table comes from the fixed list above, never from input.
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count %s: %w", table, err)
+		}
+		out[table] = n
+	}
+	return out, nil
+}
+
+const outboxActivityByIRIQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at FROM outbox_activities WHERE iri = ?`
+
+// OutboxActivityByIRI returns an activity we sent, by its id, or ErrNotFound.
+func (s *Store) OutboxActivityByIRI(ctx context.Context, iri string) (OutboxActivity, error) {
+	var a OutboxActivity
+	var body string
+	var created int64
+	err := s.read.QueryRowContext(ctx, outboxActivityByIRIQuery, iri).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return OutboxActivity{}, ErrNotFound
+	}
+	if err != nil {
+		return OutboxActivity{}, fmt.Errorf("outbox activity %s: %w", iri, err)
+	}
+	a.Body, a.CreatedAt = []byte(body), fromDB(created)
+	return a, nil
+}

@@ -107,3 +107,18 @@ func (s *Store) ActorByKeyID(ctx context.Context, keyID string) (Actor, error) {
 	}
 	return a, nil
 }
+
+const actorByHandleQuery = `SELECT ` + actorColumns + ` FROM actors WHERE preferred_username = ? AND host = ? ORDER BY fetched_at DESC LIMIT 1`
+
+// ActorByHandle returns the cached actor known as @username@host, or
+// ErrNotFound.
+func (s *Store) ActorByHandle(ctx context.Context, username, host string) (Actor, error) {
+	a, err := scanActor(s.read.QueryRowContext(ctx, actorByHandleQuery, username, strings.ToLower(host)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Actor{}, ErrNotFound
+	}
+	if err != nil {
+		return Actor{}, fmt.Errorf("actor @%s@%s: %w", username, host, err)
+	}
+	return a, nil
+}

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/coppice-dev/coppice/federation"
 
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/config"
@@ -63,6 +66,49 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 			}
 			return nil
 		})
+	case "requests":
+		pos, err := parse(fs, args[1:], env)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError{errors.New("community requests: want exactly one NAME")}
+		}
+		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			fs, err := svc.PendingFollows(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				fmt.Fprintf(stdout, "%s\t%s\n", f.ActorIRI, f.CreatedAt.Format(time.RFC3339))
+			}
+			return nil
+		})
+	case "approve", "reject":
+		baseFlag(fs, &cfg)
+		pos, err := parse(fs, args[1:], env)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 2 {
+			return usageError{fmt.Errorf("community %s: want NAME ACTOR", args[0])}
+		}
+		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			actorIRI, err := svc.ResolveActor(ctx, pos[1])
+			if err != nil {
+				return err
+			}
+			if args[0] == "approve" {
+				err = svc.ApproveFollow(ctx, pos[0], actorIRI)
+			} else {
+				err = svc.RejectFollow(ctx, pos[0], actorIRI)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%sd %s in %s; the server delivers the answer\n", strings.TrimSuffix(args[0], "e"), actorIRI, pos[0])
+			return nil
+		})
 	}
 	return usageError{fmt.Errorf("community: unknown subcommand %q", args[0])}
 }
@@ -75,5 +121,10 @@ func withService(ctx context.Context, cfg config.Config, fn func(*community.Serv
 		return err
 	}
 	defer store.Close()
-	return fn(community.New(store, time.Now, slog.New(slog.DiscardHandler)), cfg)
+	base, err := config.ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return usageError{err}
+	}
+	render := federation.NewRenderer(federation.NewIRIs(base))
+	return fn(community.New(store, time.Now, slog.New(slog.DiscardHandler), community.Options{Render: render}), cfg)
 }

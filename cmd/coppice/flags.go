@@ -62,3 +62,9 @@ func newFlagSet(name string) *flag.FlagSet {
 func dbFlag(fs *flag.FlagSet, c *config.Config) {
 	fs.StringVar(&c.DB, "db", c.DB, "path of the SQLite database file (COPPICE_DB)")
 }
+
+// baseFlag adds --base-url to fs: commands that make activities build
+// their ids from it.
+func baseFlag(fs *flag.FlagSet, c *config.Config) {
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL ids are built from, as given to serve (COPPICE_BASE_URL)")
+}

@@ -8,12 +8,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/coppice-dev/coppice/federation"
+	"github.com/coppice-dev/coppice/federation/delivery"
+	"github.com/coppice-dev/coppice/federation/fetch"
+	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/config"
+	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/coppice-dev/coppice/web"
@@ -65,12 +70,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	svc := community.New(store, time.Now, log)
-	if _, err := svc.Instance(ctx); err != nil {
+	iris := federation.NewIRIs(base)
+	userAgent := "Coppice/" + version + " (+" + base.String() + "/)"
+
+	// One outgoing HTTP client for fetches and deliveries, with the
+	// private-address guard unless --insecure-federation.
+	client := fetch.NewClient(fetch.Options{AllowPrivate: cfg.InsecureFederation, UserAgent: userAgent})
+	worker := delivery.New(delivery.Options{Store: store, Client: client, Log: log, UserAgent: userAgent})
+	svc := community.New(store, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
+	in, err := svc.Instance(ctx)
+	if err != nil {
 		return err
 	}
-	iris := federation.NewIRIs(base)
-	fed := federation.New(svc, iris, log, version)
+	instanceKey, err := keypair.ParsePrivate(in.PrivateKeyPEM)
+	if err != nil {
+		return err
+	}
+	// Fetches are signed by the instance actor (Mastodon's authorized fetch).
+	signGet := func(r *http.Request) error {
+		return signature.Sign(r, nil, iris.InstanceKey().String(), instanceKey, time.Now())
+	}
+	fetcher := fetch.NewFetcher(client, signGet, fetch.FetcherOptions{AllowPrivate: cfg.InsecureFederation})
+	keys := federation.NewKeys(store, fetcher, time.Now, log)
+	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: version})
 	site := web.New(svc, base, log)
 	h := server.Middleware(server.Routes(fed, site), log)
 
@@ -86,7 +108,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if strings.HasPrefix(base.String(), "http://") && !cfg.InsecureFederation {
 		log.Warn("base URL is http://; real fediverse servers only federate over https")
 	}
+
+	wctx, stopWorker := context.WithCancel(ctx)
+	werr := make(chan error, 1)
+	go func() { werr <- worker.Run(wctx) }()
 	err = server.Serve(ctx, ln, h, log)
+	stopWorker()
+	err = errors.Join(err, <-werr)
 	log.Info("stopped")
 	return err
 }

@@ -38,14 +38,30 @@ func (e *InvalidError) Error() string {
 
 // Service applies the rules of communities of practice to the store.
 type Service struct {
-	store *storage.Store
-	now   func() time.Time
-	log   *slog.Logger
+	store  *storage.Store
+	now    func() time.Time
+	log    *slog.Logger
+	render Renderer
+	queued func() // told after deliveries were committed
+}
+
+// Options are the optional parts of a Service.
+type Options struct {
+	// Render builds outgoing activities; without it, operations that send
+	// fail.
+	Render Renderer
+	// Queued is called after a transaction queued deliveries, so an
+	// in-process delivery worker starts at once.
+	Queued func()
 }
 
 // New returns a Service over store. now is the clock every rule reads.
-func New(store *storage.Store, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{store: store, now: now, log: log}
+func New(store *storage.Store, now func() time.Time, log *slog.Logger, opt Options) *Service {
+	s := &Service{store: store, now: now, log: log, render: opt.Render, queued: opt.Queued}
+	if s.queued == nil {
+		s.queued = func() {}
+	}
+	return s
 }
 
 // Join modes of a community.

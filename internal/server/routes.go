@@ -30,7 +30,12 @@ func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
 	// Communities: ActivityPub JSON or HTML, by the Accept header.
 	r.Handle("/c/{name}", fed.Group()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
 	r.Handle("/c/{name}", site.Community()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/activities/{id}", fed.Activity()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/{collection}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
+
+	// Inboxes: the shared one and one per community, the same pipeline.
+	r.Handle("/inbox", fed.Inbox()).Methods(http.MethodPost)
+	r.Handle("/c/{name}/inbox", fed.Inbox()).Methods(http.MethodPost)
 
 	// Public pages.
 	r.Handle("/", site.Home()).Methods(http.MethodGet, http.MethodHead)

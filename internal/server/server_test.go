@@ -13,35 +13,74 @@ import (
 	"time"
 
 	"github.com/coppice-dev/coppice/federation"
+	"github.com/coppice-dev/coppice/federation/delivery"
+	"github.com/coppice-dev/coppice/federation/fetch"
+	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/internal/server"
+	"github.com/coppice-dev/coppice/storage"
 	"github.com/coppice-dev/coppice/storage/storagetest"
 	"github.com/coppice-dev/coppice/web"
 )
 
-// instance runs the whole router of an instance on a loopback httptest
-// server whose URL is the instance's base URL.
-func instance(t *testing.T) (*httptest.Server, *community.Service) {
+// testInstance is a whole Coppice instance on a loopback httptest server
+// whose URL is its base URL, with its delivery worker running.
+type testInstance struct {
+	URL   string
+	store *storage.Store
+	svc   *community.Service
+}
+
+func (ti *testInstance) actor(name string) string { return ti.URL + "/c/" + name }
+func (ti *testInstance) inbox(name string) string { return ti.URL + "/c/" + name + "/inbox" }
+func (ti *testInstance) sharedInbox() string      { return ti.URL + "/inbox" }
+
+// newInstance starts an instance with a community called seedbreeders.
+// insecure is --insecure-federation: without it, loopback peers are refused.
+func newInstance(t *testing.T, insecure bool) *testInstance {
 	t.Helper()
 	st := storagetest.Open(t)
 	log := slog.New(slog.DiscardHandler)
-	svc := community.New(st, time.Now, log)
 	srv := httptest.NewUnstartedServer(nil)
 	base, err := url.Parse("http://" + srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	fed := federation.New(svc, federation.NewIRIs(base), log, "test")
+	iris := federation.NewIRIs(base)
+	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: 10 * time.Second})
+	worker := delivery.New(delivery.Options{Store: st, Client: client, Log: log})
+	svc := community.New(st, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
+	in, err := svc.Instance(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keypair.ParsePrivate(in.PrivateKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetcher := fetch.NewFetcher(client, func(r *http.Request) error {
+		return signature.Sign(r, nil, iris.InstanceKey().String(), key, time.Now())
+	}, fetch.FetcherOptions{AllowPrivate: insecure})
+	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: federation.NewKeys(st, fetcher, time.Now, log), Log: log, Version: "test"})
 	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log)), log)
 	srv.Start()
-	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- worker.Run(ctx) }()
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("delivery worker: %v", err)
+		}
+	})
 	if _, err := svc.CreateCommunity(context.Background(), community.NewCommunity{
 		Name: "seedbreeders", Title: "Seed breeders", Summary: "Open-pollinated seed breeding.",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return srv, svc
+	return &testInstance{URL: srv.URL, store: st, svc: svc}
 }
 
 func get(t *testing.T, rawURL, accept string) (*http.Response, []byte) {
@@ -78,10 +117,10 @@ func decode(t *testing.T, b []byte) map[string]any {
 // user types @seedbreeders@host: WebFinger, the Group actor and its key,
 // NodeInfo, the outbox.
 func TestMastodonStyleDiscovery(t *testing.T) {
-	srv, _ := instance(t)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	ti := newInstance(t, true)
+	host := strings.TrimPrefix(ti.URL, "http://")
 
-	res, body := get(t, srv.URL+"/.well-known/webfinger?resource=acct:seedbreeders@"+host, "application/jrd+json")
+	res, body := get(t, ti.URL+"/.well-known/webfinger?resource=acct:seedbreeders@"+host, "application/jrd+json")
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/jrd+json" {
 		t.Fatalf("WebFinger: %d %s, want 200 application/jrd+json", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -96,8 +135,8 @@ func TestMastodonStyleDiscovery(t *testing.T) {
 			self = l["href"].(string)
 		}
 	}
-	if self != srv.URL+"/c/seedbreeders" {
-		t.Fatalf("self link = %q, want %s/c/seedbreeders", self, srv.URL)
+	if self != ti.URL+"/c/seedbreeders" {
+		t.Fatalf("self link = %q, want %s/c/seedbreeders", self, ti.URL)
 	}
 
 	res, body = get(t, self, "application/activity+json, application/ld+json")
@@ -108,14 +147,14 @@ func TestMastodonStyleDiscovery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseActor: %v", err)
 	}
-	if actor.IRI != self || actor.Type != "Group" || actor.KeyID != self+"#main-key" || actor.SharedInbox != srv.URL+"/inbox" {
+	if actor.IRI != self || actor.Type != "Group" || actor.KeyID != self+"#main-key" || actor.SharedInbox != ti.URL+"/inbox" {
 		t.Errorf("actor = %+v", actor)
 	}
 	if _, err := keypair.ParsePublic(actor.PublicKeyPEM); err != nil {
 		t.Errorf("publicKeyPem does not parse: %v", err)
 	}
 
-	res, body = get(t, srv.URL+"/.well-known/nodeinfo", "")
+	res, body = get(t, ti.URL+"/.well-known/nodeinfo", "")
 	if res.StatusCode != 200 {
 		t.Fatalf("nodeinfo discovery: %d", res.StatusCode)
 	}
@@ -145,20 +184,20 @@ func TestMastodonStyleDiscovery(t *testing.T) {
 		}
 	}
 
-	res, body = get(t, srv.URL+"/c/seedbreeders/outbox", "application/activity+json")
+	res, body = get(t, ti.URL+"/c/seedbreeders/outbox", "application/activity+json")
 	outbox := decode(t, body)
 	if res.StatusCode != 200 || outbox["type"] != "OrderedCollection" || outbox["totalItems"] != float64(0) {
 		t.Fatalf("outbox: %d %v", res.StatusCode, outbox)
 	}
 	res, body = get(t, outbox["first"].(string), "application/activity+json")
 	page := decode(t, body)
-	if res.StatusCode != 200 || page["type"] != "OrderedCollectionPage" || page["partOf"] != srv.URL+"/c/seedbreeders/outbox" {
+	if res.StatusCode != 200 || page["type"] != "OrderedCollectionPage" || page["partOf"] != ti.URL+"/c/seedbreeders/outbox" {
 		t.Errorf("outbox first page: %d %v", res.StatusCode, page)
 	}
 }
 
 func TestActorContentNegotiation(t *testing.T) {
-	srv, _ := instance(t)
+	ti := newInstance(t, true)
 	tests := []struct {
 		accept, wantType string
 	}{
@@ -170,7 +209,7 @@ func TestActorContentNegotiation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.accept, func(t *testing.T) {
-			res, body := get(t, srv.URL+"/c/seedbreeders", tt.accept)
+			res, body := get(t, ti.URL+"/c/seedbreeders", tt.accept)
 			if res.StatusCode != 200 || res.Header.Get("Content-Type") != tt.wantType {
 				t.Errorf("Accept %q: %d %q, want 200 %q", tt.accept, res.StatusCode, res.Header.Get("Content-Type"), tt.wantType)
 			}
@@ -183,19 +222,19 @@ func TestActorContentNegotiation(t *testing.T) {
 			}
 		})
 	}
-	res, _ := get(t, srv.URL+"/c/nobody", "application/activity+json")
+	res, _ := get(t, ti.URL+"/c/nobody", "application/activity+json")
 	if res.StatusCode != 404 {
 		t.Errorf("unknown community as JSON: %d, want 404", res.StatusCode)
 	}
-	res, _ = get(t, srv.URL+"/c/nobody", "text/html")
+	res, _ = get(t, ti.URL+"/c/nobody", "text/html")
 	if res.StatusCode != 404 {
 		t.Errorf("unknown community as HTML: %d, want 404", res.StatusCode)
 	}
 }
 
 func TestWebFinger(t *testing.T) {
-	srv, _ := instance(t)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	ti := newInstance(t, true)
+	host := strings.TrimPrefix(ti.URL, "http://")
 	tests := []struct {
 		name, resource string
 		want           int
@@ -203,12 +242,12 @@ func TestWebFinger(t *testing.T) {
 		{"known name", "acct:seedbreeders@" + host, 200},
 		{"known name without acct scheme", "seedbreeders@" + host, 200},
 		{"upper-case host", "acct:seedbreeders@" + strings.ToUpper(host), 200},
-		{"actor URL", srv.URL + "/c/seedbreeders", 200},
+		{"actor URL", ti.URL + "/c/seedbreeders", 200},
 		{"unknown name", "acct:nobody@" + host, 404},
 		{"other host", "acct:seedbreeders@elsewhere.example", 404},
 		{"host without our port", "acct:seedbreeders@127.0.0.1", 404},
 		{"actor URL on another host", "https://elsewhere.example/c/seedbreeders", 404},
-		{"our URL that is not an actor", srv.URL + "/c/seedbreeders/outbox", 404},
+		{"our URL that is not an actor", ti.URL + "/c/seedbreeders/outbox", 404},
 		{"missing resource", "", 400},
 		{"acct without user", "acct:@" + host, 400},
 		{"acct without host", "acct:seedbreeders", 400},
@@ -218,7 +257,7 @@ func TestWebFinger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, body := get(t, srv.URL+"/.well-known/webfinger?"+url.Values{"resource": {tt.resource}}.Encode(), "")
+			res, body := get(t, ti.URL+"/.well-known/webfinger?"+url.Values{"resource": {tt.resource}}.Encode(), "")
 			if res.StatusCode != tt.want {
 				t.Fatalf("WebFinger(%q) = %d %s, want %d", tt.resource, res.StatusCode, body, tt.want)
 			}
@@ -235,15 +274,15 @@ func TestWebFinger(t *testing.T) {
 }
 
 func TestCollectionsArePagedAndEmpty(t *testing.T) {
-	srv, _ := instance(t)
+	ti := newInstance(t, true)
 	for _, c := range []string{"outbox", "followers", "featured", "moderators", "members", "discussions", "resources", "events"} {
 		t.Run(c, func(t *testing.T) {
-			res, body := get(t, srv.URL+"/c/seedbreeders/"+c, "application/activity+json")
+			res, body := get(t, ti.URL+"/c/seedbreeders/"+c, "application/activity+json")
 			m := decode(t, body)
-			if res.StatusCode != 200 || m["type"] != "OrderedCollection" || m["totalItems"] != float64(0) || m["first"] != srv.URL+"/c/seedbreeders/"+c+"?page=1" {
+			if res.StatusCode != 200 || m["type"] != "OrderedCollection" || m["totalItems"] != float64(0) || m["first"] != ti.URL+"/c/seedbreeders/"+c+"?page=1" {
 				t.Errorf("%s: %d %v", c, res.StatusCode, m)
 			}
-			res, body = get(t, srv.URL+"/c/seedbreeders/"+c+"?page=1", "application/activity+json")
+			res, body = get(t, ti.URL+"/c/seedbreeders/"+c+"?page=1", "application/activity+json")
 			m = decode(t, body)
 			items, ok := m["orderedItems"].([]any)
 			if res.StatusCode != 200 || m["type"] != "OrderedCollectionPage" || !ok || len(items) != 0 || m["next"] != nil {
@@ -252,36 +291,36 @@ func TestCollectionsArePagedAndEmpty(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"?page=0", "?page=-1", "?page=abc", "?page=99999999999"} {
-		res, _ := get(t, srv.URL+"/c/seedbreeders/outbox"+bad, "application/activity+json")
+		res, _ := get(t, ti.URL+"/c/seedbreeders/outbox"+bad, "application/activity+json")
 		if res.StatusCode != 400 {
 			t.Errorf("outbox%s: %d, want 400", bad, res.StatusCode)
 		}
 	}
-	res, _ := get(t, srv.URL+"/c/seedbreeders/secrets", "application/activity+json")
+	res, _ := get(t, ti.URL+"/c/seedbreeders/secrets", "application/activity+json")
 	if res.StatusCode != 404 {
 		t.Errorf("unknown collection: %d, want 404", res.StatusCode)
 	}
-	res, _ = get(t, srv.URL+"/c/nobody/outbox", "application/activity+json")
+	res, _ = get(t, ti.URL+"/c/nobody/outbox", "application/activity+json")
 	if res.StatusCode != 404 {
 		t.Errorf("collection of unknown community: %d, want 404", res.StatusCode)
 	}
 }
 
 func TestInstanceActorAndHostMeta(t *testing.T) {
-	srv, _ := instance(t)
-	res, body := get(t, srv.URL+"/actor", "application/activity+json")
+	ti := newInstance(t, true)
+	res, body := get(t, ti.URL+"/actor", "application/activity+json")
 	if res.StatusCode != 200 {
 		t.Fatalf("instance actor: %d", res.StatusCode)
 	}
 	a, err := federation.ParseActor(context.Background(), body)
-	if err != nil || a.Type != "Application" || a.KeyID != srv.URL+"/actor#main-key" {
+	if err != nil || a.Type != "Application" || a.KeyID != ti.URL+"/actor#main-key" {
 		t.Errorf("instance actor = %+v, %v", a, err)
 	}
-	res, body = get(t, srv.URL+"/.well-known/host-meta", "")
-	if res.StatusCode != 200 || !strings.Contains(string(body), `template="`+srv.URL+`/.well-known/webfinger?resource={uri}"`) {
+	res, body = get(t, ti.URL+"/.well-known/host-meta", "")
+	if res.StatusCode != 200 || !strings.Contains(string(body), `template="`+ti.URL+`/.well-known/webfinger?resource={uri}"`) {
 		t.Errorf("host-meta: %d %s", res.StatusCode, body)
 	}
-	res, _ = get(t, srv.URL+"/healthz", "")
+	res, _ = get(t, ti.URL+"/healthz", "")
 	if res.StatusCode != 200 {
 		t.Errorf("healthz: %d", res.StatusCode)
 	}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// TestMain lets the test binary run as coppice itself, so crash tests can
+// start the real server as a subprocess and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("COPPICE_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// recorder is a fake host: it counts POSTs per inbox path and answers
+// slowly, so a fan-out takes long enough to be killed in the middle.
+type recorder struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	got   map[string]int
+	total int
+	note  chan struct{}
+}
+
+func newRecorder(t *testing.T, ip string, delay time.Duration, note chan struct{}) *recorder {
+	t.Helper()
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{got: map[string]int{}, note: note}
+	rec.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Header.Get("Signature") == "" || r.Header.Get("Digest") == "" {
+			http.Error(w, "unsigned", http.StatusUnauthorized)
+			return
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			timer.Stop()
+			return
+		}
+		rec.mu.Lock()
+		rec.got[r.URL.Path]++
+		rec.total++
+		rec.mu.Unlock()
+		select {
+		case note <- struct{}{}:
+		default:
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	rec.srv.Listener.Close()
+	rec.srv.Listener = ln
+	rec.srv.Start()
+	t.Cleanup(rec.srv.Close)
+	return rec
+}
+
+// startProcess runs `coppice serve` as a subprocess and waits for /healthz.
+func startProcess(t *testing.T, db, addr string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "serve", "--db", db, "--listen", addr, "--base-url", "http://"+addr, "--insecure-federation", "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "COPPICE_TEST_AS_MAIN=1")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server not ready after 30s")
+		}
+	}
+	return cmd
+}
+
+// TestFLT07KillDuringFanOut fans one activity out to 1,000 followers on 50
+// hosts, kills the server with SIGKILL in the middle, restarts it, and
+// checks that every inbox got the activity.
+func TestFLT07KillDuringFanOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test starts subprocesses")
+	}
+	const hosts, perHost = 50, 20
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "crash.db")
+	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
+		t.Fatal(errOut)
+	}
+	note := make(chan struct{}, 1)
+	var recs []*recorder
+	for h := 0; h < hosts; h++ {
+		recs = append(recs, newRecorder(t, fmt.Sprintf("127.0.0.%d", 10+h), 30*time.Millisecond, note))
+	}
+
+	// The followers and the fan-out are committed the way the community
+	// layer does it: the activity and its deliveries in one transaction.
+	st, err := storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.CommunityByName(ctx, "seeds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[*recorder][]string{}
+	now := time.Now()
+	for _, rec := range recs {
+		for u := 0; u < perHost; u++ {
+			iri := fmt.Sprintf("%s/users/u%d", rec.srv.URL, u)
+			// No shared inbox: every follower is its own delivery.
+			a := storage.Actor{IRI: iri, Type: "Person", Host: strings.TrimPrefix(rec.srv.URL, "http://"), Inbox: iri + "/inbox",
+				Raw: []byte("{}"), FetchedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := st.UpsertActor(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			want[rec] = append(want[rec], "/users/"+fmt.Sprint("u", u)+"/inbox")
+			err := st.InTx(ctx, func(tx *storage.Tx) error {
+				_, err := tx.UpsertFollow(ctx, storage.Follow{CommunityID: c.ID, ActorIRI: iri, FollowIRI: iri + "/follow", State: storage.FollowAccepted, CreatedAt: now})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	addr := freeAddr(t)
+	err = st.InTx(ctx, func(tx *storage.Tx) error {
+		id, err := tx.CreateOutboxActivity(ctx, storage.OutboxActivity{
+			IRI: "http://" + addr + "/c/seeds/activities/crash", CommunityID: c.ID, Type: "Announce",
+			KeyID: "http://" + addr + "/c/seeds#main-key", CreatedAt: now,
+			Body: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"http://` + addr + `/c/seeds/activities/crash","type":"Announce","actor":"http://` + addr + `/c/seeds","object":"http://` + addr + `/c/seeds/threads/1"}`),
+		})
+		if err != nil {
+			return err
+		}
+		n, err := tx.EnqueueFollowers(ctx, id, c.ID, nil, now)
+		if err == nil && n != hosts*perHost {
+			err = fmt.Errorf("queued %d deliveries, want %d", n, hosts*perHost)
+		}
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	total := func() int {
+		n := 0
+		for _, r := range recs {
+			r.mu.Lock()
+			n += r.total
+			r.mu.Unlock()
+		}
+		return n
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.NewTimer(60 * time.Second)
+		defer deadline.Stop()
+		for !cond() {
+			select {
+			case <-note:
+			case <-deadline.C:
+				t.Fatalf("%s: only %d of %d deliveries arrived", what, total(), hosts*perHost)
+			}
+		}
+	}
+
+	cmd := startProcess(t, db, addr)
+	waitFor("before the kill", func() bool { return total() >= hosts*perHost/5 })
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	atKill := total()
+	if atKill >= hosts*perHost {
+		t.Fatalf("fan-out finished before the kill (%d); the test proves nothing", atKill)
+	}
+	t.Logf("killed after %d of %d deliveries", atKill, hosts*perHost)
+
+	startProcess(t, db, addr)
+	waitFor("after the restart", func() bool {
+		for _, rec := range recs {
+			rec.mu.Lock()
+			n := len(rec.got)
+			rec.mu.Unlock()
+			if n < perHost {
+				return false
+			}
+		}
+		return true
+	})
+	dup := 0
+	for rec, paths := range want {
+		rec.mu.Lock()
+		for _, p := range paths {
+			switch n := rec.got[p]; {
+			case n == 0:
+				t.Errorf("%s%s never got the activity", rec.srv.URL, p)
+			case n > 2:
+				t.Errorf("%s%s got it %d times, want at most 2", rec.srv.URL, p, n)
+			case n == 2:
+				dup++
+			}
+		}
+		rec.mu.Unlock()
+	}
+	t.Logf("%d inboxes got the activity twice (in flight at the kill)", dup)
+}

@@ -1,0 +1,225 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/coppice-dev/coppice/federation/signature"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// contentType is what we send and ask for. Mastodon reads both
+// application/activity+json and the ld+json profile; every peer reads this.
+const contentType = "application/activity+json"
+
+// result is what one attempt leaves to write: the outcome of its delivery
+// and, when it learned something, the health of its host.
+type result struct {
+	out  storage.Outcome
+	host *storage.HostResult
+}
+
+// attempt makes one attempt at d and returns what to record. It never
+// fails: every error becomes an outcome.
+//
+// ctx only stops a wait for a busy host. The request itself runs to its
+// own deadline even when ctx ends, so that what was sent is recorded.
+func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.timeout)
+	defer cancel()
+	n := d.Attempts + 1
+	log := w.log.With("inbox", d.Inbox, "host", d.Host, "attempt", n)
+
+	act, err := w.activities.get(actx, d.ActivityID, w.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return w.fail(d, fmt.Sprintf("activity %d not found", d.ActivityID))
+	}
+	if err != nil {
+		log.Error("load activity", "err", err)
+		return w.retryLater(d, w.now(), err.Error())
+	}
+	log = log.With("activity_iri", act.IRI)
+	if now := w.now(); now.Sub(d.QueuedAt) > w.giveUp {
+		return w.abandon(log, d, d.LastError)
+	}
+
+	release, err := w.hosts.acquire(ctx, d.Host)
+	if err != nil {
+		// Stopped while the host was busy: unclaim the row, due at once.
+		w.retried.Add(1)
+		return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: w.now(), Error: "worker stopped before the attempt"}}
+	}
+	defer release()
+	now := w.now()
+	if until := w.hosts.waitUntil(d.Host, now); !until.IsZero() {
+		// FLT-03: the host answered 429 after this row was claimed.
+		log.Debug("delivery deferred", "err", "host asked to wait")
+		w.retried.Add(1)
+		return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: until, Error: "deferred: host asked to wait"}}
+	}
+
+	key, err := w.keys.get(actx, act.CommunityID, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return w.fail(d, fmt.Sprintf("no signing key for community %d", act.CommunityID))
+	}
+	if err != nil {
+		log.Error("load signing key", "err", err)
+		return w.retryLater(d, now, err.Error())
+	}
+	req, err := w.request(actx, d.Inbox, act, key, now)
+	if err != nil {
+		log.Error("prepare delivery", "err", err)
+		return w.fail(d, err.Error())
+	}
+
+	status, header, answer, err := w.send(req)
+	done := w.now()
+	c := classify(status, header.Get("Retry-After"), err, done, w.schedule[0])
+	msg := describe(status, answer, err)
+	if err != nil {
+		log.Debug("delivery attempt", "err", err)
+	} else {
+		log.Debug("delivery attempt", "status", status)
+	}
+
+	var host *storage.HostResult
+	switch c.host {
+	case hostOK:
+		host = &storage.HostResult{Host: d.Host, At: done, OK: true}
+	case hostFailed:
+		host = &storage.HostResult{Host: d.Host, At: done, Error: msg, Wait: c.wait, GiveUp: HostGiveUp, MaxFail: HostMaxFail}
+	}
+	if !c.wait.IsZero() {
+		w.hosts.setWait(d.Host, c.wait, done)
+	}
+	switch c.verdict {
+	case delivered:
+		w.delivered.Add(1)
+		return result{out: storage.Outcome{ID: d.ID, Done: true}, host: host}
+	case gone:
+		log.Warn("inbox gone", "status", status)
+		w.dropped.Add(1)
+		return result{out: storage.Outcome{ID: d.ID, Done: true}, host: host}
+	case refused:
+		log.Warn("delivery refused", "status", status, "err", msg)
+		r := w.fail(d, msg)
+		r.host = host
+		return r
+	default:
+		next := w.nextAttempt(d, done, c.wait)
+		if next.Sub(d.QueuedAt) > w.giveUp {
+			// The retry would come after the give-up time: give up now.
+			r := w.abandon(log, d, msg)
+			r.host = host
+			return r
+		}
+		return w.retryAt(d, next, msg, host)
+	}
+}
+
+// request builds the signed POST of act to inbox.
+func (w *Worker) request(ctx context.Context, inbox string, act storage.OutboxActivity, key *rsa.PrivateKey, now time.Time) (*http.Request, error) {
+	// The body is shared by every delivery of act, never copied.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(act.Body))
+	if err != nil {
+		return nil, fmt.Errorf("build delivery to %s: %w", inbox, err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Accept", contentType)
+	if w.userAgent != "" {
+		req.Header.Set("User-Agent", w.userAgent)
+	}
+	if err := signature.Sign(req, act.Body, act.KeyID, key, now); err != nil {
+		return nil, fmt.Errorf("sign delivery to %s: %w", inbox, err)
+	}
+	return req, nil
+}
+
+// send posts req and reads at most maxAnswer bytes of the answer, so the
+// connection can be reused. It returns the first bytes for the logs.
+func (w *Worker) send(req *http.Request) (status int, header http.Header, answer []byte, err error) {
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return 0, http.Header{}, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		// The peer said yes; a broken body after that changes nothing.
+		err = nil
+	}
+	if err != nil {
+		return 0, http.Header{}, nil, fmt.Errorf("read answer: %w", err)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+// describe makes the short error text stored with a delivery and logged:
+// the status and the start of the peer's answer, made safe to print.
+func describe(status int, answer []byte, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	const keep = 200
+	if len(answer) > keep {
+		answer = answer[:keep]
+	}
+	text := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(answer), ""))
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return fmt.Sprintf("HTTP %d", status)
+	}
+	return fmt.Sprintf("HTTP %d: %s", status, text)
+}
+
+// nextAttempt is when to try d again after an attempt that ended at now:
+// the later of the backoff and wait, when the host asked us to wait.
+func (w *Worker) nextAttempt(d storage.Delivery, now, wait time.Time) time.Time {
+	next := now.Add(backoff(w.schedule, d.Attempts+1))
+	if wait.After(next) {
+		return wait
+	}
+	return next
+}
+
+// retryLater schedules the next attempt after a failure of our own.
+func (w *Worker) retryLater(d storage.Delivery, now time.Time, msg string) result {
+	return w.retryAt(d, w.nextAttempt(d, now, time.Time{}), msg, nil)
+}
+
+func (w *Worker) retryAt(d storage.Delivery, next time.Time, msg string, host *storage.HostResult) result {
+	w.retried.Add(1)
+	return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: next, Error: msg}, host: host}
+}
+
+// fail marks d failed for good.
+func (w *Worker) fail(d storage.Delivery, msg string) result {
+	w.failed.Add(1)
+	return result{out: storage.Outcome{ID: d.ID, Failed: true, Error: msg}}
+}
+
+// abandon gives d up: it was queued longer ago than GiveUp, or its next
+// retry would be.
+func (w *Worker) abandon(log *slog.Logger, d storage.Delivery, msg string) result {
+	log.Warn("delivery given up", "err", msg)
+	if msg == "" {
+		msg = "given up"
+	} else {
+		msg = "given up: " + msg
+	}
+	return w.fail(d, msg)
+}

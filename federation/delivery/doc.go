@@ -1,0 +1,86 @@
+// Package delivery is the worker that sends queued activities: it claims
+// due rows from the deliveries table, signs each POST with the key of the
+// sending community, sends it, and records the outcome and what the attempt
+// taught us about the remote host.
+//
+// It does not decide what to deliver: internal/community enqueues rows in
+// the same transaction as the state change that causes them, and the worker
+// only reads the queue. It is plumbing, so it calls storage directly.
+//
+// # One delivering process
+//
+// A [Worker] assumes it is the only process delivering from its database:
+// [Worker.Run] calls storage.Store.ReleaseClaims when it starts, so rows
+// leased by a process that crashed are retried at once. Other processes (a
+// CLI command while serve runs) may enqueue rows; the worker finds them
+// within Options.Poll. Rows committed in the worker's own process are found
+// at once when the committer calls [Worker.Wake].
+//
+// # Concurrency
+//
+// At most Options.Workers requests are in flight overall and at most
+// Options.PerHost per host. The database claim already counts leased rows
+// per host; the worker keeps its own per-host limit as well. Claiming goes
+// on while there is spare capacity, so one slow host never holds up the
+// others (SECURITY.md FLT-05): its rows simply stay queued while its
+// PerHost slots are busy.
+//
+// # Outcomes
+//
+//	2xx                     delivered; the row is deleted
+//	404, 410                the inbox is gone; the row is deleted (logged at Warn)
+//	429                     retried at the later of Retry-After and the backoff;
+//	                        the host gets nothing before Retry-After (FLT-03)
+//	401, 408                retried with backoff
+//	other 4xx, 3xx          refused: this delivery fails, the host is not stalled (FLT-04)
+//	5xx, network, timeout   retried with backoff; counts as a host failure (FLT-01, FLT-02, FLT-05)
+//
+// Redirects are not followed: the signature covers the host and path.
+// A delivery queued more than Options.GiveUp ago (default 8 days) is given
+// up and left in the failed state for the console (logged at Warn). Every
+// attempt is logged at Debug.
+//
+// # Retry schedule
+//
+// The delay before the next attempt depends on how many attempts were made:
+//
+//	after attempt   delay
+//	1               30s
+//	2               1m
+//	3               2m
+//	4               5m
+//	5               10m
+//	6               20m
+//	7               40m
+//	8               1h
+//	9               2h
+//	10              4h
+//	11              8h
+//	12              12h
+//	13 and later    24h, until the delivery is given up
+//
+// Each delay is jittered by ±15% so that deliveries failed together do not
+// come back together. A retry that would fall after the give-up time is not
+// scheduled: the delivery fails at once.
+//
+// # Host health
+//
+// Every attempt that reached a verdict about the host is recorded: an answer
+// is a success and revives the host; a 5xx, network error or timeout is a
+// failure. A host failing for 7 days with at least 10 failures in a row is
+// marked unreachable, and new deliveries are no longer queued for it (FLT-06).
+// Retries already queued for it go on with their schedule: they are the
+// probes that revive it.
+//
+// # Writes
+//
+// Outcomes and host results are written by one goroutine in batches (every
+// 50ms or 256 outcomes, one transaction each), so a fan-out of 10,000
+// deliveries does not cost 10,000 commits. A failed write is logged and
+// retried; an outcome is never dropped silently. At worst a delivery is sent
+// twice: delivery is at least once, and receivers deduplicate by activity id.
+//
+// When the context given to Run ends, the worker stops claiming, lets the
+// requests in flight finish (each bounded by Options.Timeout), writes their
+// outcomes and returns.
+package delivery

@@ -1,0 +1,305 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rsa"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// Defaults for Options.
+const (
+	DefaultPerHost = 16
+	DefaultWorkers = 256
+	DefaultBatch   = 512
+	DefaultLease   = 5 * time.Minute
+	DefaultPoll    = 500 * time.Millisecond
+	DefaultTimeout = 30 * time.Second
+	DefaultGiveUp  = 8 * 24 * time.Hour
+)
+
+// Host health thresholds (SECURITY.md FLT-06, after Mastodon's
+// DeliveryFailureTracker): a host failing for HostGiveUp with at least
+// HostMaxFail failures in a row is marked unreachable.
+const (
+	HostGiveUp  = 7 * 24 * time.Hour
+	HostMaxFail = 10
+)
+
+// Limits of the batched outcome writer and of the caches.
+const (
+	flushEvery     = 50 * time.Millisecond
+	flushSize      = 256
+	activityCached = 64 // activities whose bodies are kept in memory
+	keysCached     = 1024
+	keyTTL         = 10 * time.Minute // a rotated key is used within this
+	maxAnswer      = 64 << 10         // bytes of an answer read before closing it
+)
+
+// Options configures a Worker. Zero values take the defaults.
+type Options struct {
+	// Store holds the queue. Required.
+	Store *storage.Store
+	// Client sends every request: the one outgoing client built in cmd, with
+	// its timeouts and SSRF guard. Required. The worker uses a copy that
+	// does not follow redirects.
+	Client *http.Client
+	// Log receives the worker's logs. Nil discards them.
+	Log *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// PerHost is the most requests in flight to one host; default 16.
+	PerHost int
+	// Workers is the most requests in flight overall; default 256.
+	Workers int
+	// Batch is the most rows claimed at once; default 512.
+	Batch int
+	// Lease is how long a claimed row is kept from other claims; default
+	// 5 minutes. It must exceed Timeout.
+	Lease time.Duration
+	// Poll is how often the worker looks for rows committed by other
+	// processes; default 500ms. It must be below one second, so that a CLI
+	// command's deliveries go out at once while serve runs.
+	Poll time.Duration
+	// Timeout bounds each attempt; default 30s.
+	Timeout time.Duration
+	// Schedule is the retry delay by number of attempts made (the first
+	// entry follows the first attempt; the last repeats); default
+	// DefaultSchedule.
+	Schedule []time.Duration
+	// GiveUp is how long after being queued a delivery is abandoned;
+	// default 8 days. It must be at least 7 days, the time a host is given
+	// before it is marked unreachable.
+	GiveUp time.Duration
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Worker claims queued deliveries, sends them and records the outcomes.
+// Make one with New and start it with Run.
+type Worker struct {
+	store     *storage.Store
+	client    *http.Client
+	log       *slog.Logger
+	now       func() time.Time
+	perHost   int
+	workers   int
+	batch     int
+	lease     time.Duration
+	poll      time.Duration
+	timeout   time.Duration
+	schedule  []time.Duration
+	giveUp    time.Duration
+	userAgent string
+
+	wake  chan struct{} // Wake: rows were committed in this process
+	kick  chan struct{} // the writer unclaimed rows: claim again
+	slots chan struct{} // one token per request in flight, at most Workers
+	hosts *hostLimits
+
+	activities *cache[int64, storage.OutboxActivity]
+	keys       *cache[int64, *rsa.PrivateKey]
+
+	soonestMu sync.Mutex
+	// soonestMu guards soonest: the earliest retry written since it was last
+	// consumed, so a short retry delay does not wait for the next poll.
+	soonest time.Time
+
+	delivered, dropped, retried, failed, inFlight atomic.Int64
+}
+
+// New returns a worker. It panics when Store or Client is nil or when Poll
+// or GiveUp is out of range: those are programming errors found at start-up.
+func New(opt Options) *Worker {
+	if opt.Store == nil || opt.Client == nil {
+		panic("delivery.New: Store and Client are required")
+	}
+	w := &Worker{
+		store: opt.Store, log: opt.Log, now: opt.Now,
+		perHost: orDefault(opt.PerHost, DefaultPerHost), workers: orDefault(opt.Workers, DefaultWorkers),
+		batch: orDefault(opt.Batch, DefaultBatch), lease: orDefault(opt.Lease, DefaultLease),
+		poll: orDefault(opt.Poll, DefaultPoll), timeout: orDefault(opt.Timeout, DefaultTimeout),
+		schedule: opt.Schedule, giveUp: orDefault(opt.GiveUp, DefaultGiveUp), userAgent: opt.UserAgent,
+	}
+	if w.poll >= time.Second {
+		panic(fmt.Sprintf("delivery.New: Poll %v must be below 1s", w.poll))
+	}
+	if w.giveUp < 7*24*time.Hour {
+		panic(fmt.Sprintf("delivery.New: GiveUp %v must be at least 7 days", w.giveUp))
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if len(w.schedule) == 0 {
+		w.schedule = DefaultSchedule()
+	}
+	// A signed POST must not be redirected: the signature covers host and
+	// path, and the Go client turns a POST into a GET on 301 and 302.
+	client := *opt.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	w.client = &client
+	w.wake = make(chan struct{}, 1)
+	w.kick = make(chan struct{}, 1)
+	w.slots = make(chan struct{}, w.workers)
+	w.hosts = newHostLimits(w.perHost)
+	w.activities = newCache(activityCached, 0, w.store.OutboxActivityByID)
+	w.keys = newCache(keysCached, keyTTL, w.loadKey)
+	return w
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (w *Worker) loadKey(ctx context.Context, communityID int64) (*rsa.PrivateKey, error) {
+	pem, err := w.store.SigningKey(ctx, communityID)
+	if err != nil {
+		return nil, err
+	}
+	key, err := keypair.ParsePrivate(pem)
+	if err != nil {
+		return nil, fmt.Errorf("signing key of community %d: %w", communityID, err)
+	}
+	return key, nil
+}
+
+// Wake tells the worker that deliveries were committed in this process, so
+// it claims at once instead of at the next poll. It never blocks.
+func (w *Worker) Wake() {
+	signal(w.wake)
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Stats counts what a worker did since it was made.
+type Stats struct {
+	Delivered int64 // answered 2xx
+	Dropped   int64 // answered 404 or 410: the inbox is gone
+	Retried   int64 // attempts that will be retried
+	Failed    int64 // refused or given up
+	InFlight  int64 // attempts under way
+}
+
+// Stats returns the worker's counters.
+func (w *Worker) Stats() Stats {
+	return Stats{
+		Delivered: w.delivered.Load(), Dropped: w.dropped.Load(), Retried: w.retried.Load(),
+		Failed: w.failed.Load(), InFlight: w.inFlight.Load(),
+	}
+}
+
+// Run delivers until ctx ends, then waits for every request in flight and
+// for its outcome to be written. It returns nil after a clean stop.
+//
+// Run assumes it is the only delivering process of its database: it starts
+// by releasing every claim, so deliveries leased by a crashed process are
+// retried at once. Call Run once per Worker.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.store.ReleaseClaims(ctx); err != nil {
+		return fmt.Errorf("start delivery: %w", err)
+	}
+	results := make(chan result, flushSize)
+	written := make(chan error, 1)
+	// The writer outlives ctx: it must still write the outcomes of the
+	// requests that finish after ctx ends.
+	go func() { written <- w.write(context.WithoutCancel(ctx), results) }()
+
+	var attempts sync.WaitGroup
+	w.claimLoop(ctx, &attempts, results)
+	attempts.Wait()
+	close(results)
+	return <-written
+}
+
+// claimLoop claims due rows and starts an attempt for each, while there is
+// capacity, until ctx ends. The caller waits for the attempts.
+func (w *Worker) claimLoop(ctx context.Context, attempts *sync.WaitGroup, results chan<- result) {
+	busy := false // the last claim found rows
+	for ctx.Err() == nil {
+		free := cap(w.slots) - len(w.slots) // only this loop takes slots
+		if free > 0 {
+			limit := min(free, w.batch)
+			n, err := w.claim(ctx, limit, attempts, results)
+			if err != nil && ctx.Err() == nil {
+				w.log.Error("claim deliveries", "err", err)
+			}
+			if err == nil && n == 0 && busy {
+				w.log.Debug("no more deliveries due")
+			}
+			busy = n > 0
+			if err == nil && n == limit {
+				continue // there may be more due right now
+			}
+		}
+		timer := time.NewTimer(w.untilNextClaim())
+		select {
+		case <-ctx.Done():
+		case <-w.wake:
+		case <-w.kick:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// untilNextClaim is how long the loop may wait when nothing more can be
+// claimed now: until the next poll, or the earliest retry written since.
+func (w *Worker) untilNextClaim() time.Duration {
+	w.soonestMu.Lock()
+	defer w.soonestMu.Unlock()
+	d := w.poll
+	if !w.soonest.IsZero() {
+		d = min(d, max(w.soonest.Sub(w.now()), 0))
+		w.soonest = time.Time{}
+	}
+	return d
+}
+
+// noteRetry records that a retry is due at t.
+func (w *Worker) noteRetry(t time.Time) {
+	w.soonestMu.Lock()
+	defer w.soonestMu.Unlock()
+	if w.soonest.IsZero() || t.Before(w.soonest) {
+		w.soonest = t
+	}
+}
+
+// claim leases up to limit due rows and starts an attempt for each. It
+// returns how many rows it claimed.
+func (w *Worker) claim(ctx context.Context, limit int, attempts *sync.WaitGroup, results chan<- result) (int, error) {
+	// Not cancelled with ctx: rows leased by a claim cut off halfway would
+	// wait out their lease.
+	ds, err := w.store.ClaimDeliveries(context.WithoutCancel(ctx), w.now(), w.lease, w.perHost, limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range ds {
+		w.slots <- struct{}{} // never blocks: limit ≤ free slots
+		w.inFlight.Add(1)
+		attempts.Go(func() {
+			results <- w.attempt(ctx, d)
+			w.inFlight.Add(-1)
+			<-w.slots
+		})
+	}
+	return len(ds), nil
+}

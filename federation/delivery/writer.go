@@ -1,0 +1,120 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// batch is what the writer has still to write.
+type batch struct {
+	outs  []storage.Outcome
+	hosts []storage.HostResult
+	// lastOK maps a host to the index in hosts of its last result when that
+	// was a success: successes in a row collapse into the latest one.
+	lastOK map[string]int
+}
+
+func (b *batch) add(r result) {
+	b.outs = append(b.outs, r.out)
+	if r.host == nil {
+		return
+	}
+	h := *r.host
+	if h.OK {
+		if i, ok := b.lastOK[h.Host]; ok {
+			b.hosts[i] = h
+			return
+		}
+		b.lastOK[h.Host] = len(b.hosts)
+	} else {
+		delete(b.lastOK, h.Host)
+	}
+	b.hosts = append(b.hosts, h)
+}
+
+func (b *batch) empty() bool { return len(b.outs) == 0 && len(b.hosts) == 0 }
+
+// write records results in batches, every flushEvery or flushSize outcomes,
+// until results is closed; then it writes what is left and returns. A
+// failed write is logged and tried again with the next batch.
+func (w *Worker) write(ctx context.Context, results <-chan result) error {
+	b := &batch{lastOK: make(map[string]int)}
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	healthy := true
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				return w.flushLast(ctx, b)
+			}
+			b.add(r)
+			// While writes fail, wait for the tick rather than retrying on
+			// every result.
+			if healthy && len(b.outs) >= flushSize {
+				healthy = w.flushLogged(ctx, b)
+			}
+		case <-tick.C:
+			if !b.empty() {
+				healthy = w.flushLogged(ctx, b)
+			}
+		}
+	}
+}
+
+func (w *Worker) flushLogged(ctx context.Context, b *batch) bool {
+	if err := w.flush(ctx, b); err != nil {
+		w.log.Error("record delivery outcomes", "err", err)
+		return false
+	}
+	return true
+}
+
+// flushLast writes the last batch, trying for a few seconds: a Run that
+// never returned would be worse than deliveries repeated after a restart.
+func (w *Worker) flushLast(ctx context.Context, b *batch) error {
+	delay := 100 * time.Millisecond
+	for i := 0; ; i++ {
+		err := w.flush(ctx, b)
+		if err == nil {
+			return nil
+		}
+		if i == 8 {
+			return fmt.Errorf("record %d delivery outcomes: %w", len(b.outs), err)
+		}
+		w.log.Error("record delivery outcomes", "err", err)
+		t := time.NewTimer(delay)
+		<-t.C
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// flush writes the host results, then the outcomes. Host results go first
+// so that a 429's wait is in place before its row can be claimed again.
+func (w *Worker) flush(ctx context.Context, b *batch) error {
+	if len(b.hosts) > 0 {
+		if err := w.store.RecordHostResults(ctx, b.hosts); err != nil {
+			return err
+		}
+		b.hosts = b.hosts[:0]
+		clear(b.lastOK)
+	}
+	if len(b.outs) == 0 {
+		return nil
+	}
+	if err := w.store.RecordOutcomes(ctx, b.outs); err != nil {
+		return err
+	}
+	for _, o := range b.outs {
+		if !o.Done && !o.Failed {
+			w.noteRetry(o.NextAttemptAt)
+		}
+	}
+	b.outs = b.outs[:0]
+	// The rows are unclaimed: their hosts may take more now.
+	signal(w.kick)
+	return nil
+}

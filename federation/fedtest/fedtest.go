@@ -1,0 +1,501 @@
+// Package fedtest runs fake remote fediverse instances for tests: real
+// HTTP servers on loopback addresses, with their own actors and RSA keys,
+// that sign what they send and verify what they receive. Only tests import
+// it.
+package fedtest
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation"
+	"github.com/coppice-dev/coppice/federation/signature"
+	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/go-fed/activity/streams"
+	"github.com/go-fed/activity/streams/vocab"
+)
+
+// Received is one POST an instance's inbox got.
+type Received struct {
+	Path     string
+	Header   http.Header
+	Body     []byte
+	Activity map[string]any
+	KeyID    string
+	// Err is why the signature did not verify; nil when it did.
+	Err error
+	At  time.Time
+}
+
+// Responder decides the answer to a POST before it is verified and
+// recorded; returning 0 lets the instance handle it normally (202).
+type Responder func(r *http.Request) int
+
+// Instance is a fake remote server.
+type Instance struct {
+	t      testing.TB
+	server *httptest.Server
+	// URL is http://ADDR, the origin of every IRI of the instance.
+	URL string
+	// Host is ADDR, host and port.
+	Host string
+	key  *rsa.PrivateKey
+	pem  string
+
+	mu        sync.Mutex
+	actors    map[string]*Actor
+	keys      map[string]crypto.PublicKey // keyID → key of the peers that deliver to us
+	responder Responder
+	received  []Received
+	gets      map[string]int
+	notify    chan struct{}
+	client    *http.Client
+}
+
+// Actor is a Person on a fake instance.
+type Actor struct {
+	Name  string
+	IRI   string
+	KeyID string
+	Inbox string
+	inst  *Instance
+}
+
+// keyPool shares a few RSA keys across the instances of one test binary:
+// generating a 2048-bit key costs about 100 ms.
+var keyPool struct {
+	sync.Mutex
+	keys []*rsa.PrivateKey
+	next int
+}
+
+func poolKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	keyPool.Lock()
+	defer keyPool.Unlock()
+	if len(keyPool.keys) < 4 {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyPool.keys = append(keyPool.keys, k)
+		return k
+	}
+	keyPool.next++
+	return keyPool.keys[keyPool.next%len(keyPool.keys)]
+}
+
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	addr string
+}
+
+// OnAddress binds the instance to a given loopback IP (127.0.0.2, …) so
+// several instances are several hosts.
+func OnAddress(ip string) Option { return func(c *config) { c.addr = ip } }
+
+// New starts a fake instance on loopback; it stops when the test ends.
+func New(t testing.TB, opts ...Option) *Instance {
+	t.Helper()
+	cfg := config{addr: "127.0.0.1"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ln, err := net.Listen("tcp", cfg.addr+":0")
+	if err != nil {
+		t.Fatalf("fedtest: listen on %s: %v", cfg.addr, err)
+	}
+	key := poolKey(t)
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Instance{
+		t: t, key: key,
+		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+		actors: map[string]*Actor{}, keys: map[string]crypto.PublicKey{}, gets: map[string]int{},
+		notify: make(chan struct{}, 1),
+		client: &http.Client{Timeout: 10 * time.Second},
+	}
+	in.server = httptest.NewUnstartedServer(http.HandlerFunc(in.serveHTTP))
+	in.server.Listener.Close()
+	in.server.Listener = ln
+	in.server.Start()
+	t.Cleanup(in.server.Close)
+	in.URL = in.server.URL
+	in.Host = strings.TrimPrefix(in.URL, "http://")
+	return in
+}
+
+// Respond installs a responder for POSTs (nil restores normal handling).
+func (in *Instance) Respond(r Responder) {
+	in.mu.Lock()
+	in.responder = r
+	in.mu.Unlock()
+}
+
+// NewActor adds a Person called name.
+func (in *Instance) NewActor(name string) *Actor {
+	a := &Actor{Name: name, IRI: in.URL + "/users/" + name, inst: in}
+	a.KeyID = a.IRI + "#main-key"
+	a.Inbox = a.IRI + "/inbox"
+	in.mu.Lock()
+	in.actors[name] = a
+	in.mu.Unlock()
+	return a
+}
+
+// SharedInbox is the instance's shared inbox.
+func (in *Instance) SharedInbox() string { return in.URL + "/inbox" }
+
+// Key is the private key every actor of the instance signs with.
+func (in *Instance) Key() *rsa.PrivateKey {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.key
+}
+
+// Gets returns how many GETs the instance answered for path.
+func (in *Instance) Gets(path string) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.gets[path]
+}
+
+// RotateKey gives the instance's actors a new key pair, as a server does
+// after a key compromise.
+func (in *Instance) RotateKey(t testing.TB) {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.mu.Lock()
+	in.key = k
+	in.pem = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	in.mu.Unlock()
+}
+
+// ActorJSON is the actor document the instance serves for a.
+func (a *Actor) ActorJSON() []byte {
+	a.inst.mu.Lock()
+	pemText := a.inst.pem
+	a.inst.mu.Unlock()
+	p := streams.NewActivityStreamsPerson()
+	iri, _ := url.Parse(a.IRI)
+	id := streams.NewJSONLDIdProperty()
+	id.Set(iri)
+	p.SetJSONLDId(id)
+	pu := streams.NewActivityStreamsPreferredUsernameProperty()
+	pu.SetXMLSchemaString(a.Name)
+	p.SetActivityStreamsPreferredUsername(pu)
+	name := streams.NewActivityStreamsNameProperty()
+	name.AppendXMLSchemaString("Test user " + a.Name)
+	p.SetActivityStreamsName(name)
+	inbox := streams.NewActivityStreamsInboxProperty()
+	inboxIRI, _ := url.Parse(a.Inbox)
+	inbox.SetIRI(inboxIRI)
+	p.SetActivityStreamsInbox(inbox)
+	outbox := streams.NewActivityStreamsOutboxProperty()
+	outboxIRI, _ := url.Parse(a.IRI + "/outbox")
+	outbox.SetIRI(outboxIRI)
+	p.SetActivityStreamsOutbox(outbox)
+	k := streams.NewW3IDSecurityV1PublicKey()
+	kid := streams.NewJSONLDIdProperty()
+	kidIRI, _ := url.Parse(a.KeyID)
+	kid.Set(kidIRI)
+	k.SetJSONLDId(kid)
+	owner := streams.NewW3IDSecurityV1OwnerProperty()
+	owner.SetIRI(iri)
+	k.SetW3IDSecurityV1Owner(owner)
+	kp := streams.NewW3IDSecurityV1PublicKeyPemProperty()
+	kp.Set(pemText)
+	k.SetW3IDSecurityV1PublicKeyPem(kp)
+	kprop := streams.NewW3IDSecurityV1PublicKeyProperty()
+	kprop.AppendW3IDSecurityV1PublicKey(k)
+	p.SetW3IDSecurityV1PublicKey(kprop)
+	p.GetUnknownProperties()["endpoints"] = map[string]any{"sharedInbox": a.inst.SharedInbox()}
+	b, err := federation.Marshal(p)
+	if err != nil {
+		panic(err) // a Person we built ourselves always serializes
+	}
+	return b
+}
+
+func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		in.mu.Lock()
+		in.gets[r.URL.Path]++
+		in.mu.Unlock()
+	}
+	switch {
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/users/"):
+		in.mu.Lock()
+		a := in.actors[strings.TrimPrefix(r.URL.Path, "/users/")]
+		in.mu.Unlock()
+		if a == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/activity+json")
+		_, _ = w.Write(a.ActorJSON())
+	case r.Method == http.MethodGet && r.URL.Path == "/.well-known/webfinger":
+		user, host, _ := strings.Cut(strings.TrimPrefix(r.URL.Query().Get("resource"), "acct:"), "@")
+		in.mu.Lock()
+		a := in.actors[user]
+		in.mu.Unlock()
+		if a == nil || host != in.Host {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jrd+json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"subject": "acct:" + user + "@" + host,
+			"links":   []map[string]string{{"rel": "self", "type": "application/activity+json", "href": a.IRI}},
+		})
+	case r.Method == http.MethodPost && (r.URL.Path == "/inbox" || strings.HasSuffix(r.URL.Path, "/inbox")):
+		in.mu.Lock()
+		resp := in.responder
+		in.mu.Unlock()
+		if resp != nil {
+			if code := resp(r); code != 0 {
+				w.WriteHeader(code)
+				return
+			}
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		rec := Received{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()}
+		rec.KeyID, rec.Err = in.verify(r, body)
+		_ = json.Unmarshal(body, &rec.Activity)
+		in.mu.Lock()
+		in.received = append(in.received, rec)
+		in.mu.Unlock()
+		select {
+		case in.notify <- struct{}{}:
+		default:
+		}
+		if rec.Err != nil {
+			http.Error(w, rec.Err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// verify checks the signature of a delivery the way Mastodon does: the key
+// is fetched from the keyId URL and must belong to the activity's actor.
+func (in *Instance) verify(r *http.Request, body []byte) (string, error) {
+	s, err := signature.Parse(r, body, signature.Options{Now: time.Now, Host: in.Host})
+	if err != nil {
+		return "", err
+	}
+	pub, owner, err := in.fetchKey(r.Context(), s.KeyID())
+	if err != nil {
+		return s.KeyID(), err
+	}
+	if err := s.Verify(pub); err != nil {
+		return s.KeyID(), err
+	}
+	var act struct {
+		Actor string `json:"actor"`
+	}
+	if err := json.Unmarshal(body, &act); err != nil || act.Actor != owner {
+		return s.KeyID(), fmt.Errorf("key owner %s is not the actor %q", owner, act.Actor)
+	}
+	return s.KeyID(), nil
+}
+
+func (in *Instance) fetchKey(ctx context.Context, keyID string) (crypto.PublicKey, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.SplitN(keyID, "#", 2)[0], nil)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header.Set("Accept", "application/activity+json")
+	res, err := in.client.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("fetch key %s: %w", keyID, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil || res.StatusCode != 200 {
+		return nil, "", fmt.Errorf("fetch key %s: status %d %v", keyID, res.StatusCode, err)
+	}
+	a, err := federation.ParseActor(ctx, b)
+	if err != nil {
+		return nil, "", fmt.Errorf("fetch key %s: %w", keyID, err)
+	}
+	if a.KeyID != keyID {
+		return nil, "", fmt.Errorf("actor %s does not own key %s", a.IRI, keyID)
+	}
+	pub, err := keypair.ParsePublic(a.PublicKeyPEM)
+	return pub, a.IRI, err
+}
+
+// Received returns a copy of every POST received so far.
+func (in *Instance) Received() []Received {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]Received(nil), in.received...)
+}
+
+// Wait waits until match has returned true for n received POSTs, or fails
+// the test after timeout. It returns the matching ones.
+func (in *Instance) Wait(t testing.TB, n int, timeout time.Duration, match func(Received) bool) []Received {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		var got []Received
+		for _, r := range in.Received() {
+			if match == nil || match(r) {
+				got = append(got, r)
+			}
+		}
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-in.notify:
+		case <-deadline.C:
+			t.Fatalf("fedtest %s: got %d matching deliveries after %v, want %d", in.Host, len(got), timeout, n)
+		}
+	}
+}
+
+// Post signs body as actor a (Mastodon style) and POSTs it to inbox. It
+// returns the status and response body.
+func (a *Actor) Post(t testing.TB, inbox string, body []byte) (int, string) {
+	t.Helper()
+	return a.PostWith(t, inbox, body, nil)
+}
+
+// PostWith is Post with a hook that may change the signed request before it
+// is sent (to forge, replay or break it).
+func (a *Actor) PostWith(t testing.TB, inbox string, body []byte, tamper func(r *http.Request, body *[]byte)) (int, string) {
+	t.Helper()
+	req, err := a.SignedRequest(inbox, body, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tamper != nil {
+		tamper(req, &body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+	}
+	res, err := a.inst.client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", inbox, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	return res.StatusCode, string(b)
+}
+
+// SignedRequest builds a POST of body to inbox signed by a at now.
+func (a *Actor) SignedRequest(inbox string, body []byte, now time.Time) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/activity+json")
+	a.inst.mu.Lock()
+	key := a.inst.key
+	a.inst.mu.Unlock()
+	if err := signature.Sign(req, body, a.KeyID, key, now); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// Follow returns a Follow of target by a, built with streams.
+func (a *Actor) Follow(target string) []byte {
+	f := streams.NewActivityStreamsFollow()
+	setIDActor(f, a.IRI+"/follows/"+randomID(), a.IRI)
+	obj := streams.NewActivityStreamsObjectProperty()
+	obj.AppendIRI(mustURL(target))
+	f.SetActivityStreamsObject(obj)
+	b, err := federation.Marshal(f)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// UndoFollow returns an Undo of a Follow (embedded, as Mastodon sends it).
+func (a *Actor) UndoFollow(follow []byte) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(follow, &m); err != nil {
+		panic(err)
+	}
+	f, err := streams.ToType(context.Background(), m)
+	if err != nil {
+		panic(err)
+	}
+	u := streams.NewActivityStreamsUndo()
+	setIDActor(u, a.IRI+"/activities/"+randomID(), a.IRI)
+	obj := streams.NewActivityStreamsObjectProperty()
+	if err := obj.AppendType(f); err != nil {
+		panic(err)
+	}
+	u.SetActivityStreamsObject(obj)
+	b, err := federation.Marshal(u)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// setIDActor sets id and actor of an activity.
+func setIDActor(t interface {
+	SetJSONLDId(vocab.JSONLDIdProperty)
+	SetActivityStreamsActor(vocab.ActivityStreamsActorProperty)
+}, id, actor string) {
+	idp := streams.NewJSONLDIdProperty()
+	idp.Set(mustURL(id))
+	t.SetJSONLDId(idp)
+	ap := streams.NewActivityStreamsActorProperty()
+	ap.AppendIRI(mustURL(actor))
+	t.SetActivityStreamsActor(ap)
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x", b)
+}

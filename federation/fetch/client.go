@@ -1,0 +1,133 @@
+package fetch
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// Limits of the client built by NewClient.
+const (
+	defaultTimeout        = 30 * time.Second
+	connectTimeout        = 10 * time.Second
+	tlsHandshakeTimeout   = 10 * time.Second
+	responseHeaderTimeout = 20 * time.Second
+	maxResponseHeader     = 64 << 10
+	maxRedirects          = 3
+)
+
+// Options configure NewClient.
+type Options struct {
+	// AllowPrivate allows loopback, private and other special-purpose
+	// addresses, and http:// URLs (--insecure-federation; tests).
+	AllowPrivate bool
+	// Timeout is the total deadline of one request, redirects and body
+	// included (default 30s).
+	Timeout time.Duration
+	// UserAgent is sent with every request that sets none, e.g.
+	// "Coppice/0.1.0 (+https://host/)".
+	UserAgent string
+}
+
+// NewClient returns the one *http.Client of the process for outgoing
+// requests (deliveries and fetches).
+//
+// Unless opt.AllowPrivate is set, its dialer refuses every connection whose
+// resolved address is special-purpose (see CheckURL and the package
+// documentation), and every request URL and redirect target must pass
+// CheckURL. It follows at most 3 redirects. It connects within 10s,
+// completes TLS within 10s, gets response headers within 20s and finishes
+// within opt.Timeout. It keeps up to 16 idle connections per host, does not
+// limit connections per host (the delivery worker does), allows HTTP/2, and
+// never uses a proxy.
+func NewClient(opt Options) *http.Client {
+	timeout := opt.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	tr := &http.Transport{
+		Proxy:                  nil, // the proxy's address would be checked, not the peer's
+		DialContext:            newDialer(opt.AllowPrivate).DialContext,
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    tlsHandshakeTimeout,
+		ResponseHeaderTimeout:  responseHeaderTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    16,
+		MaxConnsPerHost:        0,
+		IdleConnTimeout:        90 * time.Second,
+		MaxResponseHeaderBytes: maxResponseHeader,
+	}
+	return &http.Client{
+		Transport:     &guard{next: tr, allowPrivate: opt.AllowPrivate, userAgent: opt.UserAgent},
+		CheckRedirect: redirectPolicy(opt.AllowPrivate),
+		Timeout:       timeout,
+	}
+}
+
+// newDialer returns a dialer that, unless allowPrivate, refuses to connect
+// to a forbidden address. The check runs on the address actually dialed,
+// after name resolution, so DNS rebinding is covered too.
+func newDialer(allowPrivate bool) *net.Dialer {
+	d := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		d.ControlContext = checkDial
+	}
+	return d
+}
+
+// checkDial is a net.Dialer ControlContext: it runs after the socket is
+// created and before it connects.
+func checkDial(_ context.Context, _, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil || isForbidden(ap.Addr()) {
+		return ErrForbiddenAddress
+	}
+	return nil
+}
+
+// redirectPolicy is the CheckRedirect of NewClient: at most maxRedirects
+// redirects, each to a URL that passes CheckURL.
+func redirectPolicy(allowPrivate bool) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return fmt.Errorf("redirect to %s: %w (max %d)", clip(req.URL.Redacted()), errTooManyRedirects, maxRedirects)
+		}
+		if err := CheckURL(req.URL, allowPrivate); err != nil {
+			return fmt.Errorf("redirect to %s: %w", clip(req.URL.Redacted()), err)
+		}
+		return nil
+	}
+}
+
+// guard is the RoundTripper of NewClient: it checks every URL, first
+// request and redirects alike, before anything is dialed, and sets the
+// User-Agent.
+type guard struct {
+	next         *http.Transport
+	allowPrivate bool
+	userAgent    string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := CheckURL(r.URL, g.allowPrivate); err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, err
+	}
+	if g.userAgent != "" && r.Header.Get("User-Agent") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("User-Agent", g.userAgent)
+	}
+	return g.next.RoundTrip(r)
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// transport.
+func (g *guard) CloseIdleConnections() { g.next.CloseIdleConnections() }

@@ -1,0 +1,277 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/coppice-dev/coppice/federation/signature"
+	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// MaxInboxBody is the largest request body an inbox reads (Mastodon's
+// MAX_JSON_SIZE too).
+const MaxInboxBody = 1 << 20
+
+// Inbox handles POST to the shared inbox and to every community inbox. It
+// reads top to bottom, one step a line; each step returns a *RejectError
+// with the status and reason the peer gets.
+func (h *Handler) Inbox() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		ctx := r.Context()
+		body, err := readBody(w, r) // 1. limit the body
+		if err != nil {
+			return err
+		}
+		signed, err := h.parseSignature(r, body) // 2. the signature's shape, digest, date
+		if err != nil {
+			return err
+		}
+		signer, err := h.verifySignature(ctx, signed) // 2. the key, refetched once
+		if err != nil {
+			return err
+		}
+		act, err := decodeActivity(body) // 4. parse, strictly
+		if err != nil {
+			return err
+		}
+		if err := checkSigner(act, signer); err != nil { // 3. key owner = actor
+			return err
+		}
+		if err := checkOrigin(act); err != nil { // 5. origin
+			return err
+		}
+		in := community.Incoming{IRI: act.id.String(), Type: act.typ, Actor: signer, Raw: body}
+		if err := h.dispatch(ctx, pathVar(r, "name"), act, in); err != nil { // 6-8
+			return err
+		}
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	})
+}
+
+// readBody reads at most MaxInboxBody bytes (413 beyond) of an
+// ActivityStreams body (415 for other media types).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != mediaAS && mt != "application/ld+json" && mt != mediaJSON) {
+		return nil, reject(http.StatusUnsupportedMediaType, "content type must be application/activity+json")
+	}
+	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		return nil, reject(http.StatusUnsupportedMediaType, "compressed bodies are not accepted") // PAR-09
+	}
+	if r.ContentLength > MaxInboxBody {
+		return nil, reject(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxInboxBody))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxInboxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, reject(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxInboxBody))
+	}
+	if err != nil {
+		return nil, reject(http.StatusBadRequest, "cannot read body")
+	}
+	return body, nil
+}
+
+func (h *Handler) parseSignature(r *http.Request, body []byte) (*signature.Signed, error) {
+	s, err := signature.Parse(r, body, signature.Options{Now: h.now, Host: h.iris.Host(), Scheme: h.iris.base.Scheme})
+	if err != nil {
+		return nil, reject(http.StatusUnauthorized, err.Error())
+	}
+	return s, nil
+}
+
+// verifySignature finds the key's owner and checks the signature; when the
+// cached key fails it fetches the key once more, for key rotation.
+func (h *Handler) verifySignature(ctx context.Context, s *signature.Signed) (storage.Actor, error) {
+	a, err := h.keys.Actor(ctx, s.KeyID(), false)
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	if err := verifyWith(s.Verify, a); err == nil {
+		return a, nil
+	}
+	a, err = h.keys.Actor(ctx, s.KeyID(), true)
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	if err := verifyWith(s.Verify, a); err != nil {
+		return storage.Actor{}, reject(http.StatusUnauthorized, err.Error())
+	}
+	return a, nil
+}
+
+// activity is the shape every incoming activity must have, read from the
+// raw JSON before streams sees it: single id, type and actor (PAR-01..03).
+type activity struct {
+	id     *url.URL
+	typ    string
+	actor  string
+	object any // IRI string, embedded object, or nil
+	raw    map[string]any
+}
+
+func decodeActivity(body []byte) (activity, error) {
+	if err := checkDuplicateKeys(body); err != nil {
+		return activity{}, reject(http.StatusBadRequest, err.Error())
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return activity{}, reject(http.StatusBadRequest, "body is not a JSON object")
+	}
+	if dec.More() {
+		return activity{}, reject(http.StatusBadRequest, "trailing data after the JSON object")
+	}
+	typ, ok := m["type"].(string)
+	if !ok || typ == "" {
+		return activity{}, reject(http.StatusBadRequest, "type must be one string")
+	}
+	idStr, ok := m["id"].(string)
+	if !ok {
+		return activity{}, reject(http.StatusBadRequest, "id must be one string")
+	}
+	id, err := checkHTTPURL(idStr)
+	if err != nil {
+		return activity{}, reject(http.StatusBadRequest, "id: "+err.Error())
+	}
+	actor, ok := singleIRI(m["actor"])
+	if !ok {
+		return activity{}, reject(http.StatusBadRequest, "not an activity: actor must be one IRI")
+	}
+	return activity{id: id, typ: typ, actor: actor, object: m["object"], raw: m}, nil
+}
+
+// singleIRI reads a property that must hold one IRI: a string or an object
+// with an id.
+func singleIRI(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, x != ""
+	case map[string]any:
+		s, ok := x["id"].(string)
+		return s, ok && s != ""
+	}
+	return "", false
+}
+
+// checkDuplicateKeys refuses a top-level object that repeats a key:
+// encoding/json keeps the last one and other parsers the first (PAR-01).
+func checkDuplicateKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return errors.New("body is not JSON")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return errors.New("body is not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return errors.New("body is not valid JSON")
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return fmt.Errorf("key %q appears twice", truncate(key, 40))
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return errors.New("body is not valid JSON")
+		}
+	}
+	return nil
+}
+
+// checkSigner: the key's owner must be the activity's actor (SIG-13).
+func checkSigner(act activity, signer storage.Actor) error {
+	if act.actor != signer.IRI {
+		return reject(http.StatusUnauthorized, fmt.Sprintf("signed by %s but actor is %s", truncate(signer.IRI, 200), truncate(act.actor, 200)))
+	}
+	return nil
+}
+
+// checkOrigin: the activity's id is on the actor's origin (ORI-03).
+func checkOrigin(act activity) error {
+	actor, err := checkHTTPURL(act.actor)
+	if err != nil {
+		return reject(http.StatusBadRequest, "actor: "+err.Error())
+	}
+	if !sameOrigin(act.id, actor) {
+		return reject(http.StatusForbidden, "activity id is not on the actor's host")
+	}
+	return nil
+}
+
+// dispatch hands the activity to the community layer, which commits it
+// (and the deliveries it causes) in one transaction. pathName is the
+// community of a community inbox, "" for the shared inbox.
+func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, in community.Incoming) error {
+	switch act.typ {
+	case "Follow":
+		name, err := h.localCommunity(act.object, pathName)
+		if err != nil {
+			return err
+		}
+		_, err = h.community.Follow(ctx, name, in, act.id.String())
+		return err
+	case "Undo":
+		inner, ok := act.object.(map[string]any)
+		if ok && inner["type"] == "Follow" {
+			who, _ := singleIRI(inner["actor"])
+			if who != act.actor {
+				return reject(http.StatusForbidden, "cannot undo someone else's Follow") // GRP-12
+			}
+			name, err := h.localCommunity(inner["object"], pathName)
+			if err != nil {
+				return err
+			}
+			return h.community.Unfollow(ctx, name, in)
+		}
+	}
+	// Everything else is kept, so nothing a peer sent is lost; later
+	// issues give it meaning.
+	var communityID int64
+	if pathName != "" {
+		c, err := h.community.Community(ctx, pathName)
+		if err != nil {
+			return err
+		}
+		communityID = c.ID
+	}
+	return h.community.Record(ctx, communityID, in)
+}
+
+// localCommunity returns the name of the local community v (an IRI or an
+// embedded object) names. A community inbox only takes activities for its
+// own community.
+func (h *Handler) localCommunity(v any, pathName string) (string, error) {
+	s, ok := singleIRI(v)
+	if !ok {
+		return "", reject(http.StatusBadRequest, "object must be one IRI")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", reject(http.StatusBadRequest, "object is not an IRI")
+	}
+	name, ok := h.iris.CommunityName(u)
+	if !ok {
+		return "", reject(http.StatusNotFound, "object is not a community here")
+	}
+	if pathName != "" && !strings.EqualFold(name, pathName) {
+		return "", reject(http.StatusBadRequest, "object is another community than this inbox's")
+	}
+	return name, nil
+}

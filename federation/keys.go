@@ -1,0 +1,123 @@
+package federation
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation/fetch"
+	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// Cache lifetimes of remote actors and their keys.
+const (
+	actorTTL       = 24 * time.Hour
+	refetchEvery   = time.Minute // at most one forced refetch per key id per minute (SIG-15)
+	maxRefetchSeen = 10_000
+)
+
+// Keys finds the actor that owns a key id: from the cache of actors in the
+// store while it is fresh, otherwise by fetching the key id's document.
+type Keys struct {
+	store   *storage.Store
+	fetcher *fetch.Fetcher
+	now     func() time.Time
+	log     *slog.Logger
+
+	mu        sync.Mutex
+	refetched map[string]time.Time // mu guards refetched
+}
+
+// NewKeys returns a key finder over store that fetches with fetcher.
+func NewKeys(store *storage.Store, fetcher *fetch.Fetcher, now func() time.Time, log *slog.Logger) *Keys {
+	return &Keys{store: store, fetcher: fetcher, now: now, log: log, refetched: map[string]time.Time{}}
+}
+
+// Actor returns the actor that owns keyID. With refresh it ignores the
+// cache (key rotation), at most once per key id per minute.
+func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (storage.Actor, error) {
+	if !refresh {
+		a, err := k.store.ActorByKeyID(ctx, keyID)
+		if err == nil && a.ExpiresAt.After(k.now()) {
+			return a, nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return storage.Actor{}, err
+		}
+	} else if !k.mayRefetch(keyID) {
+		return storage.Actor{}, reject(http.StatusUnauthorized, "signature does not verify")
+	}
+	return k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
+}
+
+// ActorByIRI returns the actor with that id, from the cache while fresh.
+func (k *Keys) ActorByIRI(ctx context.Context, iri string) (storage.Actor, error) {
+	a, err := k.store.ActorByIRI(ctx, iri)
+	if err == nil && a.ExpiresAt.After(k.now()) {
+		return a, nil
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return storage.Actor{}, err
+	}
+	return k.fetchActor(ctx, iri, "")
+}
+
+func (k *Keys) mayRefetch(keyID string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.now()
+	if t, ok := k.refetched[keyID]; ok && now.Sub(t) < refetchEvery {
+		return false
+	}
+	if len(k.refetched) >= maxRefetchSeen {
+		clear(k.refetched)
+	}
+	k.refetched[keyID] = now
+	return true
+}
+
+// fetchActor fetches the actor document at rawURL and caches it. When
+// keyID is set, the actor must own that key (SIG-12, SIG-14).
+func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Actor, error) {
+	body, _, err := k.fetcher.Fetch(ctx, rawURL)
+	if err != nil {
+		var fe *fetch.Error
+		if errors.As(err, &fe) && fe.Kind == fetch.KindUnreachable {
+			// FLT-16: the sender should retry later rather than drop it.
+			return storage.Actor{}, reject(http.StatusServiceUnavailable, fmt.Sprintf("cannot fetch key %s now", truncate(rawURL, 200)))
+		}
+		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("cannot fetch key: %v", err))
+	}
+	a, err := ParseActor(ctx, body)
+	if err != nil {
+		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("key document: %v", err))
+	}
+	if keyID != "" && a.KeyID != keyID {
+		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("actor %s does not own key %s", truncate(a.IRI, 200), truncate(keyID, 200)))
+	}
+	now := k.now()
+	a.FetchedAt, a.ExpiresAt = now, now.Add(actorTTL)
+	if err := k.store.UpsertActor(ctx, a); err != nil {
+		return storage.Actor{}, err
+	}
+	return a, nil
+}
+
+// verifyWith checks a signature with the key of actor a.
+func verifyWith(verify func(crypto.PublicKey) error, a storage.Actor) error {
+	if a.PublicKeyPEM == "" {
+		return errors.New("actor has no key")
+	}
+	pub, err := keypair.ParsePublic(a.PublicKeyPEM)
+	if err != nil {
+		return err
+	}
+	return verify(pub)
+}

@@ -1,0 +1,211 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// Renderer builds the activities a community sends. Package federation
+// implements it with go-fed's vocabulary; the rules here only decide what
+// to send and to whom.
+type Renderer interface {
+	// AcceptFollow renders Accept{Follow} of f by community c.
+	AcceptFollow(c storage.Community, f storage.Follow) (storage.OutboxActivity, error)
+	// RejectFollow renders Reject{Follow} of f by community c.
+	RejectFollow(c storage.Community, f storage.Follow) (storage.OutboxActivity, error)
+}
+
+// Incoming is an activity that passed the inbox's signature and origin
+// checks, as the community layer needs it.
+type Incoming struct {
+	IRI   string
+	Type  string
+	Actor storage.Actor // the signer, who is the activity's actor
+	Raw   []byte
+}
+
+// Follow handles a Follow of a community: in join mode open the follower is
+// accepted and an Accept is queued to its inbox in the same transaction;
+// in mode approval (and invite) the request waits for a moderator. A
+// repeated Follow keeps the state it has and, when accepted, sends Accept
+// again (GRP-16: the peer may have lost the first one). It returns the state.
+func (s *Service) Follow(ctx context.Context, communityName string, in Incoming, followIRI string) (string, error) {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return "", err
+	}
+	var state string
+	err = s.store.InTx(ctx, func(tx *storage.Tx) error {
+		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
+		if err != nil || !fresh {
+			return err // a replay changes nothing
+		}
+		want := storage.FollowPending
+		if c.JoinMode == JoinOpen {
+			want = storage.FollowAccepted
+		}
+		f, err := tx.UpsertFollow(ctx, storage.Follow{CommunityID: c.ID, ActorIRI: in.Actor.IRI, FollowIRI: followIRI, State: want, CreatedAt: s.now()})
+		if err != nil {
+			return err
+		}
+		state = f.State
+		if f.State == storage.FollowAccepted {
+			return s.send(ctx, tx, s.render.AcceptFollow, c, f, in.Actor.Inbox)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("follow %s by %s: %w", communityName, in.Actor.IRI, err)
+	}
+	return state, nil
+}
+
+// Unfollow handles Undo{Follow}: the follower (or requester) is removed.
+// Undoing a follow that does not exist is not an error: peers retry.
+func (s *Service) Unfollow(ctx context.Context, communityName string, in Incoming) error {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
+		if err != nil || !fresh {
+			return err
+		}
+		_, err = tx.DeleteFollow(ctx, c.ID, in.Actor.IRI)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+}
+
+// Record stores an accepted activity that needs no other handling yet, so
+// that nothing a peer sent is lost and it can be processed again later.
+func (s *Service) Record(ctx context.Context, communityID int64, in Incoming) error {
+	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, communityID))
+		return err
+	})
+}
+
+// PendingFollows lists the follow requests waiting for approval.
+func (s *Service) PendingFollows(ctx context.Context, communityName string) ([]storage.Follow, error) {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Follows(ctx, c.ID, storage.FollowPending, 0, 10_000)
+}
+
+// ApproveFollow accepts a pending follow request and queues the Accept.
+func (s *Service) ApproveFollow(ctx context.Context, communityName, actorIRI string) error {
+	return s.decideFollow(ctx, communityName, actorIRI, true)
+}
+
+// RejectFollow refuses a pending follow request (or removes a follower)
+// and queues the Reject.
+func (s *Service) RejectFollow(ctx context.Context, communityName, actorIRI string) error {
+	return s.decideFollow(ctx, communityName, actorIRI, false)
+}
+
+func (s *Service) decideFollow(ctx context.Context, communityName, actorIRI string, accept bool) error {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return err
+	}
+	actor, err := s.store.ActorByIRI(ctx, actorIRI)
+	if err != nil {
+		return fmt.Errorf("actor %s: %w", actorIRI, err)
+	}
+	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+		f, err := tx.Follow(ctx, c.ID, actorIRI)
+		if err != nil {
+			return fmt.Errorf("no follow request from %s in %s: %w", actorIRI, communityName, err)
+		}
+		if accept {
+			if f.State == storage.FollowAccepted {
+				return nil
+			}
+			if err := tx.SetFollowState(ctx, c.ID, actorIRI, storage.FollowAccepted, s.now()); err != nil {
+				return err
+			}
+			return s.send(ctx, tx, s.render.AcceptFollow, c, f, actor.Inbox)
+		}
+		if _, err := tx.DeleteFollow(ctx, c.ID, actorIRI); err != nil {
+			return err
+		}
+		return s.send(ctx, tx, s.render.RejectFollow, c, f, actor.Inbox)
+	})
+}
+
+// send renders an activity and queues it for one inbox inside tx.
+func (s *Service) send(ctx context.Context, tx *storage.Tx, render func(storage.Community, storage.Follow) (storage.OutboxActivity, error), c storage.Community, f storage.Follow, inbox string) error {
+	a, err := render(c, f)
+	if err != nil {
+		return err
+	}
+	a.CommunityID, a.CreatedAt = c.ID, s.now()
+	id, err := tx.CreateOutboxActivity(ctx, a)
+	if err != nil {
+		return err
+	}
+	if err := tx.EnqueueDelivery(ctx, id, inbox, s.now()); err != nil {
+		return err
+	}
+	s.queued()
+	return nil
+}
+
+func (s *Service) inboxRow(in Incoming, communityID int64) storage.InboxActivity {
+	return storage.InboxActivity{IRI: in.IRI, Type: in.Type, ActorIRI: in.Actor.IRI, CommunityID: communityID, Raw: in.Raw, ReceivedAt: s.now()}
+}
+
+// Followers returns one page of the accepted followers of a community and
+// their total.
+func (s *Service) Followers(ctx context.Context, c storage.Community, offset, limit int) (int, []string, error) {
+	total, err := s.store.CountFollows(ctx, c.ID, storage.FollowAccepted)
+	if err != nil || limit == 0 {
+		return total, nil, err
+	}
+	fs, err := s.store.Follows(ctx, c.ID, storage.FollowAccepted, offset, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	iris := make([]string, len(fs))
+	for i, f := range fs {
+		iris[i] = f.ActorIRI
+	}
+	return total, iris, nil
+}
+
+// ResolveActor turns an ACTOR argument (an actor IRI or an @name@host
+// handle) into the IRI of an actor we know.
+func (s *Service) ResolveActor(ctx context.Context, arg string) (string, error) {
+	if strings.HasPrefix(arg, "https://") || strings.HasPrefix(arg, "http://") {
+		a, err := s.store.ActorByIRI(ctx, arg)
+		if err != nil {
+			return "", fmt.Errorf("actor %s: %w", arg, err)
+		}
+		return a.IRI, nil
+	}
+	user, host, ok := strings.Cut(strings.TrimPrefix(arg, "@"), "@")
+	if !ok || user == "" || host == "" {
+		return "", &InvalidError{Fields: map[string]string{"actor": "want an actor URL or @name@host"}}
+	}
+	a, err := s.store.ActorByHandle(ctx, user, host)
+	if err != nil {
+		return "", fmt.Errorf("actor %s: %w", arg, err)
+	}
+	return a.IRI, nil
+}
+
+// SentActivity returns an activity a community sent, by its id, so that
+// peers can dereference it.
+func (s *Service) SentActivity(ctx context.Context, iri string) (storage.OutboxActivity, error) {
+	return s.store.OutboxActivityByIRI(ctx, iri)
+}

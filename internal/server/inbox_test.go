@@ -1,0 +1,384 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+const wait = 15 * time.Second
+
+// counts returns the rows of every federation table.
+func counts(t *testing.T, st *storage.Store) map[string]int {
+	t.Helper()
+	c, err := st.RowCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// isAccept matches an Accept whose embedded Follow has the given id.
+func isActivity(typ, followID string) func(fedtest.Received) bool {
+	return func(r fedtest.Received) bool {
+		obj, _ := r.Activity["object"].(map[string]any)
+		return r.Activity["type"] == typ && obj["id"] == followID
+	}
+}
+
+func followID(t *testing.T, follow []byte) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(follow, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m["id"].(string)
+}
+
+func TestFollowIsAcceptedAndSigned(t *testing.T) {
+	ti := newInstance(t, true)
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	follow := alice.Follow(ti.actor("seedbreeders"))
+
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), follow); code != http.StatusAccepted {
+		t.Fatalf("Follow: %d %s, want 202", code, body)
+	}
+	got := peer.Wait(t, 1, wait, isActivity("Accept", followID(t, follow)))
+	acc := got[0]
+	if acc.Err != nil {
+		t.Fatalf("Accept signature does not verify at the peer: %v", acc.Err)
+	}
+	if acc.KeyID != ti.actor("seedbreeders")+"#main-key" || acc.Activity["actor"] != ti.actor("seedbreeders") {
+		t.Errorf("Accept signed by %s as %v, want the community's key", acc.KeyID, acc.Activity["actor"])
+	}
+	if acc.Path != "/users/alice/inbox" {
+		t.Errorf("Accept went to %s, want alice's inbox", acc.Path)
+	}
+	for _, h := range []string{"Digest", "Date", "Signature"} {
+		if acc.Header.Get(h) == "" {
+			t.Errorf("Accept has no %s header", h)
+		}
+	}
+	if !strings.Contains(acc.Header.Get("Signature"), `headers="(request-target) host date digest content-type"`) {
+		t.Errorf("Signature header = %s", acc.Header.Get("Signature"))
+	}
+	res, body := get(t, ti.actor("seedbreeders")+"/followers?page=1", "application/activity+json")
+	page := decode(t, body)
+	items, _ := page["orderedItems"].([]any)
+	if res.StatusCode != 200 || page["totalItems"] != float64(1) || len(items) != 1 || items[0] != alice.IRI {
+		t.Errorf("followers page = %v", page)
+	}
+
+	// GRP-16 / SIG-09: the same Follow again is a no-op; a new Follow by
+	// the same actor gets a fresh Accept but no second follower.
+	before := counts(t, ti.store)
+	if code, _ := alice.Post(t, ti.inbox("seedbreeders"), follow); code != http.StatusAccepted {
+		t.Errorf("replayed Follow: %d, want 202", code)
+	}
+	if after := counts(t, ti.store); after["inbox_activities"] != before["inbox_activities"] || after["outbox_activities"] != before["outbox_activities"] {
+		t.Errorf("replayed Follow changed rows: %v → %v", before, after)
+	}
+	again := alice.Follow(ti.actor("seedbreeders"))
+	if code, _ := alice.Post(t, ti.sharedInbox(), again); code != http.StatusAccepted {
+		t.Errorf("second Follow through the shared inbox: %d", code)
+	}
+	peer.Wait(t, 1, wait, isActivity("Accept", followID(t, again)))
+	if n := counts(t, ti.store)["follows"]; n != 1 {
+		t.Errorf("follows = %d after two Follows, want 1", n)
+	}
+
+	// Undo{Follow} by someone else is refused (GRP-12); by alice it works.
+	mallory := peer.NewActor("mallory")
+	var undo map[string]any
+	_ = json.Unmarshal(alice.UndoFollow(follow), &undo)
+	undo["actor"] = mallory.IRI
+	undo["id"] = mallory.IRI + "/undo/1"
+	forged, _ := json.Marshal(undo)
+	if code, _ := mallory.Post(t, ti.inbox("seedbreeders"), forged); code != http.StatusForbidden {
+		t.Errorf("Undo of alice's Follow by mallory: %d, want 403", code)
+	}
+	if code, _ := alice.Post(t, ti.inbox("seedbreeders"), alice.UndoFollow(follow)); code != http.StatusAccepted {
+		t.Errorf("Undo Follow: %d", code)
+	}
+	if n := counts(t, ti.store)["follows"]; n != 0 {
+		t.Errorf("follows = %d after Undo, want 0", n)
+	}
+}
+
+func TestFollowNeedsApproval(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	if _, err := ti.svc.CreateCommunity(ctx, community.NewCommunity{Name: "closed", Title: "Closed", JoinMode: "approval"}); err != nil {
+		t.Fatal(err)
+	}
+	peer := fedtest.New(t)
+	bob, carol := peer.NewActor("bob"), peer.NewActor("carol")
+	fb, fc := bob.Follow(ti.actor("closed")), carol.Follow(ti.actor("closed"))
+	for _, p := range []struct {
+		a *fedtest.Actor
+		f []byte
+	}{{bob, fb}, {carol, fc}} {
+		if code, body := p.a.Post(t, ti.inbox("closed"), p.f); code != http.StatusAccepted {
+			t.Fatalf("Follow: %d %s", code, body)
+		}
+	}
+	pending, err := ti.svc.PendingFollows(ctx, "closed")
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("pending = %v, %v; want bob and carol", pending, err)
+	}
+	if c := counts(t, ti.store); c["outbox_activities"] != 0 {
+		t.Errorf("a request in approval mode sent something: %v", c)
+	}
+	if err := ti.svc.ApproveFollow(ctx, "closed", bob.IRI); err != nil {
+		t.Fatal(err)
+	}
+	if err := ti.svc.RejectFollow(ctx, "closed", carol.IRI); err != nil {
+		t.Fatal(err)
+	}
+	peer.Wait(t, 1, wait, isActivity("Accept", followID(t, fb)))
+	rej := peer.Wait(t, 1, wait, isActivity("Reject", followID(t, fc)))
+	if rej[0].Err != nil || rej[0].Path != "/users/carol/inbox" {
+		t.Errorf("Reject: %v at %s", rej[0].Err, rej[0].Path)
+	}
+	total, iris, err := ti.svc.Followers(ctx, mustCommunity(t, ti, "closed"), 0, 10)
+	if err != nil || total != 1 || len(iris) != 1 || iris[0] != bob.IRI {
+		t.Errorf("followers = %d %v %v, want bob only", total, iris, err)
+	}
+}
+
+func mustCommunity(t *testing.T, ti *testInstance, name string) storage.Community {
+	t.Helper()
+	c, err := ti.svc.Community(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestInboxRejectsHostileInput sends each hostile request of SECURITY.md to
+// the inbox and checks the status and that nothing was stored.
+func TestInboxRejectsHostileInput(t *testing.T) {
+	ti := newInstance(t, true)
+	peer := fedtest.New(t)
+	other := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
+	alice := peer.NewActor("alice")
+	eve := other.NewActor("eve")
+	target := ti.inbox("seedbreeders")
+	follow := func() []byte { return alice.Follow(ti.actor("seedbreeders")) }
+
+	htmlActor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>an actor, honest</html>"))
+	}))
+	t.Cleanup(htmlActor.Close)
+
+	tests := []struct {
+		name   string
+		send   func() (int, string)
+		status int
+	}{
+		{"SIG-01 unsigned POST", func() (int, string) {
+			return postRaw(t, target, follow(), nil)
+		}, 401},
+		{"SIG-05 body changed after signing", func() (int, string) {
+			return alice.PostWith(t, target, follow(), func(r *http.Request, b *[]byte) {
+				*b = bytes.Replace(*b, []byte("follows"), []byte("fallows"), 1)
+			})
+		}, 401},
+		{"SIG-04 digest header missing", func() (int, string) {
+			return alice.PostWith(t, target, follow(), func(r *http.Request, b *[]byte) { r.Header.Del("Digest") })
+		}, 401},
+		{"SIG-06 digest mismatch", func() (int, string) {
+			return alice.PostWith(t, target, follow(), func(r *http.Request, b *[]byte) {
+				r.Header.Set("Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+			})
+		}, 401},
+		{"SIG-08a Date 13 hours old", func() (int, string) {
+			return postSignedAt(t, alice, target, follow(), time.Now().Add(-13*time.Hour))
+		}, 401},
+		{"SIG-08a Date 2 hours ahead", func() (int, string) {
+			return postSignedAt(t, alice, target, follow(), time.Now().Add(2*time.Hour))
+		}, 401},
+		{"SIG-11 signed for another path", func() (int, string) {
+			req, err := alice.SignedRequest(ti.sharedInbox(), follow(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Path = "/c/seedbreeders/inbox"
+			return do(t, req)
+		}, 401},
+		{"SIG-13 key owner is not the actor", func() (int, string) {
+			var m map[string]any
+			_ = json.Unmarshal(follow(), &m)
+			m["id"] = eve.IRI + "/follows/x" // eve signs alice's Follow with her own valid key
+			b, _ := json.Marshal(m)
+			return eve.Post(t, target, b)
+		}, 401},
+		{"unknown key", func() (int, string) {
+			ghost := &fedtest.Actor{}
+			*ghost = *alice
+			ghost.KeyID = peer.URL + "/users/ghost#main-key"
+			return ghost.Post(t, target, follow())
+		}, 401},
+		{"FET key document is HTML", func() (int, string) {
+			fake := *alice
+			fake.KeyID = htmlActor.URL + "/users/alice#main-key"
+			return fake.Post(t, target, follow())
+		}, 401},
+		{"SIG-17 content type text/html", func() (int, string) {
+			return alice.PostWith(t, target, follow(), func(r *http.Request, b *[]byte) { r.Header.Set("Content-Type", "text/html") })
+		}, 415},
+		{"PAR-01 malformed JSON", func() (int, string) {
+			return alice.Post(t, target, []byte(`{"type":"Follow",`))
+		}, 400},
+		{"PAR-01 duplicate actor key", func() (int, string) {
+			b := []byte(`{"id":"` + alice.IRI + `/f/9","type":"Follow","actor":"` + eve.IRI + `","actor":"` + alice.IRI + `","object":"` + ti.actor("seedbreeders") + `"}`)
+			return alice.Post(t, target, b)
+		}, 400},
+		{"PAR-02 actor array", func() (int, string) {
+			b := []byte(`{"id":"` + alice.IRI + `/f/8","type":"Follow","actor":["` + alice.IRI + `","` + eve.IRI + `"],"object":"` + ti.actor("seedbreeders") + `"}`)
+			return alice.Post(t, target, b)
+		}, 400},
+		{"JSON that is not an activity", func() (int, string) {
+			return alice.Post(t, target, []byte(`{"hello":"world"}`))
+		}, 400},
+		{"ORI-03 activity id on another host", func() (int, string) {
+			var m map[string]any
+			_ = json.Unmarshal(follow(), &m)
+			m["id"] = "http://127.0.0.9:1/follows/evil"
+			b, _ := json.Marshal(m)
+			return alice.Post(t, target, b)
+		}, 403},
+		{"PAR-08 body over 1 MiB", func() (int, string) {
+			var m map[string]any
+			_ = json.Unmarshal(follow(), &m)
+			m["padding"] = strings.Repeat("x", 1<<20)
+			b, _ := json.Marshal(m)
+			return alice.Post(t, target, b)
+		}, 413},
+		{"Follow of a community that does not exist", func() (int, string) {
+			return alice.Post(t, ti.sharedInbox(), alice.Follow(ti.actor("nobody")))
+		}, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := counts(t, ti.store)
+			delete(before, "actors") // a key fetch may cache the signer
+			code, body := tt.send()
+			if code != tt.status {
+				t.Errorf("status %d (%s), want %d", code, strings.TrimSpace(body), tt.status)
+			}
+			if !strings.Contains(body, `"error"`) {
+				t.Errorf("body %q has no error reason", body)
+			}
+			after := counts(t, ti.store)
+			delete(after, "actors")
+			for k, v := range before {
+				if after[k] != v {
+					t.Errorf("%s went from %d to %d", k, v, after[k])
+				}
+			}
+		})
+	}
+}
+
+// TestInboxRefusesPrivateKeyHosts runs an instance without
+// --insecure-federation: a key on a loopback address is never fetched
+// (FET-01), and the peer gets 401.
+func TestInboxRefusesPrivateKeyHosts(t *testing.T) {
+	ti := newInstance(t, false)
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	code, body := alice.Post(t, ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders")))
+	if code != 401 || !strings.Contains(body, "forbidden") {
+		t.Errorf("Follow signed with a key on 127.0.0.1: %d %s, want 401 naming the forbidden address", code, body)
+	}
+	for _, r := range peer.Received() {
+		t.Errorf("peer got a request: %s", r.Path)
+	}
+}
+
+func postSignedAt(t *testing.T, a *fedtest.Actor, inbox string, body []byte, at time.Time) (int, string) {
+	t.Helper()
+	req, err := a.SignedRequest(inbox, body, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return do(t, req)
+}
+
+func postRaw(t *testing.T, inbox string, body []byte, hdr http.Header) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/activity+json")
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(res.Body)
+	return res.StatusCode, buf.String()
+}
+
+// TestSIG15KeyRotation: after a peer rotates its key, the cached key fails,
+// the key is fetched once more and the activity is accepted; a signature
+// that fails with the fresh key too does not make us fetch again within a
+// minute.
+func TestSIG15KeyRotation(t *testing.T) {
+	ti := newInstance(t, true)
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders"))); code != 202 {
+		t.Fatalf("first Follow: %d %s", code, body)
+	}
+	fetches := peer.Gets("/users/alice")
+	peer.RotateKey(t)
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders"))); code != 202 {
+		t.Fatalf("Follow signed with the rotated key: %d %s", code, body)
+	}
+	if got := peer.Gets("/users/alice") - fetches; got != 1 {
+		t.Errorf("key fetched %d times after rotation, want 1", got)
+	}
+	fetches = peer.Gets("/users/alice")
+	// Change the first character of the signature value: still base64,
+	// no longer a valid signature.
+	bogus := func(r *http.Request, b *[]byte) {
+		sig := r.Header.Get("Signature")
+		i := strings.Index(sig, `signature="`) + len(`signature="`)
+		c := byte('A')
+		if sig[i] == 'A' {
+			c = 'B'
+		}
+		r.Header.Set("Signature", sig[:i]+string(c)+sig[i+1:])
+	}
+	for i := 0; i < 3; i++ {
+		if code, _ := alice.PostWith(t, ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders")), bogus); code != 401 {
+			t.Errorf("bogus signature %d: %d, want 401", i, code)
+		}
+	}
+	if got := peer.Gets("/users/alice") - fetches; got > 1 {
+		t.Errorf("bogus signatures caused %d key fetches, want at most 1", got)
+	}
+}

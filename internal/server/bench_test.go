@@ -28,7 +28,7 @@ func cpuTime() time.Duration {
 // timer starts). Run with -benchtime=5000x: each request is signed in
 // advance, about 1-2 ms each.
 func BenchmarkInboxIngest(b *testing.B) {
-	ti := newInstance(&testing.T{}, true)
+	ti := newInstance(b, true)
 	var actors []*fedtest.Actor
 	for h := 0; h < 4; h++ {
 		peer := fedtest.New(b, fedtest.OnAddress(fmt.Sprintf("127.0.0.%d", 20+h)))

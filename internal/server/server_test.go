@@ -38,7 +38,7 @@ func (ti *testInstance) sharedInbox() string      { return ti.URL + "/inbox" }
 
 // newInstance starts an instance with a community called seedbreeders.
 // insecure is --insecure-federation: without it, loopback peers are refused.
-func newInstance(t *testing.T, insecure bool) *testInstance {
+func newInstance(t testing.TB, insecure bool) *testInstance {
 	t.Helper()
 	st := storagetest.Open(t)
 	log := slog.New(slog.DiscardHandler)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -243,4 +245,47 @@ func TestFLT07KillDuringFanOut(t *testing.T) {
 		rec.mu.Unlock()
 	}
 	t.Logf("%d inboxes got the activity twice (in flight at the kill)", dup)
+}
+
+// TestApproveFromCLIWhileServing: a member asks to join a community in
+// approval mode; an admin approves with the CLI (another process than the
+// server) and the running server delivers the Accept.
+func TestApproveFromCLIWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a subprocess")
+	}
+	db := filepath.Join(t.TempDir(), "approve.db")
+	if code, _, errOut := coppice(t, "", "community", "create", "closed", "--title", "Closed", "--join", "approval", "--db", db); code != 0 {
+		t.Fatal(errOut)
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+	startProcess(t, db, addr)
+	peer := fedtest.New(t)
+	bob := peer.NewActor("bob")
+	follow := bob.Follow(base + "/c/closed")
+	if code, body := bob.Post(t, base+"/c/closed/inbox", follow); code != 202 {
+		t.Fatalf("Follow: %d %s", code, body)
+	}
+	code, out, errOut := coppice(t, "", "community", "requests", "closed", "--db", db)
+	if code != 0 || !strings.Contains(out, bob.IRI) {
+		t.Fatalf("requests: %d %q %q, want bob listed", code, out, errOut)
+	}
+	handle := "@bob@" + peer.Host
+	if code, out, errOut := coppice(t, "", "community", "approve", "closed", handle, "--db", db, "--base-url", base); code != 0 {
+		t.Fatalf("approve %s: %d %q %q", handle, code, out, errOut)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(follow, &m)
+	got := peer.Wait(t, 1, 10*time.Second, func(r fedtest.Received) bool {
+		obj, _ := r.Activity["object"].(map[string]any)
+		return r.Activity["type"] == "Accept" && obj["id"] == m["id"]
+	})
+	if got[0].Err != nil {
+		t.Errorf("Accept from the CLI does not verify: %v", got[0].Err)
+	}
+	code, out, _ = coppice(t, "", "community", "requests", "closed", "--db", db)
+	if code != 0 || out != "" {
+		t.Errorf("requests after approval = %q, want none", out)
+	}
 }

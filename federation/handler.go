@@ -21,6 +21,7 @@ type Handler struct {
 	log       *slog.Logger
 	version   string
 	now       func() time.Time
+	inflight  chan struct{} // a slot per inbox request being handled
 }
 
 // Options are what a Handler needs besides the community service.
@@ -30,6 +31,9 @@ type Options struct {
 	Log     *slog.Logger
 	Version string
 	Now     func() time.Time
+	// InboxConcurrency bounds the inbox requests handled at once; beyond
+	// it peers get 503 with Retry-After (RAT-03). Default 256.
+	InboxConcurrency int
 }
 
 // New returns the federation handler of an instance.
@@ -37,7 +41,11 @@ func New(svc *community.Service, opt Options) *Handler {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now}
+	if opt.InboxConcurrency <= 0 {
+		opt.InboxConcurrency = 256
+	}
+	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now,
+		inflight: make(chan struct{}, opt.InboxConcurrency)}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

@@ -26,6 +26,13 @@ const MaxInboxBody = 1 << 20
 // with the status and reason the peer gets.
 func (h *Handler) Inbox() http.Handler {
 	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		select {
+		case h.inflight <- struct{}{}:
+			defer func() { <-h.inflight }()
+		default:
+			w.Header().Set("Retry-After", "10")
+			return reject(http.StatusServiceUnavailable, "too many requests in flight, retry later") // RAT-03
+		}
 		ctx := r.Context()
 		body, err := readBody(w, r) // 1. limit the body
 		if err != nil {

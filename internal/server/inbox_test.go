@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/storage"
@@ -380,5 +381,62 @@ func TestSIG15KeyRotation(t *testing.T) {
 	}
 	if got := peer.Gets("/users/alice") - fetches; got > 1 {
 		t.Errorf("bogus signatures caused %d key fetches, want at most 1", got)
+	}
+}
+
+// TestRAT03InboxConcurrencyLimit: while the inbox is at its limit (here 1,
+// held by a request whose key fetch hangs), the next request gets 503 with
+// Retry-After instead of piling up.
+func TestRAT03InboxConcurrencyLimit(t *testing.T) {
+	ti := newInstance(t, true, func(o *federation.Options) { o.InboxConcurrency = 1 })
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	fetching, release := make(chan struct{}), make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(fetching)
+		<-release
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	stuck := *alice
+	stuck.KeyID = slow.URL + "/users/stuck#main-key"
+	done := make(chan int, 1)
+	go func() {
+		req, err := stuck.SignedRequest(ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders")), time.Now())
+		if err != nil {
+			done <- 0
+			return
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	select {
+	case <-fetching:
+	case <-time.After(wait):
+		t.Fatal("the first request never fetched its key")
+	}
+	req, err := alice.SignedRequest(ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders")), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+		t.Errorf("request beyond the limit: %d Retry-After %q, want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	close(release)
+	if code := <-done; code != 401 {
+		t.Errorf("request with the unfetchable key: %d, want 401", code)
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders"))); code != 202 {
+		t.Errorf("after the slot is free: %d %s, want 202", code, body)
 	}
 }

@@ -38,7 +38,7 @@ func (ti *testInstance) sharedInbox() string      { return ti.URL + "/inbox" }
 
 // newInstance starts an instance with a community called seedbreeders.
 // insecure is --insecure-federation: without it, loopback peers are refused.
-func newInstance(t testing.TB, insecure bool) *testInstance {
+func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options)) *testInstance {
 	t.Helper()
 	st := storagetest.Open(t)
 	log := slog.New(slog.DiscardHandler)
@@ -62,7 +62,11 @@ func newInstance(t testing.TB, insecure bool) *testInstance {
 	fetcher := fetch.NewFetcher(client, func(r *http.Request) error {
 		return signature.Sign(r, nil, iris.InstanceKey().String(), key, time.Now())
 	}, fetch.FetcherOptions{AllowPrivate: insecure})
-	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: federation.NewKeys(st, fetcher, time.Now, log), Log: log, Version: "test"})
+	fo := federation.Options{IRIs: iris, Keys: federation.NewKeys(st, fetcher, time.Now, log), Log: log, Version: "test"}
+	for _, o := range opts {
+		o(&fo)
+	}
+	fed := federation.New(svc, fo)
 	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log)), log)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -7,9 +7,13 @@ require (
 	github.com/go-fed/httpsig v1.1.0
 	github.com/gorilla/mux v1.8.1
 	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/microcosm-cc/bluemonday v1.0.27
+	golang.org/x/crypto v0.59.0
+	golang.org/x/net v0.62.0
 )
 
 require (
-	golang.org/x/crypto v0.59.0 // indirect
+	github.com/aymerick/douceur v0.2.0 // indirect
+	github.com/gorilla/css v1.0.1 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )

@@ -34,7 +34,13 @@ func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 	switch which {
 	case "followers":
 		return h.followers, true
-	case "outbox", "featured", "moderators", "members", "discussions", "resources", "events":
+	case "outbox":
+		return h.outbox, true
+	case "discussions":
+		return h.discussions, true
+	case "featured":
+		return h.featured, true
+	case "moderators", "members", "resources", "events":
 		return h.emptyCollection, true
 	}
 	return nil, false
@@ -42,16 +48,51 @@ func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 
 func (h *Handler) followers(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
 	total, iris, err := h.community.Followers(ctx, c, offset, limit)
-	if err != nil {
-		return items{}, err
-	}
+	return toIRIs(total, iris), err
+}
+
+func toIRIs(total int, list []string) items {
 	it := items{total: total}
-	for _, s := range iris {
+	for _, s := range list {
 		if u, err := url.Parse(s); err == nil {
 			it.iris = append(it.iris, u)
 		}
 	}
-	return it, nil
+	return it
+}
+
+func (h *Handler) outbox(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	total, iris, err := h.community.Outbox(ctx, c, offset, limit)
+	return toIRIs(total, iris), err
+}
+
+// discussions lists the threads of a community, most recently active first
+// (pinned ones on top), by their context collection IRI.
+func (h *Handler) discussions(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	total, ts, err := h.community.Threads(ctx, c, offset, limit)
+	it := items{total: total}
+	for _, t := range ts {
+		it.iris = append(it.iris, h.iris.ThreadIRI(c.Name, t.ID))
+	}
+	return it, err
+}
+
+// featured lists the root posts of the pinned threads (Mastodon's and
+// Lemmy's featured collection).
+func (h *Handler) featured(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	ts, err := h.community.PinnedThreads(ctx, c)
+	if err != nil {
+		return items{}, err
+	}
+	var roots []string
+	for _, t := range ts {
+		roots = append(roots, t.RootIRI)
+	}
+	if offset > len(roots) {
+		offset = len(roots)
+	}
+	end := min(len(roots), offset+limit)
+	return toIRIs(len(roots), roots[offset:end]), nil
 }
 
 func (h *Handler) emptyCollection(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
@@ -171,5 +212,58 @@ func (h *Handler) Activity() http.Handler {
 		w.Header().Set("Content-Type", responseMediaType(r))
 		_, err = w.Write(a.Body)
 		return err
+	})
+}
+
+// Thread serves a thread's context collection (FEP-7888): every post of
+// the thread in order, so peers can backfill the conversation. A removed
+// thread answers 410 with a Tombstone.
+func (h *Handler) Thread() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := strconv.ParseInt(pathVar(r, "id"), 10, 64)
+		if err != nil {
+			return reject(http.StatusNotFound, "not found")
+		}
+		tv, err := h.community.Thread(r.Context(), pathVar(r, "name"), id)
+		if err != nil {
+			return err
+		}
+		iri := h.iris.ThreadIRI(tv.Community.Name, tv.Thread.ID)
+		if tv.Thread.Removed {
+			ts := streams.NewActivityStreamsTombstone()
+			idp := streams.NewJSONLDIdProperty()
+			idp.Set(iri)
+			ts.SetJSONLDId(idp)
+			m, err := serialize(ts)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusGone, responseMediaType(r), m)
+			return nil
+		}
+		c := streams.NewActivityStreamsOrderedCollection()
+		idp := streams.NewJSONLDIdProperty()
+		idp.Set(iri)
+		c.SetJSONLDId(idp)
+		name := streams.NewActivityStreamsNameProperty()
+		name.AppendXMLSchemaString(tv.Thread.Title)
+		c.SetActivityStreamsName(name)
+		attr := streams.NewActivityStreamsAttributedToProperty()
+		attr.AppendIRI(h.iris.Community(tv.Community.Name))
+		c.SetActivityStreamsAttributedTo(attr)
+		aud := streams.NewActivityStreamsAudienceProperty()
+		aud.AppendIRI(h.iris.Community(tv.Community.Name))
+		c.SetActivityStreamsAudience(aud)
+		total := streams.NewActivityStreamsTotalItemsProperty()
+		total.Set(len(tv.Posts))
+		c.SetActivityStreamsTotalItems(total)
+		oi := streams.NewActivityStreamsOrderedItemsProperty()
+		for _, p := range tv.Posts {
+			if u, err := url.Parse(p.IRI); err == nil && p.DeletedAt.IsZero() {
+				oi.AppendIRI(u)
+			}
+		}
+		c.SetActivityStreamsOrderedItems(oi)
+		return writeAS(w, r, c)
 	})
 }

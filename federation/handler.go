@@ -74,9 +74,12 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 		status, msg := http.StatusInternalServerError, "internal error"
 		var rej *RejectError
 		var inv *community.InvalidError
+		var ref *community.RefusedError
 		switch {
 		case errors.As(err, &rej):
 			status, msg = rej.Status, rej.Reason
+		case errors.As(err, &ref):
+			status, msg = http.StatusForbidden, ref.Reason
 		case errors.Is(err, community.ErrNotFound):
 			status, msg = http.StatusNotFound, "not found"
 		case errors.Is(err, community.ErrForbidden):

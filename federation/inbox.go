@@ -159,8 +159,9 @@ func decodeActivity(body []byte) (activity, error) {
 	return activity{id: id, typ: typ, actor: actor, object: m["object"], raw: m}, nil
 }
 
-// singleIRI reads a property that must hold one IRI: a string or an object
-// with an id.
+// singleIRI reads a property that must hold one IRI: a string, an object
+// with an id, or a list of exactly one of those (Prismo sends
+// "actor": [{"type": "Person", "id": …}]).
 func singleIRI(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
@@ -168,6 +169,10 @@ func singleIRI(v any) (string, bool) {
 	case map[string]any:
 		s, ok := x["id"].(string)
 		return s, ok && s != ""
+	case []any:
+		if len(x) == 1 {
+			return singleIRI(x[0])
+		}
 	}
 	return "", false
 }
@@ -246,6 +251,26 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 				return err
 			}
 			return h.community.Unfollow(ctx, name, in)
+		}
+		if ok && (inner["type"] == "Like" || inner["type"] == "Dislike") {
+			who, _ := singleIRI(inner["actor"])
+			if who != act.actor {
+				return reject(http.StatusForbidden, "cannot undo someone else's vote")
+			}
+			if obj, ok := singleIRI(inner["object"]); ok {
+				return h.community.Unvote(ctx, pathName, in, obj)
+			}
+		}
+	case "Create":
+		return h.create(ctx, pathName, act, in)
+	case "Update":
+		return h.update(ctx, pathName, act, in)
+	case "Delete":
+		return h.delete(ctx, act, in)
+	case "Like", "Dislike":
+		obj, ok := singleIRI(act.object)
+		if ok {
+			return h.community.Vote(ctx, pathName, in, obj, voteKind(act.typ))
 		}
 	}
 	// Everything else is kept, so nothing a peer sent is lost; later

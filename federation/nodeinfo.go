@@ -50,11 +50,13 @@ func (h *Handler) NodeInfo() http.Handler {
 			// own servers. Communities are counted in metadata.
 			"usage": map[string]any{
 				"users":      map[string]int{"total": 0, "activeMonth": 0, "activeHalfyear": 0},
-				"localPosts": u.LocalPosts,
+				"localPosts": 0,
 			},
 			"metadata": map[string]any{
 				"nodeName":    h.iris.Host(),
 				"communities": u.Communities,
+				// posts members sent into the communities, all remote
+				"posts": u.Posts,
 			},
 		}
 		schema := nodeinfoRel20

@@ -1,8 +1,11 @@
 package federation
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/url"
 
 	"github.com/coppice-dev/coppice/storage"
@@ -93,4 +96,162 @@ func (r *Renderer) AcceptFollow(c storage.Community, f storage.Follow) (storage.
 // RejectFollow renders Reject{Follow}.
 func (r *Renderer) RejectFollow(c storage.Community, f storage.Follow) (storage.OutboxActivity, error) {
 	return r.respondToFollow(streams.NewActivityStreamsReject(), c, f)
+}
+
+// ThreadIRI is the id of a thread: the FEP-7888 context collection of its
+// posts, and its page for browsers.
+func (i IRIs) ThreadIRI(community string, threadID int64) *url.URL {
+	return i.CommunityCollection(community, "threads/"+itoa(int(threadID)))
+}
+
+type announceLike interface {
+	activityLike
+	SetActivityStreamsCc(vocab.ActivityStreamsCcProperty)
+	SetActivityStreamsContext(vocab.ActivityStreamsContextProperty)
+	SetActivityStreamsAudience(vocab.ActivityStreamsAudienceProperty)
+	SetActivityStreamsPublished(vocab.ActivityStreamsPublishedProperty)
+}
+
+// address fills what every activity a community sends to its followers
+// carries: id, actor, public addressing with the followers in cc, the
+// thread as context (FEP-7888) and the community as audience (FEP-1b12).
+func (r *Renderer) address(t announceLike, c storage.Community, th storage.Thread) *url.URL {
+	community := r.iris.Community(c.Name)
+	iri := r.activityIRI(c.Name)
+	id := streams.NewJSONLDIdProperty()
+	id.Set(iri)
+	t.SetJSONLDId(id)
+	ap := streams.NewActivityStreamsActorProperty()
+	ap.AppendIRI(community)
+	t.SetActivityStreamsActor(ap)
+	to := streams.NewActivityStreamsToProperty()
+	to.AppendIRI(mustParse(nsPublic))
+	t.SetActivityStreamsTo(to)
+	cc := streams.NewActivityStreamsCcProperty()
+	cc.AppendIRI(r.iris.CommunityCollection(c.Name, "followers"))
+	t.SetActivityStreamsCc(cc)
+	if th.ID != 0 {
+		ctxp := streams.NewActivityStreamsContextProperty()
+		ctxp.AppendIRI(r.iris.ThreadIRI(c.Name, th.ID))
+		t.SetActivityStreamsContext(ctxp)
+	}
+	aud := streams.NewActivityStreamsAudienceProperty()
+	aud.AppendIRI(community)
+	t.SetActivityStreamsAudience(aud)
+	return iri
+}
+
+func (r *Renderer) finish(t vocab.Type, iri *url.URL, c storage.Community) (storage.OutboxActivity, error) {
+	body, err := Marshal(t)
+	if err != nil {
+		return storage.OutboxActivity{}, err
+	}
+	return storage.OutboxActivity{IRI: iri.String(), Type: t.GetTypeName(), KeyID: r.iris.CommunityKey(c.Name).String(), Body: body}, nil
+}
+
+// AnnounceActivity renders Announce{activity}, the member's activity
+// embedded as received (FEP-1b12), for group-aware peers.
+func (r *Renderer) AnnounceActivity(c storage.Community, th storage.Thread, activity []byte) (storage.OutboxActivity, error) {
+	inner, err := parseAS(context.Background(), activity)
+	if err != nil {
+		return storage.OutboxActivity{}, fmt.Errorf("announce: %w", err)
+	}
+	a := streams.NewActivityStreamsAnnounce()
+	iri := r.address(a, c, th)
+	op := streams.NewActivityStreamsObjectProperty()
+	if err := op.AppendType(inner); err != nil {
+		return storage.OutboxActivity{}, fmt.Errorf("announce: %w", err)
+	}
+	a.SetActivityStreamsObject(op)
+	return r.finish(a, iri, c)
+}
+
+// AnnounceObject renders Announce{object IRI}: the boost Mastodon,
+// GoToSocial, Akkoma and Misskey show in their timelines.
+func (r *Renderer) AnnounceObject(c storage.Community, th storage.Thread, objectIRI string) (storage.OutboxActivity, error) {
+	obj, err := url.Parse(objectIRI)
+	if err != nil {
+		return storage.OutboxActivity{}, fmt.Errorf("announce %q: %w", objectIRI, err)
+	}
+	a := streams.NewActivityStreamsAnnounce()
+	iri := r.address(a, c, th)
+	op := streams.NewActivityStreamsObjectProperty()
+	op.AppendIRI(obj)
+	a.SetActivityStreamsObject(op)
+	return r.finish(a, iri, c)
+}
+
+// ModAction renders a moderator's action on a thread as the community:
+// Add/Remove of the root post to the featured collection (Lemmy's pin),
+// Lock/Undo{Lock} (Lemmy), or Delete of the root post.
+func (r *Renderer) ModAction(c storage.Community, th storage.Thread, action string) (storage.OutboxActivity, error) {
+	root, err := url.Parse(th.RootIRI)
+	if err != nil {
+		return storage.OutboxActivity{}, err
+	}
+	featured := r.iris.CommunityCollection(c.Name, "featured")
+	op := streams.NewActivityStreamsObjectProperty()
+	op.AppendIRI(root)
+	target := streams.NewActivityStreamsTargetProperty()
+	target.AppendIRI(featured)
+	switch action {
+	case "pin":
+		a := streams.NewActivityStreamsAdd()
+		iri := r.address(a, c, th)
+		a.SetActivityStreamsObject(op)
+		a.SetActivityStreamsTarget(target)
+		return r.finish(a, iri, c)
+	case "unpin":
+		a := streams.NewActivityStreamsRemove()
+		iri := r.address(a, c, th)
+		a.SetActivityStreamsObject(op)
+		a.SetActivityStreamsTarget(target)
+		return r.finish(a, iri, c)
+	case "remove":
+		a := streams.NewActivityStreamsDelete()
+		iri := r.address(a, c, th)
+		a.SetActivityStreamsObject(op)
+		return r.finish(a, iri, c)
+	case "lock", "unlock":
+		// streams has no Lock type: Lemmy's Lock is an extension. It is
+		// built as an Activity whose type we rename, so the vocabulary
+		// still writes every other property.
+		lock := streams.NewActivityStreamsActivity()
+		iri := r.address(lock, c, th)
+		lock.SetActivityStreamsObject(op)
+		m, err := serialize(lock)
+		if err != nil {
+			return storage.OutboxActivity{}, err
+		}
+		m["type"] = "Lock"
+		if action == "unlock" {
+			undo := streams.NewActivityStreamsUndo()
+			uiri := r.address(undo, c, th)
+			um, err := serialize(undo)
+			if err != nil {
+				return storage.OutboxActivity{}, err
+			}
+			delete(m, "@context")
+			um["object"] = m
+			return marshalActivity(um, uiri, "Undo", r.iris.CommunityKey(c.Name))
+		}
+		return marshalActivity(m, iri, "Lock", r.iris.CommunityKey(c.Name))
+	}
+	return storage.OutboxActivity{}, fmt.Errorf("unknown moderation action %q", action)
+}
+
+func marshalActivity(m map[string]any, iri *url.URL, typ string, key *url.URL) (storage.OutboxActivity, error) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return storage.OutboxActivity{}, err
+	}
+	return storage.OutboxActivity{IRI: iri.String(), Type: typ, KeyID: key.String(), Body: body}, nil
+}
+
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err) // only called with constants
+	}
+	return u
 }

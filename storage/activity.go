@@ -66,17 +66,18 @@ type OutboxActivity struct {
 	Type        string
 	KeyID       string
 	Body        []byte
+	Listed      bool // shown in the community's outbox collection
 	CreatedAt   time.Time
 }
 
 const createOutboxActivityQuery = `
-	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, created_at)
-	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?) RETURNING id`
+	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at)
+	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?) RETURNING id`
 
 // CreateOutboxActivity stores an activity to send and returns its row ID.
 func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64, error) {
 	var id int64
-	err := tx.tx.QueryRowContext(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), toDB(a.CreatedAt)).Scan(&id)
+	err := tx.tx.QueryRowContext(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, mapError(err))
 	}
@@ -150,4 +151,34 @@ func (s *Store) OutboxActivityByIRI(ctx context.Context, iri string) (OutboxActi
 	}
 	a.Body, a.CreatedAt = []byte(body), fromDB(created)
 	return a, nil
+}
+
+const listedActivitiesQuery = `
+	SELECT iri FROM outbox_activities WHERE community_id = ? AND listed = 1 ORDER BY id DESC LIMIT ? OFFSET ?`
+
+// ListedActivities returns the ids of a community's outbox, newest first.
+func (s *Store) ListedActivities(ctx context.Context, communityID int64, offset, limit int) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, listedActivitiesQuery, communityID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var iri string
+		if err := rows.Scan(&iri); err != nil {
+			return nil, fmt.Errorf("outbox: %w", err)
+		}
+		out = append(out, iri)
+	}
+	return out, rows.Err()
+}
+
+// CountListedActivities counts a community's outbox.
+func (s *Store) CountListedActivities(ctx context.Context, communityID int64) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_activities WHERE community_id = ? AND listed = 1`, communityID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count outbox: %w", err)
+	}
+	return n, nil
 }

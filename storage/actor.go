@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -121,4 +122,29 @@ func (s *Store) ActorByHandle(ctx context.Context, username, host string) (Actor
 		return Actor{}, fmt.Errorf("actor @%s@%s: %w", username, host, err)
 	}
 	return a, nil
+}
+
+// ActorsByIRI returns the cached actors among iris, by IRI.
+func (s *Store) ActorsByIRI(ctx context.Context, iris []string) (map[string]Actor, error) {
+	out := map[string]Actor{}
+	if len(iris) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(iris)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+actorColumns+` FROM actors WHERE iri IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("actors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanActor(rows)
+		if err != nil {
+			return nil, fmt.Errorf("actors: %w", err)
+		}
+		out[a.IRI] = a
+	}
+	return out, rows.Err()
 }

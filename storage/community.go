@@ -17,13 +17,14 @@ type Community struct {
 	JoinMode      string // open, approval or invite
 	PostingPolicy string // members, anyone or moderators
 	Discoverable  bool
+	BoostReplies  bool // replies are boosted to microblog followers too
 	PrivateKeyPEM string
 	PublicKeyPEM  string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
 
-const communityColumns = `id, name, title, summary, join_mode, posting_policy, discoverable,
+const communityColumns = `id, name, title, summary, join_mode, posting_policy, discoverable, boost_replies,
 	private_key_pem, public_key_pem, created_at, updated_at`
 
 type scanner interface {
@@ -33,23 +34,23 @@ type scanner interface {
 func scanCommunity(row scanner) (Community, error) {
 	var c Community
 	var created, updated int64
-	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.JoinMode, &c.PostingPolicy, &c.Discoverable,
+	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
 		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated)
 	c.CreatedAt, c.UpdatedAt = fromDB(created), fromDB(updated)
 	return c, err
 }
 
 const createCommunityQuery = `
-	INSERT INTO communities (name, title, summary, join_mode, posting_policy, discoverable,
+	INSERT INTO communities (name, title, summary, join_mode, posting_policy, discoverable, boost_replies,
 		private_key_pem, public_key_pem, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	RETURNING ` + communityColumns
 
 // CreateCommunity inserts c and returns it with its row ID. A community with
 // the same name gives ErrConflict.
 func (s *Store) CreateCommunity(ctx context.Context, c Community) (Community, error) {
 	out, err := scanCommunity(s.write.QueryRowContext(ctx, createCommunityQuery,
-		c.Name, c.Title, c.Summary, c.JoinMode, c.PostingPolicy, c.Discoverable,
+		c.Name, c.Title, c.Summary, c.JoinMode, c.PostingPolicy, c.Discoverable, c.BoostReplies,
 		c.PrivateKeyPEM, c.PublicKeyPEM, toDB(c.CreatedAt), toDB(c.CreatedAt)))
 	if err != nil {
 		return Community{}, fmt.Errorf("create community %s: %w", c.Name, mapError(err))
@@ -100,4 +101,18 @@ func (s *Store) CountCommunities(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count communities: %w", err)
 	}
 	return n, nil
+}
+
+const updateCommunitySettingsQuery = `UPDATE communities SET posting_policy = ?, boost_replies = ?, updated_at = ? WHERE id = ?`
+
+// UpdateCommunitySettings changes the posting policy and reply boosting.
+func (s *Store) UpdateCommunitySettings(ctx context.Context, c Community) error {
+	res, err := s.write.ExecContext(ctx, updateCommunitySettingsQuery, c.PostingPolicy, c.BoostReplies, toDB(c.UpdatedAt), c.ID)
+	if err != nil {
+		return fmt.Errorf("update community %s: %w", c.Name, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }

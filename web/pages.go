@@ -63,6 +63,15 @@ func (s *Site) Community() http.Handler {
 			return err
 		}
 		v := s.view(c)
-		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v})
+		total, ts, err := s.community.Threads(r.Context(), c, 0, 50)
+		if err != nil {
+			return err
+		}
+		var threads []threadView
+		for _, t := range ts {
+			threads = append(threads, threadView{ID: t.ID, Title: t.Title, URL: s.threadURL(c.Name, t.ID), Replies: t.Replies,
+				Last: t.LastActivityAt, Pinned: t.Pinned, Locked: t.Locked})
+		}
+		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total})
 	})
 }

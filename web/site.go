@@ -32,7 +32,7 @@ type Site struct {
 // programmer error and panics at start-up.
 func New(svc *community.Service, base *url.URL, log *slog.Logger) *Site {
 	s := &Site{community: svc, base: base, log: log, pages: map[string]*template.Template{}}
-	for _, page := range []string{"home", "community", "error"} {
+	for _, page := range []string{"home", "community", "thread", "error"} {
 		s.pages[page] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return s
@@ -48,6 +48,9 @@ func (s *Site) Static() http.Handler {
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// errNotFound is a malformed path that names nothing.
+var errNotFound = community.ErrNotFound
 
 // serve adapts fn: an error becomes an HTML error page and one log line.
 func (s *Site) serve(fn handlerFunc) http.Handler {

@@ -28,6 +28,9 @@ commands:
   serve                       run the server
   community create NAME --title T --summary S [--join open|approval]
   community list
+  community requests NAME
+  community approve|reject NAME ACTOR      (ACTOR: actor URL or @name@host)
+  thread pin|unpin|lock|unlock|remove URL  (a thread page or post URL)
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
   version                     print the version
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runAdmin(ctx, args[1:], env, stdin, stdout)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], env, stdout)
+	case "thread":
+		err = runThread(ctx, args[1:], env, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coppice", version)
 	case "help", "-h", "--help":

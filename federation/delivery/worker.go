@@ -101,6 +101,7 @@ type Worker struct {
 
 	wake  chan struct{} // Wake: rows were committed in this process
 	kick  chan struct{} // the writer unclaimed rows: claim again
+	freed chan struct{} // an attempt ended: a slot is free
 	slots chan struct{} // one token per request in flight, at most Workers
 	hosts *hostLimits
 
@@ -150,6 +151,7 @@ func New(opt Options) *Worker {
 	w.client = &client
 	w.wake = make(chan struct{}, 1)
 	w.kick = make(chan struct{}, 1)
+	w.freed = make(chan struct{}, 1)
 	w.slots = make(chan struct{}, w.workers)
 	w.hosts = newHostLimits(w.perHost)
 	w.activities = newCache(activityCached, 0, w.store.OutboxActivityByID)
@@ -230,35 +232,104 @@ func (w *Worker) Run(ctx context.Context) error {
 	return <-written
 }
 
-// claimLoop claims due rows and starts an attempt for each, while there is
-// capacity, until ctx ends. The caller waits for the attempts.
+// claimLoop claims due rows and starts an attempt for each as slots free
+// up, until ctx ends. The caller waits for the attempts.
+//
+// It claims ahead, up to Batch rows, and keeps them in a backlog, so that
+// claims come in large batches: a claim scans the due rows, which costs
+// more as the queue grows. For the same reason it spends at most a quarter
+// of its time claiming. The claim counts backlog rows as in flight, so the
+// per-host limit holds, and a row waits in the backlog only for a free
+// slot, never for its host.
+//
+// Rows still in the backlog when ctx ends keep their lease; the next Run
+// releases it.
 func (w *Worker) claimLoop(ctx context.Context, attempts *sync.WaitGroup, results chan<- result) {
-	busy := false // the last claim found rows
-	for ctx.Err() == nil {
-		free := cap(w.slots) - len(w.slots) // only this loop takes slots
-		if free > 0 {
-			limit := min(free, w.batch)
-			n, err := w.claim(ctx, limit, attempts, results)
-			if err != nil && ctx.Err() == nil {
+	var backlog []storage.Delivery
+	want := true // something may be due: claim when allowed
+	busy := false
+	var notBefore time.Time // rate limit of claims, on the real clock
+	for {
+		for len(backlog) > 0 && len(w.slots) < cap(w.slots) && ctx.Err() == nil {
+			w.start(ctx, backlog[0], attempts, results)
+			backlog[0] = storage.Delivery{}
+			backlog = backlog[1:]
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if want && len(backlog) <= w.batch/2 && !time.Now().Before(notBefore) {
+			limit := w.batch - len(backlog)
+			began := time.Now()
+			ds, err := w.claim(ctx, limit)
+			notBefore = time.Now().Add(claimPause * time.Since(began))
+			if err != nil {
 				w.log.Error("claim deliveries", "err", err)
+				notBefore = time.Now().Add(w.poll)
 			}
-			if err == nil && n == 0 && busy {
+			if err == nil && len(ds) == 0 && busy && len(backlog) == 0 {
 				w.log.Debug("no more deliveries due")
 			}
-			busy = n > 0
-			if err == nil && n == limit {
-				continue // there may be more due right now
-			}
+			busy = len(ds) > 0
+			want = len(ds) == limit // there may be more due right now
+			backlog = append(backlog, ds...)
+			continue
 		}
-		timer := time.NewTimer(w.untilNextClaim())
+
+		var wait time.Duration
+		switch {
+		case len(backlog) > w.batch/2:
+			wait = w.poll // nothing to claim before the backlog drains
+		case want:
+			wait = max(time.Until(notBefore), 0) // rate limited
+		default:
+			wait = w.untilNextClaim()
+		}
+		var freed chan struct{}
+		if len(backlog) > 0 {
+			freed = w.freed
+		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 		case <-w.wake:
+			want = true
 		case <-w.kick:
+			want = true
 		case <-timer.C:
+			want = true
+		case <-freed:
 		}
 		timer.Stop()
 	}
+}
+
+// claimPause is how long the loop waits after a claim, in multiples of the
+// time the claim took.
+const claimPause = 3
+
+// claim leases up to limit due rows.
+func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, error) {
+	// Not cancelled with ctx: rows leased by a claim cut off halfway would
+	// wait out their lease.
+	now := w.now()
+	ds, err := w.store.ClaimDeliveries(context.WithoutCancel(ctx), now, w.lease, w.perHost, limit)
+	if err == nil {
+		w.claimedAt(now)
+	}
+	return ds, err
+}
+
+// start takes a slot and makes an attempt at d in a new goroutine.
+func (w *Worker) start(ctx context.Context, d storage.Delivery, attempts *sync.WaitGroup, results chan<- result) {
+	w.slots <- struct{}{} // never blocks: only the claim loop takes slots
+	w.inFlight.Add(1)
+	attempts.Go(func() {
+		results <- w.attempt(ctx, d)
+		w.inFlight.Add(-1)
+		<-w.slots
+		signal(w.freed)
+	})
 }
 
 // untilNextClaim is how long the loop may wait when nothing more can be
@@ -269,9 +340,17 @@ func (w *Worker) untilNextClaim() time.Duration {
 	d := w.poll
 	if !w.soonest.IsZero() {
 		d = min(d, max(w.soonest.Sub(w.now()), 0))
-		w.soonest = time.Time{}
 	}
 	return d
+}
+
+// claimedAt forgets the earliest retry once a claim at now covered it.
+func (w *Worker) claimedAt(now time.Time) {
+	w.soonestMu.Lock()
+	defer w.soonestMu.Unlock()
+	if !w.soonest.After(now) {
+		w.soonest = time.Time{}
+	}
 }
 
 // noteRetry records that a retry is due at t.
@@ -281,25 +360,4 @@ func (w *Worker) noteRetry(t time.Time) {
 	if w.soonest.IsZero() || t.Before(w.soonest) {
 		w.soonest = t
 	}
-}
-
-// claim leases up to limit due rows and starts an attempt for each. It
-// returns how many rows it claimed.
-func (w *Worker) claim(ctx context.Context, limit int, attempts *sync.WaitGroup, results chan<- result) (int, error) {
-	// Not cancelled with ctx: rows leased by a claim cut off halfway would
-	// wait out their lease.
-	ds, err := w.store.ClaimDeliveries(context.WithoutCancel(ctx), w.now(), w.lease, w.perHost, limit)
-	if err != nil {
-		return 0, err
-	}
-	for _, d := range ds {
-		w.slots <- struct{}{} // never blocks: limit ≤ free slots
-		w.inFlight.Add(1)
-		attempts.Go(func() {
-			results <- w.attempt(ctx, d)
-			w.inFlight.Add(-1)
-			<-w.slots
-		})
-	}
-	return len(ds), nil
 }

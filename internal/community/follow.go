@@ -17,6 +17,16 @@ type Renderer interface {
 	AcceptFollow(c storage.Community, f storage.Follow) (storage.OutboxActivity, error)
 	// RejectFollow renders Reject{Follow} of f by community c.
 	RejectFollow(c storage.Community, f storage.Follow) (storage.OutboxActivity, error)
+	// AnnounceActivity renders Announce{activity} of an activity a member
+	// sent (raw JSON as received) into thread th.
+	AnnounceActivity(c storage.Community, th storage.Thread, activity []byte) (storage.OutboxActivity, error)
+	// AnnounceObject renders Announce{object IRI}, the boost microblog
+	// servers show.
+	AnnounceObject(c storage.Community, th storage.Thread, objectIRI string) (storage.OutboxActivity, error)
+	// ModAction renders what a community sends when a moderator acts on a
+	// thread: Add or Remove of its root to the featured collection (pin,
+	// unpin), Lock or Undo{Lock} (lock, unlock), Delete (remove).
+	ModAction(c storage.Community, th storage.Thread, action string) (storage.OutboxActivity, error)
 }
 
 // Incoming is an activity that passed the inbox's signature and origin
@@ -39,7 +49,7 @@ func (s *Service) Follow(ctx context.Context, communityName string, in Incoming,
 		return "", err
 	}
 	var state string
-	err = s.store.InTx(ctx, func(tx *storage.Tx) error {
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
 		if err != nil || !fresh {
 			return err // a replay changes nothing
@@ -122,7 +132,7 @@ func (s *Service) decideFollow(ctx context.Context, communityName, actorIRI stri
 	if err != nil {
 		return fmt.Errorf("actor %s: %w", actorIRI, err)
 	}
-	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+	return s.inTx(ctx, func(tx *storage.Tx) error {
 		f, err := tx.Follow(ctx, c.ID, actorIRI)
 		if err != nil {
 			return fmt.Errorf("no follow request from %s in %s: %w", actorIRI, communityName, err)
@@ -154,11 +164,7 @@ func (s *Service) send(ctx context.Context, tx *storage.Tx, render func(storage.
 	if err != nil {
 		return err
 	}
-	if err := tx.EnqueueDelivery(ctx, id, inbox, s.now()); err != nil {
-		return err
-	}
-	s.queued()
-	return nil
+	return tx.EnqueueDelivery(ctx, id, inbox, s.now())
 }
 
 func (s *Service) inboxRow(in Incoming, communityID int64) storage.InboxActivity {

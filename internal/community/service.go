@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/coppice-dev/coppice/internal/sanitize"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -38,11 +39,22 @@ func (e *InvalidError) Error() string {
 
 // Service applies the rules of communities of practice to the store.
 type Service struct {
-	store  *storage.Store
-	now    func() time.Time
-	log    *slog.Logger
-	render Renderer
-	queued func() // told after deliveries were committed
+	store    *storage.Store
+	now      func() time.Time
+	log      *slog.Logger
+	render   Renderer
+	queued   func() // told after deliveries may have been committed
+	sanitize *sanitize.Policy
+}
+
+// inTx runs fn in one transaction and, once it committed, tells the
+// delivery worker that deliveries may be waiting.
+func (s *Service) inTx(ctx context.Context, fn func(tx *storage.Tx) error) error {
+	if err := s.store.InTx(ctx, fn); err != nil {
+		return err
+	}
+	s.queued()
+	return nil
 }
 
 // Options are the optional parts of a Service.
@@ -57,7 +69,7 @@ type Options struct {
 
 // New returns a Service over store. now is the clock every rule reads.
 func New(store *storage.Store, now func() time.Time, log *slog.Logger, opt Options) *Service {
-	s := &Service{store: store, now: now, log: log, render: opt.Render, queued: opt.Queued}
+	s := &Service{store: store, now: now, log: log, render: opt.Render, queued: opt.Queued, sanitize: sanitize.New()}
 	if s.queued == nil {
 		s.queued = func() {}
 	}
@@ -141,6 +153,7 @@ func (s *Service) CreateCommunity(ctx context.Context, n NewCommunity) (storage.
 		JoinMode:      n.JoinMode,
 		PostingPolicy: PostMembers,
 		Discoverable:  true,
+		BoostReplies:  true,
 		PrivateKeyPEM: priv,
 		PublicKeyPEM:  pub,
 		CreatedAt:     s.now(),
@@ -176,7 +189,7 @@ func (s *Service) Instance(ctx context.Context) (storage.Instance, error) {
 // Usage is what NodeInfo reports about this instance.
 type Usage struct {
 	Communities int
-	LocalPosts  int
+	Posts       int
 }
 
 // Usage counts what this instance hosts.
@@ -185,5 +198,9 @@ func (s *Service) Usage(ctx context.Context) (Usage, error) {
 	if err != nil {
 		return Usage{}, err
 	}
-	return Usage{Communities: n}, nil
+	posts, err := s.store.CountPosts(ctx)
+	if err != nil {
+		return Usage{}, err
+	}
+	return Usage{Communities: n, Posts: posts}, nil
 }

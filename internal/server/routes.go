@@ -31,6 +31,8 @@ func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
 	r.Handle("/c/{name}", fed.Group()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
 	r.Handle("/c/{name}", site.Community()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/activities/{id}", fed.Activity()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/threads/{id:[0-9]+}", fed.Thread()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
+	r.Handle("/c/{name}/threads/{id:[0-9]+}", site.Thread()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/{collection}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
 
 	// Inboxes: the shared one and one per community, the same pipeline.

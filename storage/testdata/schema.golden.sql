@@ -34,7 +34,7 @@ CREATE TABLE communities (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
-);
+, boost_replies INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE deliveries (
 	id INTEGER PRIMARY KEY,
 	activity_id INTEGER NOT NULL REFERENCES outbox_activities (id) ON DELETE CASCADE,
@@ -91,13 +91,57 @@ CREATE TABLE outbox_activities (
 	key_id TEXT NOT NULL,
 	body TEXT NOT NULL,
 	created_at INTEGER NOT NULL
+, listed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE posts (
+	id INTEGER PRIMARY KEY,
+	iri TEXT NOT NULL UNIQUE,
+	thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	type TEXT NOT NULL,
+	author_iri TEXT NOT NULL,
+	in_reply_to TEXT NOT NULL DEFAULT '',
+	name TEXT NOT NULL DEFAULT '',
+	content TEXT NOT NULL DEFAULT '',
+	summary TEXT NOT NULL DEFAULT '',
+	url TEXT NOT NULL DEFAULT '',
+	published INTEGER NOT NULL,
+	updated INTEGER NOT NULL DEFAULT 0,
+	deleted_at INTEGER NOT NULL DEFAULT 0,
+	likes INTEGER NOT NULL DEFAULT 0,
+	dislikes INTEGER NOT NULL DEFAULT 0,
+	raw TEXT NOT NULL
 );
 CREATE TABLE schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at INTEGER NOT NULL
 	);
+CREATE TABLE threads (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	root_iri TEXT NOT NULL,
+	title TEXT NOT NULL,
+	author_iri TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	last_activity_at INTEGER NOT NULL,
+	replies INTEGER NOT NULL DEFAULT 0,
+	pinned INTEGER NOT NULL DEFAULT 0,
+	locked INTEGER NOT NULL DEFAULT 0,
+	removed INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (community_id, root_iri)
+);
+CREATE TABLE votes (
+	post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+	actor_iri TEXT NOT NULL,
+	kind TEXT NOT NULL CHECK (kind IN ('like', 'dislike')),
+	activity_iri TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (post_id, actor_iri)
+);
 CREATE INDEX actors_key_id ON actors (key_id);
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
+CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);
+CREATE INDEX posts_thread ON posts (thread_id, published, id);
+CREATE INDEX threads_recent ON threads (community_id, removed, last_activity_at DESC);

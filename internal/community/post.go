@@ -1,0 +1,241 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// MaxTitleRunes bounds a thread title derived from a post.
+const MaxTitleRunes = 120
+
+// RefusedError is a post or action the community's rules refuse, with the
+// reason the peer gets (403).
+type RefusedError struct {
+	Reason string
+}
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+func refused(format string, args ...any) error {
+	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Note is a remote post (Note, Page, Article or Question) as federation
+// read it. Content and Summary are untrusted HTML; Submit sanitizes them.
+type Note struct {
+	IRI       string
+	Type      string
+	AuthorIRI string
+	InReplyTo string
+	Name      string
+	Content   string
+	Summary   string
+	URL       string
+	Published time.Time
+	// Public: addressed to the public collection. The community never
+	// widens the audience of a followers-only or direct post (GRP-14).
+	Public bool
+	// ToCommunity: the community is in to, cc or audience, or mentioned.
+	ToCommunity bool
+	Raw         []byte
+}
+
+// Submission is a Create of a post sent to a community.
+type Submission struct {
+	Activity Incoming
+	Note     Note
+	// Ancestors are the parents of Note that federation fetched because we
+	// did not have them, nearest first.
+	Ancestors []Note
+}
+
+// Submit applies the community's rules to a post: it must be public, its
+// author allowed by the posting policy, addressed to the community or a
+// reply into one of its threads, and its thread not locked. An accepted
+// post is stored in its thread and announced to every follower in the same
+// transaction. A refused post is stored nowhere and announced to no one.
+func (s *Service) Submit(ctx context.Context, communityName string, sub Submission) error {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return err
+	}
+	n := sub.Note
+	if !n.Public {
+		return refused("only public posts are shared with a community")
+	}
+	if err := s.mayPost(ctx, c, sub.Activity.Actor.IRI); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		if _, err := tx.PostByIRI(ctx, n.IRI); err == nil {
+			// ORI-08: an object we have already is never re-announced or
+			// changed by a Create, whoever sends it.
+			_, err := tx.RecordInboxActivity(ctx, s.inboxRow(sub.Activity, c.ID))
+			return err
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		th, chain, err := s.findThread(ctx, tx, c, n, sub.Ancestors)
+		if err != nil {
+			return err
+		}
+		if th.ID == 0 && !n.ToCommunity {
+			return refused("the post is not addressed to the community")
+		}
+		if th.Locked {
+			return refused("the thread is locked")
+		}
+		if th.Removed {
+			return refused("the thread was removed")
+		}
+		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(sub.Activity, c.ID))
+		if err != nil || !fresh {
+			return err
+		}
+		if th.ID == 0 {
+			title := s.sanitize.Text(n.Name, MaxTitleRunes)
+			if title == "" {
+				title = s.sanitize.FirstLine(n.Content, MaxTitleRunes)
+			}
+			if title == "" {
+				title = "Untitled discussion"
+			}
+			th, err = tx.CreateThread(ctx, storage.Thread{CommunityID: c.ID, RootIRI: n.IRI, Title: title, AuthorIRI: n.AuthorIRI, CreatedAt: s.now()})
+			if err != nil {
+				return err
+			}
+		}
+		// Ancestors we fetched to place the reply join the thread, oldest
+		// first; they are context, not announced.
+		for i := len(chain) - 1; i >= 0; i-- {
+			if _, err := tx.CreatePost(ctx, s.postRow(c, th, chain[i])); err != nil && !errors.Is(err, storage.ErrConflict) {
+				return err
+			}
+			if err := tx.TouchThread(ctx, th.ID, 1, s.now()); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreatePost(ctx, s.postRow(c, th, n)); err != nil {
+			return err
+		}
+		delta := 0
+		if th.RootIRI != n.IRI {
+			delta = 1
+		}
+		if err := tx.TouchThread(ctx, th.ID, delta, s.now()); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, c, th, sub.Activity.Raw, n.IRI, delta == 0 || c.BoostReplies)
+	})
+}
+
+// mayPost applies the posting policy.
+func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI string) error {
+	switch c.PostingPolicy {
+	case PostAnyone:
+		return nil
+	case PostModerators:
+		return refused("only moderators may post in this community")
+	default:
+		f, err := s.store.Follow(ctx, c.ID, actorIRI)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && f.State != storage.FollowAccepted) {
+			return refused("only members may post in this community: follow it first")
+		}
+		return err
+	}
+}
+
+// findThread finds the thread a post belongs to: the thread of its parent
+// or of the nearest ancestor we have. It returns the ancestors to store
+// with it (those nearer than the one found). A zero thread means a new one.
+func (s *Service) findThread(ctx context.Context, tx *storage.Tx, c storage.Community, n Note, ancestors []Note) (storage.Thread, []Note, error) {
+	if n.InReplyTo == "" {
+		return storage.Thread{}, nil, nil
+	}
+	parents := append([]string{n.InReplyTo}, nil...)
+	for _, a := range ancestors {
+		if a.InReplyTo != "" {
+			parents = append(parents, a.InReplyTo)
+		}
+	}
+	for i, iri := range parents {
+		p, err := tx.PostByIRI(ctx, iri)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return storage.Thread{}, nil, err
+		}
+		if p.CommunityID != c.ID {
+			return storage.Thread{}, nil, nil // a thread of another community
+		}
+		th, err := tx.ThreadByID(ctx, p.ThreadID)
+		if err != nil {
+			return storage.Thread{}, nil, err
+		}
+		if i > len(ancestors) {
+			i = len(ancestors)
+		}
+		return th, ancestors[:i], nil
+	}
+	return storage.Thread{}, nil, nil
+}
+
+func (s *Service) postRow(c storage.Community, th storage.Thread, n Note) storage.Post {
+	published := n.Published
+	if published.IsZero() || published.After(s.now()) {
+		published = s.now()
+	}
+	return storage.Post{
+		IRI: n.IRI, ThreadID: th.ID, CommunityID: c.ID, Type: n.Type, AuthorIRI: n.AuthorIRI, InReplyTo: n.InReplyTo,
+		Name:    s.sanitize.Text(n.Name, MaxTitle),
+		Content: s.sanitize.HTML(n.Content),
+		Summary: s.sanitize.Text(n.Summary, MaxSummary),
+		URL:     n.URL, Published: published, Raw: n.Raw,
+	}
+}
+
+// announce queues the Announces of an accepted activity to every follower.
+// Group-aware peers (Lemmy, PieFed, Mbin, NodeBB, other Coppice instances)
+// read Announce{activity}; microblog servers (Mastodon, GoToSocial, Akkoma,
+// Misskey) only show Announce{object} as a boost and ignore the other, so
+// both go to every follower. boostObject false leaves out the second one,
+// for communities that boost only thread starters to microblog timelines.
+func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Community, th storage.Thread, activity []byte, objectIRI string, boostObject bool) error {
+	a, err := s.render.AnnounceActivity(c, th, activity)
+	if err != nil {
+		return err
+	}
+	a.Listed = true
+	if err := s.fanOut(ctx, tx, c, a); err != nil {
+		return err
+	}
+	if !boostObject || objectIRI == "" {
+		return nil
+	}
+	b, err := s.render.AnnounceObject(c, th, objectIRI)
+	if err != nil {
+		return err
+	}
+	return s.fanOut(ctx, tx, c, b)
+}
+
+// fanOut stores an activity of community c and queues it for every
+// follower, in tx.
+func (s *Service) fanOut(ctx context.Context, tx *storage.Tx, c storage.Community, a storage.OutboxActivity) error {
+	a.CommunityID, a.CreatedAt = c.ID, s.now()
+	id, err := tx.CreateOutboxActivity(ctx, a)
+	if err != nil {
+		return err
+	}
+	n, err := tx.EnqueueFollowers(ctx, id, c.ID, nil, s.now())
+	if err != nil {
+		return err
+	}
+	_ = n
+	return nil
+}

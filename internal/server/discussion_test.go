@@ -1,0 +1,363 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// member makes a an accepted follower of seedbreeders and waits for the
+// Accept.
+func member(t *testing.T, ti *testInstance, peer *fedtest.Instance, a *fedtest.Actor) {
+	t.Helper()
+	f := a.Follow(ti.actor("seedbreeders"))
+	if code, body := a.Post(t, ti.inbox("seedbreeders"), f); code != 202 {
+		t.Fatalf("Follow by %s: %d %s", a.IRI, code, body)
+	}
+	peer.Wait(t, 1, wait, isActivity("Accept", followID(t, f)))
+}
+
+// rewrite moves a real payload onto the harness: the original actor
+// becomes a, every other IRI on the actor's origin moves to a's instance,
+// and the community it was addressed to becomes ours.
+func rewrite(t *testing.T, raw []byte, origActor string, a *fedtest.Actor, communities []string, ours string) []byte {
+	t.Helper()
+	orig, err := url.Parse(origActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := orig.Scheme + "://" + orig.Host
+	peerURL := strings.TrimSuffix(a.IRI, "/users/"+a.Name)
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+			return x
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+			return x
+		case string:
+			for _, c := range communities {
+				if x == c {
+					return ours
+				}
+				if x == c+"/followers" {
+					return ours + "/followers"
+				}
+			}
+			if x == origActor {
+				return a.IRI
+			}
+			if strings.HasPrefix(x, origin+"/") {
+				return peerURL + strings.TrimPrefix(x, origin)
+			}
+			return x
+		}
+		return v
+	}
+	var m any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(walk(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// mention adds the community to the cc and tags of a Create and its
+// object, as Mastodon does when a post mentions @community@host.
+func mention(t *testing.T, raw []byte, community, handle string) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	obj := m["object"].(map[string]any)
+	for _, x := range []map[string]any{m, obj} {
+		cc, _ := x["cc"].([]any)
+		x["cc"] = append(cc, community)
+	}
+	tags, _ := obj["tag"].([]any)
+	obj["tag"] = append(tags, map[string]any{"type": "Mention", "href": community, "name": handle})
+	out, _ := json.Marshal(m)
+	return out
+}
+
+// wrapCreate wraps a real post object in the Create its server sends.
+func wrapCreate(t *testing.T, raw []byte, public bool) []byte {
+	t.Helper()
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		t.Fatal(err)
+	}
+	create := map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       obj["id"].(string) + "#create",
+		"type":     "Create",
+		"actor":    obj["attributedTo"],
+		"object":   obj,
+	}
+	for _, k := range []string{"to", "cc", "audience"} {
+		if v, ok := obj[k]; ok {
+			create[k] = v
+		}
+	}
+	if public {
+		create["to"] = []any{"https://www.w3.org/ns/activitystreams#Public"}
+	}
+	out, _ := json.Marshal(create)
+	return out
+}
+
+func announced(activityID string) func(fedtest.Received) bool {
+	return func(r fedtest.Received) bool {
+		if r.Activity["type"] != "Announce" {
+			return false
+		}
+		if s, ok := r.Activity["object"].(string); ok {
+			return s == activityID
+		}
+		obj, _ := r.Activity["object"].(map[string]any)
+		return obj["id"] == activityID
+	}
+}
+
+// TestCreateFromEveryPlatform feeds the real Create payloads of every
+// platform in the fixtures through the inbox and checks each lands in a
+// thread of the community and is announced to a follower on another host.
+func TestCreateFromEveryPlatform(t *testing.T) {
+	ti := newInstance(t, true)
+	followers := fedtest.New(t, fedtest.OnAddress("127.0.0.3"))
+	bob := followers.NewActor("bob")
+	member(t, ti, followers, bob)
+	ours := ti.actor("seedbreeders")
+	tests := []struct {
+		file        string
+		actor       string   // the payload's actor
+		communities []string // the community IRIs it was addressed to
+		mention     bool     // a Mastodon post: add a mention of ours
+		wrap        bool     // an object to wrap in a Create
+	}{
+		{file: "mastodon_create_note.json", actor: "https://mastodon.madrid/users/felix", mention: true},
+		{file: "mobilizon-own_mastodon-post-activity.json", actor: "https://framapiaf.org/users/admin", mention: true},
+		{file: "mobilizon-own_mastodon-post-activity-hashtag.json", actor: "https://framapiaf.org/users/admin", mention: true},
+		{file: "lemmy_create_or_update_create_page.json", actor: "http://ds9.lemmy.ml/u/lemmy_alpha", communities: []string{"http://enterprise.lemmy.ml/c/main", "https://enterprise.lemmy.ml/c/main"}},
+		{file: "lemmy_create_or_update_create_comment.json", actor: "http://ds9.lemmy.ml/u/lemmy_alpha", communities: []string{"http://enterprise.lemmy.ml/c/main", "https://enterprise.lemmy.ml/c/main"}},
+		{file: "friendica_create_note.json", actor: "https://soc.schuerz.at/profile/jakob", communities: []string{"https://lemmy.schuerz.at/c/test"}},
+		{file: "friendica_create_page_1.json", actor: "https://masto.qa.urbanwildlife.biz/users/mastodon", communities: []string{"https://lemmy.qa.urbanwildlife.biz/c/lemmy_community"}},
+		{file: "friendica_create_page_2.json", actor: "https://pirati.ca/profile/heluecht", communities: []string{"https://ds9.lemmy.ml/c/testcom"}},
+		{file: "pleroma_create_note.json", actor: "https://greenish.red/users/nutomic", mention: true},
+		{file: "gnusocial_create_note.json", actor: "https://instance.gnusocial.test/actor/42", mention: true},
+		{file: "gnusocial_create_page.json", actor: "https://instance.gnusocial.test/actor/42", communities: []string{"https://instance.gnusocial.test/actor/21"}},
+		{file: "lotide_create_page.json", actor: "https://b.tide.tk/apub/users/1", communities: []string{"https://c.tide.tk/communities/1"}},
+		{file: "lotide_create_note_reply.json", actor: "https://c.tide.tk/users/1", communities: []string{"https://c.tide.tk/communities/1"}},
+		{file: "lotide_create_page_image.json", actor: "http://ltthostname.local:3334/apub/users/3", communities: []string{"http://localhost:8536/c/elsewhere"}},
+		{file: "mobilizon-own_prismo-url-map.json", actor: "https://prismo.news/@mxb", mention: true},
+		{file: "nodebb_page_object.json", actor: "https://bb.devnull.land/uid/1", communities: []string{"https://bb.devnull.land/category/2"}, wrap: true},
+		{file: "discourse_page_object.json", actor: "https://socialhub.activitypub.rocks/ap/actor/495843076e9e469fbd35ccf467ae9fb1", communities: []string{"https://socialhub.activitypub.rocks/ap/actor/797217cf18c0e819dfafc52425590146"}, wrap: true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			peer := fedtest.New(t, fedtest.OnAddress("127.0.1."+itoa(i+1)))
+			author := peer.NewActor("author")
+			member(t, ti, peer, author)
+			raw, err := os.ReadFile(filepath.Join("testdata/create", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wrap {
+				raw = wrapCreate(t, raw, strings.HasPrefix(tt.file, "discourse"))
+			}
+			body := rewrite(t, raw, tt.actor, author, tt.communities, ours)
+			if tt.mention {
+				body = mention(t, body, ours, "@seedbreeders@"+strings.TrimPrefix(ti.URL, "http://"))
+			}
+			var act map[string]any
+			_ = json.Unmarshal(body, &act)
+			obj := act["object"].(map[string]any)
+			if code, resp := author.Post(t, ti.inbox("seedbreeders"), body); code != 202 {
+				t.Fatalf("Create: %d %s", code, resp)
+			}
+			p, err := ti.store.PostByIRI(context.Background(), obj["id"].(string))
+			if err != nil {
+				t.Fatalf("post %v not stored: %v", obj["id"], err)
+			}
+			th, err := ti.store.ThreadByID(context.Background(), p.ThreadID)
+			if err != nil || th.CommunityID != mustCommunity(t, ti, "seedbreeders").ID || th.Title == "" {
+				t.Errorf("thread = %+v, %v", th, err)
+			}
+			if strings.Contains(p.Content, "<script") {
+				t.Errorf("content not sanitized: %s", p.Content)
+			}
+			got := followers.Wait(t, 1, wait, announced(act["id"].(string)))
+			if got[0].Err != nil {
+				t.Errorf("Announce{Create} does not verify: %v", got[0].Err)
+			}
+			followers.Wait(t, 1, wait, announced(obj["id"].(string)))
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// note builds a Create{Note} by a, addressed to the community (or not),
+// public (or followers-only), replying to parent (or not).
+func note(a *fedtest.Actor, id, community, parent, content string, public, mentioned bool) []byte {
+	to := []any{a.IRI + "/followers"}
+	if public {
+		to = []any{"https://www.w3.org/ns/activitystreams#Public"}
+	}
+	cc := []any{}
+	obj := map[string]any{
+		"id": a.IRI + "/notes/" + id, "type": "Note", "attributedTo": a.IRI, "content": content,
+		"published": "2026-11-20T10:00:00Z",
+	}
+	if mentioned {
+		cc = append(cc, community)
+		obj["tag"] = []any{map[string]any{"type": "Mention", "href": community}}
+	}
+	obj["to"], obj["cc"] = to, cc
+	if parent != "" {
+		obj["inReplyTo"] = parent
+	}
+	m := map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/notes/" + id + "/activity",
+		"type": "Create", "actor": a.IRI, "to": to, "cc": cc, "object": obj,
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func TestPostingRules(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, carol := peer.NewActor("alice"), peer.NewActor("carol")
+	member(t, ti, peer, alice)
+	ours := ti.actor("seedbreeders")
+
+	tests := []struct {
+		name   string
+		who    *fedtest.Actor
+		body   []byte
+		status int
+		stored bool
+	}{
+		{"GRP-03 a non-member mentions the community", carol, note(carol, "1", ours, "", "hello", true, true), 403, false},
+		{"GRP-14 a followers-only post addressed to the community", alice, note(alice, "2", ours, "", "private", false, true), 403, false},
+		{"a member's public post that does not name the community", alice, note(alice, "3", ours, "", "elsewhere", true, false), 403, false},
+		{"a member's public post mentioning the community", alice, note(alice, "4", ours, "", "<p>Seed swap on Sunday</p><script>alert(1)</script>", true, true), 202, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := counts(t, ti.store)
+			code, body := tt.who.Post(t, ti.inbox("seedbreeders"), tt.body)
+			if code != tt.status {
+				t.Errorf("status %d (%s), want %d", code, body, tt.status)
+			}
+			var m map[string]any
+			_ = json.Unmarshal(tt.body, &m)
+			_, err := ti.store.PostByIRI(ctx, m["object"].(map[string]any)["id"].(string))
+			if stored := err == nil; stored != tt.stored {
+				t.Errorf("stored = %v, want %v", stored, tt.stored)
+			}
+			if !tt.stored {
+				if after := counts(t, ti.store); after["outbox_activities"] != before["outbox_activities"] || after["inbox_activities"] != before["inbox_activities"] {
+					t.Errorf("refused post changed rows: %v → %v", before, after)
+				}
+			}
+		})
+	}
+	p, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.Content, "script") || !strings.Contains(p.Content, "Seed swap on Sunday") {
+		t.Errorf("stored content = %q", p.Content)
+	}
+	// A locked thread refuses replies.
+	if _, err := ti.svc.ModerateThread(ctx, p.IRI, "lock"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "5", ours, p.IRI, "a reply", true, false))
+	if code != 403 || !strings.Contains(body, "locked") {
+		t.Errorf("reply to a locked thread: %d %s, want 403 locked", code, body)
+	}
+	if _, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/5"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("reply to a locked thread stored: %v", err)
+	}
+}
+
+// TestSpoofing sends the forgeries of SECURITY.md ORI and GRP sections.
+func TestSpoofing(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	other := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
+	alice, mallory, eve := peer.NewActor("alice"), peer.NewActor("mallory"), other.NewActor("eve")
+	for _, a := range []*fedtest.Actor{alice, mallory} {
+		member(t, ti, peer, a)
+	}
+	member(t, ti, other, eve)
+	ours := ti.actor("seedbreeders")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "<p>original</p>", true, true)); code != 202 {
+		t.Fatalf("alice's post: %d %s", code, body)
+	}
+	target := alice.IRI + "/notes/1"
+
+	forge := func(a *fedtest.Actor, typ, id string, object any) []byte {
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/act/" + id, "type": typ, "actor": a.IRI, "object": object,
+			"to": []any{"https://www.w3.org/ns/activitystreams#Public"}})
+		return b
+	}
+	tests := []struct {
+		name   string
+		who    *fedtest.Actor
+		body   []byte
+		status int
+	}{
+		{"GRP-10 Delete of alice's post by mallory on the same host", mallory, forge(mallory, "Delete", "d1", target), 403},
+		{"GRP-10 Delete of alice's post by eve on another host", eve, forge(eve, "Delete", "d2", map[string]any{"id": target, "type": "Tombstone"}), 403},
+		{"GRP-08 Update of alice's post by mallory", mallory, forge(mallory, "Update", "u1", map[string]any{"id": target, "type": "Note", "attributedTo": mallory.IRI, "content": "pwned", "to": []any{"https://www.w3.org/ns/activitystreams#Public"}}), 403},
+		{"ORI-01 Create by mallory of a Note attributed to alice", mallory, forge(mallory, "Create", "c1", map[string]any{"id": mallory.IRI + "/notes/x", "type": "Note", "attributedTo": alice.IRI, "content": "fake", "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}}), 403},
+		{"ORI-02 Create by eve of a Note whose id is on alice's host", eve, forge(eve, "Create", "c2", map[string]any{"id": peer.URL + "/notes/evil", "type": "Note", "attributedTo": eve.IRI, "content": "fake", "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}}), 403},
+		{"ORI-08 Create by eve re-addressing alice's existing Note", eve, forge(eve, "Create", "c3", map[string]any{"id": target, "type": "Note", "attributedTo": eve.IRI, "content": "mine now", "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}}), 403},
+		{"GRP-07 Announce by eve wrapping a forged Create by alice", eve, forge(eve, "Announce", "a1", map[string]any{"id": alice.IRI + "/notes/9/activity", "type": "Create", "actor": alice.IRI,
+			"object": map[string]any{"id": alice.IRI + "/notes/9", "type": "Note", "attributedTo": alice.IRI, "content": "forged", "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}}}), 202},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := counts(t, ti.store)
+			code, body := tt.who.Post(t, ti.inbox("seedbreeders"), tt.body)
+			if code != tt.status {
+				t.Errorf("status %d (%s), want %d", code, body, tt.status)
+			}
+			if after := counts(t, ti.store); after["outbox_activities"] != before["outbox_activities"] {
+				t.Errorf("forgery made the community send something: %v → %v", before, after)
+			}
+			p, err := ti.store.PostByIRI(ctx, target)
+			if err != nil || !p.DeletedAt.IsZero() || !strings.Contains(p.Content, "original") {
+				t.Errorf("alice's post after the forgery: %+v %v", p, err)
+			}
+			if _, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/9"); err == nil {
+				t.Errorf("the Note inside eve's Announce was stored")
+			}
+		})
+	}
+}

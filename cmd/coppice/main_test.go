@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coppice-dev/coppice/federation"
+	"github.com/coppice-dev/coppice/storage"
 )
 
 // coppice runs the command line in-process and returns its exit code and
@@ -214,5 +216,65 @@ func TestMigrateAndUsage(t *testing.T) {
 	}
 	if code, _, errOut := coppice(t, "", "serve", "--base-url", "ftp://x", "--db", db); code != 2 || !strings.Contains(errOut, "scheme") {
 		t.Errorf("serve with ftp base URL: %d %q", code, errOut)
+	}
+}
+
+// TestThreadCommands pins, locks and removes a thread from the command line.
+func TestThreadCommands(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "coppice.db")
+	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
+		t.Fatal(errOut)
+	}
+	st, err := storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := st.CommunityByName(ctx, "seeds")
+	var th storage.Thread
+	err = st.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		th, err = tx.CreateThread(ctx, storage.Thread{CommunityID: c.ID, RootIRI: "https://a.example/notes/1", Title: "Tomatoes", AuthorIRI: "https://a.example/users/alice", CreatedAt: time.Now()})
+		if err != nil {
+			return err
+		}
+		_, err = tx.CreatePost(ctx, storage.Post{IRI: "https://a.example/notes/1", ThreadID: th.ID, CommunityID: c.ID, Type: "Note", AuthorIRI: "https://a.example/users/alice", Published: time.Now(), Raw: []byte("{}")})
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://coppice.test"
+	page := base + "/c/seeds/threads/" + strconv.FormatInt(th.ID, 10)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"thread", "pin", page}, "pinned=true locked=false removed=false"},
+		{[]string{"thread", "lock", "https://a.example/notes/1"}, "pinned=true locked=true removed=false"},
+		{[]string{"thread", "unlock", page}, "pinned=true locked=false removed=false"},
+		{[]string{"thread", "remove", page}, "pinned=false locked=false removed=true"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := coppice(t, "", append(tt.args, "--db", db, "--base-url", base)...)
+		if code != 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("coppice %v = %d %q %q, want %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+	if code, _, _ := coppice(t, "", "thread", "explode", page, "--db", db); code != 2 {
+		t.Errorf("unknown action: exit %d, want 2", code)
+	}
+	if code, _, _ := coppice(t, "", "thread", "pin", "https://a.example/notes/404", "--db", db); code != 1 {
+		t.Errorf("unknown post: exit %d, want 1", code)
+	}
+	st, err = storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.CountListedActivities(ctx, c.ID)
+	if err != nil || n != 4 {
+		t.Errorf("outbox has %d activities, %v; want 4 (Add, Lock, Undo Lock, Delete)", n, err)
 	}
 }

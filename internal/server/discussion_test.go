@@ -262,7 +262,7 @@ func TestPostingRules(t *testing.T) {
 		{"GRP-03 a non-member mentions the community", carol, note(carol, "1", ours, "", "hello", true, true), 403, false},
 		{"GRP-14 a followers-only post addressed to the community", alice, note(alice, "2", ours, "", "private", false, true), 403, false},
 		{"a member's public post that does not name the community", alice, note(alice, "3", ours, "", "elsewhere", true, false), 403, false},
-		{"a member's public post mentioning the community", alice, note(alice, "4", ours, "", "<p>Seed swap on Sunday</p><script>alert(1)</script>", true, true), 202, true},
+		{"a member's public post mentioning the community", alice, note(alice, "4", ours, "", `<p>Seed swap on Sunday</p><script>alert(1)</script><a href="javascript:alert(2)">map</a><img src=x onerror="alert(3)">`, true, true), 202, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,6 +290,17 @@ func TestPostingRules(t *testing.T) {
 	}
 	if strings.Contains(p.Content, "script") || !strings.Contains(p.Content, "Seed swap on Sunday") {
 		t.Errorf("stored content = %q", p.Content)
+	}
+	// CON-01: the public page of the thread renders the post inert.
+	_, page := get(t, ti.actor("seedbreeders")+"/threads/"+strconv.FormatInt(p.ThreadID, 10), "text/html")
+	low := strings.ToLower(string(page))
+	for _, bad := range []string{"<script", "javascript:", "onerror", "alert("} {
+		if strings.Contains(low, bad) {
+			t.Errorf("thread page contains %q", bad)
+		}
+	}
+	if !strings.Contains(string(page), "Seed swap on Sunday") {
+		t.Errorf("thread page lacks the post")
 	}
 	// A locked thread refuses replies.
 	if _, err := ti.svc.ModerateThread(ctx, p.IRI, "lock"); err != nil {
@@ -359,5 +370,135 @@ func TestSpoofing(t *testing.T) {
 				t.Errorf("the Note inside eve's Announce was stored")
 			}
 		})
+	}
+}
+
+// TestConversationAcrossTwoInstances: alice on A starts a thread, bob on B
+// (both members) gets it; bob replies, alice gets the reply; alice deletes
+// her post, bob learns; the thread page shows what is left.
+func TestConversationAcrossTwoInstances(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	a := fedtest.New(t, fedtest.OnAddress("127.0.0.4"))
+	b := fedtest.New(t, fedtest.OnAddress("127.0.0.5"))
+	alice, bob := a.NewActor("alice"), b.NewActor("bob")
+	member(t, ti, a, alice)
+	member(t, ti, b, bob)
+	ours := ti.actor("seedbreeders")
+
+	start := note(alice, "1", ours, "", "<p>Which tomato varieties breed true?</p><p>Looking for advice.</p>", true, true)
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), start); code != 202 {
+		t.Fatalf("alice's post: %d %s", code, body)
+	}
+	b.Wait(t, 1, wait, announced(alice.IRI+"/notes/1"))
+	b.Wait(t, 1, wait, announced(alice.IRI+"/notes/1/activity"))
+
+	reply := note(bob, "1", ours, alice.IRI+"/notes/1", "<p>@alice Brandywine does, if you isolate it.</p>", true, false)
+	if code, body := bob.Post(t, ti.sharedInbox(), reply); code != 202 {
+		t.Fatalf("bob's reply: %d %s", code, body)
+	}
+	got := a.Wait(t, 1, wait, announced(bob.IRI+"/notes/1/activity"))
+	if ctxIRI, _ := got[0].Activity["context"].(string); !strings.Contains(ctxIRI, "/c/seedbreeders/threads/") {
+		t.Errorf("Announce context = %v, want the thread", got[0].Activity["context"])
+	}
+	p, err := ti.store.PostByIRI(ctx, bob.IRI+"/notes/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := ti.store.PostByIRI(ctx, alice.IRI+"/notes/1")
+	if p.ThreadID != root.ThreadID {
+		t.Errorf("reply in thread %d, root in %d", p.ThreadID, root.ThreadID)
+	}
+
+	del, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": alice.IRI + "/notes/1#delete", "type": "Delete", "actor": alice.IRI,
+		"object": map[string]any{"id": alice.IRI + "/notes/1", "type": "Tombstone"}, "to": []any{"https://www.w3.org/ns/activitystreams#Public"}})
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), del); code != 202 {
+		t.Fatalf("alice's Delete: %d %s", code, body)
+	}
+	b.Wait(t, 1, wait, announced(alice.IRI+"/notes/1#delete"))
+
+	threadURL := ti.actor("seedbreeders") + "/threads/" + strconv.FormatInt(root.ThreadID, 10)
+	res, body := get(t, threadURL, "text/html")
+	page := string(body)
+	if res.StatusCode != 200 || !strings.Contains(page, "Brandywine does") || strings.Contains(page, "Looking for advice") || !strings.Contains(page, "deleted by its author") {
+		t.Errorf("thread page (%d) does not show the reply and the deleted post:\n%s", res.StatusCode, page)
+	}
+	if !strings.Contains(page, "<h1>Which tomato varieties breed true?</h1>") {
+		t.Errorf("thread title missing from the page")
+	}
+	res, body = get(t, threadURL, "application/activity+json")
+	coll := decode(t, body)
+	items, _ := coll["orderedItems"].([]any)
+	if res.StatusCode != 200 || coll["type"] != "OrderedCollection" || len(items) != 1 || items[0] != bob.IRI+"/notes/1" {
+		t.Errorf("thread context collection = %v", coll)
+	}
+}
+
+func TestVotesAndCollections(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, bob := peer.NewActor("alice"), peer.NewActor("bob")
+	member(t, ti, peer, alice)
+	ours := ti.actor("seedbreeders")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "<p>Seed library opening</p>", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	target := alice.IRI + "/notes/1"
+	vote := func(a *fedtest.Actor, typ, id string) []byte {
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/votes/" + id, "type": typ, "actor": a.IRI, "object": target})
+		return b
+	}
+	for _, v := range []struct {
+		a       *fedtest.Actor
+		body    []byte
+		likes   int
+		dislike int
+	}{
+		{bob, vote(bob, "Like", "1"), 1, 0},
+		{bob, vote(bob, "Like", "1"), 1, 0},    // replay
+		{bob, vote(bob, "Like", "2"), 1, 0},    // a second Like by the same actor
+		{alice, vote(alice, "Dislike", "3"), 1, 1},
+		{bob, vote(bob, "Dislike", "4"), 0, 2}, // the last vote wins
+	} {
+		if code, body := v.a.Post(t, ti.sharedInbox(), v.body); code != 202 {
+			t.Fatalf("vote: %d %s", code, body)
+		}
+		p, _ := ti.store.PostByIRI(ctx, target)
+		if p.Likes != v.likes || p.Dislikes != v.dislike {
+			t.Errorf("after %s: likes %d dislikes %d, want %d %d", v.body, p.Likes, p.Dislikes, v.likes, v.dislike)
+		}
+	}
+	undo, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": bob.IRI + "/undo/1", "type": "Undo", "actor": bob.IRI,
+		"object": map[string]any{"id": bob.IRI + "/votes/4", "type": "Dislike", "actor": bob.IRI, "object": target}})
+	if code, body := bob.Post(t, ti.sharedInbox(), undo); code != 202 {
+		t.Fatalf("Undo: %d %s", code, body)
+	}
+	if p, _ := ti.store.PostByIRI(ctx, target); p.Likes != 0 || p.Dislikes != 1 {
+		t.Errorf("after Undo{Dislike}: %d likes %d dislikes, want 0 and 1", p.Likes, p.Dislikes)
+	}
+
+	// Collections: the outbox lists the Announce, discussions the thread,
+	// featured the pinned root.
+	res, body := get(t, ours+"/outbox?page=1", "application/activity+json")
+	if m := decode(t, body); res.StatusCode != 200 || m["totalItems"] != float64(1) {
+		t.Errorf("outbox page = %v", m)
+	}
+	res, body = get(t, ours+"/discussions?page=1", "application/activity+json")
+	m := decode(t, body)
+	items, _ := m["orderedItems"].([]any)
+	if res.StatusCode != 200 || len(items) != 1 || !strings.Contains(items[0].(string), "/c/seedbreeders/threads/") {
+		t.Errorf("discussions page = %v", m)
+	}
+	if _, err := ti.svc.ModerateThread(ctx, target, "pin"); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, ours+"/featured?page=1", "application/activity+json")
+	if items, _ := decode(t, body)["orderedItems"].([]any); len(items) != 1 || items[0] != target {
+		t.Errorf("featured = %v, want the pinned post", items)
+	}
+	_, body = get(t, ours+"/outbox", "application/activity+json")
+	if m := decode(t, body); m["totalItems"] != float64(2) {
+		t.Errorf("outbox after pinning has %v items, want 2 (the Announce and the Add)", m["totalItems"])
 	}
 }

@@ -456,8 +456,8 @@ func TestVotesAndCollections(t *testing.T) {
 		dislike int
 	}{
 		{bob, vote(bob, "Like", "1"), 1, 0},
-		{bob, vote(bob, "Like", "1"), 1, 0},    // replay
-		{bob, vote(bob, "Like", "2"), 1, 0},    // a second Like by the same actor
+		{bob, vote(bob, "Like", "1"), 1, 0}, // replay
+		{bob, vote(bob, "Like", "2"), 1, 0}, // a second Like by the same actor
 		{alice, vote(alice, "Dislike", "3"), 1, 1},
 		{bob, vote(bob, "Dislike", "4"), 0, 2}, // the last vote wins
 	} {

@@ -66,6 +66,33 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 			}
 			return nil
 		})
+	case "set":
+		var posting string
+		var boost bool
+		fs.StringVar(&posting, "posting", "", "who may post: members, anyone or moderators")
+		fs.BoolVar(&boost, "boost-replies", true, "boost replies to microblog followers too (false: thread starters only)")
+		pos, err := parse(fs, args[1:], env)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError{errors.New("community set: want exactly one NAME")}
+		}
+		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			c, err := svc.Community(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			if posting == "" {
+				posting = c.PostingPolicy
+			}
+			c, err = svc.UpdateSettings(ctx, pos[0], community.Settings{PostingPolicy: posting, BoostReplies: boost})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: posting %s, boost replies %v\n", c.Name, c.PostingPolicy, c.BoostReplies)
+			return nil
+		})
 	case "requests":
 		pos, err := parse(fs, args[1:], env)
 		if err != nil {

@@ -28,6 +28,7 @@ commands:
   serve                       run the server
   community create NAME --title T --summary S [--join open|approval]
   community list
+  community set NAME [--posting members|anyone|moderators] [--boost-replies=false]
   community requests NAME
   community approve|reject NAME ACTOR      (ACTOR: actor URL or @name@host)
   thread pin|unpin|lock|unlock|remove URL  (a thread page or post URL)

@@ -278,3 +278,17 @@ func TestThreadCommands(t *testing.T) {
 		t.Errorf("outbox has %d activities, %v; want 4 (Add, Lock, Undo Lock, Delete)", n, err)
 	}
 }
+
+func TestCommunitySet(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "coppice.db")
+	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := coppice(t, "", "community", "set", "seeds", "--posting", "anyone", "--boost-replies=false", "--db", db)
+	if code != 0 || out != "seeds: posting anyone, boost replies false\n" {
+		t.Errorf("community set = %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := coppice(t, "", "community", "set", "seeds", "--posting", "everyone", "--db", db); code != 1 || !strings.Contains(errOut, "posting") {
+		t.Errorf("bad posting policy: %d %q", code, errOut)
+	}
+}

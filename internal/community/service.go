@@ -204,3 +204,27 @@ func (s *Service) Usage(ctx context.Context) (Usage, error) {
 	}
 	return Usage{Communities: n, Posts: posts}, nil
 }
+
+// Settings are the rules of a community that admins change.
+type Settings struct {
+	PostingPolicy string // members, anyone or moderators
+	BoostReplies  bool   // boost replies to microblog followers too
+}
+
+// UpdateSettings changes a community's posting policy and reply boosting.
+func (s *Service) UpdateSettings(ctx context.Context, name string, set Settings) (storage.Community, error) {
+	switch set.PostingPolicy {
+	case PostMembers, PostAnyone, PostModerators:
+	default:
+		return storage.Community{}, &InvalidError{Fields: map[string]string{"posting": "must be members, anyone or moderators"}}
+	}
+	c, err := s.store.CommunityByName(ctx, name)
+	if err != nil {
+		return storage.Community{}, err
+	}
+	c.PostingPolicy, c.BoostReplies, c.UpdatedAt = set.PostingPolicy, set.BoostReplies, s.now()
+	if err := s.store.UpdateCommunitySettings(ctx, c); err != nil {
+		return storage.Community{}, err
+	}
+	return c, nil
+}

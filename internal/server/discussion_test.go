@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -500,5 +501,32 @@ func TestVotesAndCollections(t *testing.T) {
 	_, body = get(t, ours+"/outbox", "application/activity+json")
 	if m := decode(t, body); m["totalItems"] != float64(2) {
 		t.Errorf("outbox after pinning has %v items, want 2 (the Announce and the Add)", m["totalItems"])
+	}
+}
+
+// TestBoostOnlyThreadStarters: with boost replies off, a reply is announced
+// as Announce{Create} only, which microblog servers ignore, so their
+// timelines get thread starters only.
+func TestBoostOnlyThreadStarters(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	if _, err := ti.svc.UpdateSettings(ctx, "seedbreeders", community.Settings{PostingPolicy: "members", BoostReplies: false}); err != nil {
+		t.Fatal(err)
+	}
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	ours := ti.actor("seedbreeders")
+	before := counts(t, ti.store)["outbox_activities"]
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "starter", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	afterStart := counts(t, ti.store)["outbox_activities"]
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "2", ours, alice.IRI+"/notes/1", "reply", true, false)); code != 202 {
+		t.Fatalf("reply: %d %s", code, body)
+	}
+	afterReply := counts(t, ti.store)["outbox_activities"]
+	if afterStart-before != 2 || afterReply-afterStart != 1 {
+		t.Errorf("announces: %d for the starter, %d for the reply; want 2 and 1", afterStart-before, afterReply-afterStart)
 	}
 }

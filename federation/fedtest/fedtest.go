@@ -64,6 +64,7 @@ type Instance struct {
 	responder Responder
 	received  []Received
 	gets      map[string]int
+	documents map[string][]byte // path → ActivityStreams document served at it
 	notify    chan struct{}
 	client    *http.Client
 }
@@ -131,7 +132,7 @@ func New(t testing.TB, opts ...Option) *Instance {
 	in := &Instance{
 		t: t, key: key,
 		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		actors: map[string]*Actor{}, keys: map[string]crypto.PublicKey{}, gets: map[string]int{},
+		actors: map[string]*Actor{}, keys: map[string]crypto.PublicKey{}, gets: map[string]int{}, documents: map[string][]byte{},
 		notify: make(chan struct{}, 1),
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
@@ -143,6 +144,14 @@ func New(t testing.TB, opts ...Option) *Instance {
 	in.URL = in.server.URL
 	in.Host = strings.TrimPrefix(in.URL, "http://")
 	return in
+}
+
+// Serve makes the instance answer GET path with an ActivityStreams
+// document (a post a test wants us to fetch).
+func (in *Instance) Serve(path string, doc []byte) {
+	in.mu.Lock()
+	in.documents[path] = doc
+	in.mu.Unlock()
 }
 
 // Respond installs a responder for POSTs (nil restores normal handling).
@@ -250,7 +259,13 @@ func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		in.gets[r.URL.Path]++
 		in.mu.Unlock()
 	}
+	in.mu.Lock()
+	doc, isDoc := in.documents[r.URL.Path]
+	in.mu.Unlock()
 	switch {
+	case r.Method == http.MethodGet && isDoc:
+		w.Header().Set("Content-Type", "application/activity+json")
+		_, _ = w.Write(doc)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/users/"):
 		in.mu.Lock()
 		a := in.actors[strings.TrimPrefix(r.URL.Path, "/users/")]

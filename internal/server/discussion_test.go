@@ -530,3 +530,64 @@ func TestBoostOnlyThreadStarters(t *testing.T) {
 		t.Errorf("announces: %d for the starter, %d for the reply; want 2 and 1", afterStart-before, afterReply-afterStart)
 	}
 }
+
+// noteObject returns the Note inside a Create built by note.
+func noteObject(t *testing.T, create []byte) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(create, &m); err != nil {
+		t.Fatal(err)
+	}
+	obj := m["object"].(map[string]any)
+	obj["@context"] = "https://www.w3.org/ns/activitystreams"
+	b, _ := json.Marshal(obj)
+	return b
+}
+
+// TestMissingAncestorsAreFetched: a reply to a post we never got is placed
+// in the right thread after fetching the missing parent; a chain of
+// unknown parents deeper than the limit is not followed to the end (FET-08).
+func TestMissingAncestorsAreFetched(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, carol := peer.NewActor("alice"), peer.NewActor("carol")
+	member(t, ti, peer, alice)
+	member(t, ti, peer, carol)
+	ours := ti.actor("seedbreeders")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "root", ours, "", "root post", true, true)); code != 202 {
+		t.Fatalf("root: %d %s", code, body)
+	}
+	// carol's first reply reached only alice's server; her second reply,
+	// to it, reaches us.
+	middle := note(carol, "m", ours, alice.IRI+"/notes/root", "middle", true, false)
+	peer.Serve("/users/carol/notes/m", noteObject(t, middle))
+	if code, body := carol.Post(t, ti.inbox("seedbreeders"), note(carol, "leaf", ours, carol.IRI+"/notes/m", "leaf", true, false)); code != 202 {
+		t.Fatalf("leaf: %d %s", code, body)
+	}
+	root, _ := ti.store.PostByIRI(ctx, alice.IRI+"/notes/root")
+	for _, iri := range []string{carol.IRI + "/notes/m", carol.IRI + "/notes/leaf"} {
+		p, err := ti.store.PostByIRI(ctx, iri)
+		if err != nil || p.ThreadID != root.ThreadID {
+			t.Errorf("%s: thread %d (%v), want %d", iri, p.ThreadID, err, root.ThreadID)
+		}
+	}
+
+	// FET-08: 30 unknown ancestors, each served; the fetch stops at 20.
+	parent := alice.IRI + "/notes/root"
+	for i := 0; i < 30; i++ {
+		id := "deep" + strconv.Itoa(i)
+		peer.Serve("/users/carol/notes/"+id, noteObject(t, note(carol, id, ours, parent, "deep", true, false)))
+		parent = carol.IRI + "/notes/" + id
+	}
+	if code, body := carol.Post(t, ti.inbox("seedbreeders"), note(carol, "deepleaf", ours, parent, "too deep", true, false)); code != 403 {
+		t.Errorf("reply 31 levels below the thread: %d %s, want 403 (not placed, not addressed)", code, body)
+	}
+	fetched := 0
+	for i := 0; i < 30; i++ {
+		fetched += peer.Gets("/users/carol/notes/deep" + strconv.Itoa(i))
+	}
+	if fetched != 20 {
+		t.Errorf("fetched %d ancestors, want 20", fetched)
+	}
+}

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -13,6 +14,12 @@ import (
 // Long Lemmy and WordPress articles stay under 100 KB; Mastodon's own
 // limit is 500 characters.
 const MaxHTML = 100_000
+
+// maxDepth is how deeply elements may nest in the output; start tags
+// deeper than this are dropped, and their content is kept. Real posts nest
+// a few levels (a quote in a list item); thousands of levels only slow
+// down browsers.
+const maxDepth = 100
 
 // linkRel is the rel value given to every link with an href: remote links
 // are user-generated content that gets no ranking credit, no referrer and
@@ -42,7 +49,12 @@ func New() *Policy {
 	// which defeats "JaVaScRiPt:" and "  javascript:".
 	p.RequireParseableURLs(true)
 	p.AllowRelativeURLs(false)
-	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowURLSchemes("mailto")
+	// A browser resolves "https:x" and "https:/x" against a base URL with
+	// the same scheme (WHATWG URL, special relative or authority state), so
+	// an http or https URL must name a host.
+	p.AllowURLSchemeWithCustomPolicy("http", hasHost)
+	p.AllowURLSchemeWithCustomPolicy("https", hasHost)
 	p.AllowAttrs("href").OnElements("a")
 	// The scheme list is shared by every URL attribute, so images are held
 	// to http and https by a pattern as well.
@@ -72,6 +84,11 @@ func (p *Policy) HTML(s string) string {
 	return clean(cleanTags(s))
 }
 
+// hasHost reports whether u is an absolute URL with a host.
+func hasHost(u *url.URL) bool {
+	return u.Host != "" && u.Opaque == ""
+}
+
 // openRawSelfClosing rewrites "<script/>" and the like as plain start tags.
 // The HTML tokenizer (like a browser) ignores the slash and reads what
 // follows as the element's raw text, but bluemonday skips the content only
@@ -88,7 +105,7 @@ func openRawSelfClosing(s string) string {
 		}
 		if tt == html.SelfClosingTagToken {
 			name, _ := z.TagName()
-			if isSkipContent(string(name)) {
+			if isRawText(string(name)) {
 				b.WriteString("<" + string(name) + ">")
 				continue
 			}
@@ -99,29 +116,31 @@ func openRawSelfClosing(s string) string {
 
 // cleanTags makes the final changes bluemonday cannot express, on its
 // output:
-//   - keeps only the allowed classes on a and span, and drops an a left
-//     with no attributes together with its end tag;
+//   - keeps only the allowed classes on a and span, and drops the start tag
+//     of an a left with no attributes;
 //   - sets rel on every a that has an href;
 //   - balances tags: an end tag without an open element is dropped, open
 //     elements are closed, and a non-void "<b/>" becomes "<b></b>" (browsers
-//     ignore the slash and would leave it open).
+//     ignore the slash and would leave it open);
+//   - drops start tags nested deeper than maxDepth.
+//
+// A dropped start tag is never put on the stack of open elements, so its
+// end tag is treated like any other: it closes an open element of the same
+// name or is dropped. Run again on its own output, cleanTags then makes the
+// same decisions and changes nothing.
 //
 // Text passes through byte for byte, as bluemonday escaped it.
 func cleanTags(s string) string {
-	type open struct {
-		name    string
-		dropped bool
-	}
 	var (
-		b     strings.Builder
-		stack []open
+		b      strings.Builder
+		stack  []string           // names of the open elements written
+		opened = map[string]int{} // elements in stack, by name
 	)
 	closeTop := func() {
-		top := stack[len(stack)-1]
+		name := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if !top.dropped {
-			b.WriteString("</" + top.name + ">")
-		}
+		opened[name]--
+		b.WriteString("</" + name + ">")
 	}
 	b.Grow(len(s) + len(s)/8)
 	z := html.NewTokenizer(strings.NewReader(s))
@@ -155,31 +174,36 @@ func cleanTags(s string) string {
 				writeTag(&b, rewrite, raw, t)
 				continue
 			}
+			if name == "a" && len(t.Attr) == 0 {
+				continue
+			}
 			// Sloppy "<p>a<p>b" and "<li>a<li>b": the second tag closes the
 			// first, as a browser would.
-			if n := len(stack); n > 0 && (name == "p" || name == "li") && stack[n-1].name == name {
+			if n := len(stack); n > 0 && (name == "p" || name == "li") && stack[n-1] == name {
 				closeTop()
+			} else if len(stack) >= maxDepth {
+				continue
 			}
-			dropped := name == "a" && len(t.Attr) == 0
-			if !dropped {
-				writeTag(&b, rewrite, raw, t)
-			}
-			stack = append(stack, open{name: name, dropped: dropped})
+			writeTag(&b, rewrite, raw, t)
+			stack = append(stack, name)
+			opened[name]++
 			if tt == html.SelfClosingTagToken {
 				closeTop()
 			}
 		case html.EndTagToken:
-			name, _ := z.TagName()
-			i := len(stack) - 1
-			for i >= 0 && stack[i].name != string(name) {
-				i--
-			}
 			// An end tag with nothing to close is dropped: a browser would
 			// read "</br>" as "<br>", "</p>" as "<p></p>", and others could
-			// close elements of the page around the content.
-			for i >= 0 && len(stack) > i {
+			// close elements of the page around the content. Checking the
+			// count first keeps a run of stray end tags from costing a
+			// search of the stack each.
+			name, _ := z.TagName()
+			if opened[string(name)] == 0 {
+				continue
+			}
+			for stack[len(stack)-1] != string(name) {
 				closeTop()
 			}
+			closeTop()
 		default:
 			b.Write(z.Raw())
 		}
@@ -284,4 +308,15 @@ func skipContentElements() []string {
 
 func isSkipContent(name string) bool {
 	return contains(skipContentElements(), name)
+}
+
+// isRawText reports whether the HTML tokenizer reads the content of the
+// element name as raw text, up to its end tag, even after "<name/>".
+func isRawText(name string) bool {
+	switch name {
+	case "script", "style", "iframe", "noembed", "noframes", "noscript",
+		"textarea", "title", "xmp", "plaintext":
+		return true
+	}
+	return false
 }

@@ -57,7 +57,8 @@ func lines(s string) []string {
 	}
 	z := html.NewTokenizer(strings.NewReader(clean(truncateBytes(s, MaxHTML))))
 	for {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case html.ErrorToken:
 			flush()
 			return out
@@ -67,9 +68,11 @@ func lines(s string) []string {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			// A self-closing "<script/>" still opens a script element: the
-			// tokenizer reads what follows as its raw text.
+			// tokenizer reads what follows as its raw text. "<svg/>" is
+			// closed at once.
 			name, _ := z.TagName()
-			if isSkipContent(string(name)) {
+			selfClosed := tt == html.SelfClosingTagToken && !isRawText(string(name))
+			if isSkipContent(string(name)) && !selfClosed {
 				skip++
 			} else if isLineBreak(string(name)) {
 				flush()

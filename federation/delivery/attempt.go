@@ -26,6 +26,7 @@ const contentType = "application/activity+json"
 type result struct {
 	out  storage.Outcome
 	host *storage.HostResult
+	keep bool // nothing to write: no attempt was made
 }
 
 // attempt makes one attempt at d and returns what to record. It never
@@ -54,17 +55,20 @@ func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
 
 	release, err := w.hosts.acquire(ctx, d.Host)
 	if err != nil {
-		// Stopped while the host was busy: unclaim the row, due at once.
-		w.retried.Add(1)
-		return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: w.now(), Error: "worker stopped before the attempt"}}
+		// Stopped while the host was busy: nothing happened, and the row
+		// keeps its lease until the next Run releases it.
+		return result{keep: true}
 	}
 	defer release()
 	now := w.now()
-	if until := w.hosts.waitUntil(d.Host, now); !until.IsZero() {
-		// FLT-03: the host answered 429 after this row was claimed.
-		log.Debug("delivery deferred", "err", "host asked to wait")
+	if until, why := w.hosts.heldUntil(d.Host, now); !until.IsZero() {
+		// FLT-03: the host answered 429 after this row was claimed; or
+		// FLT-02: it keeps failing and another delivery is its probe. The
+		// row counts one more attempt, although none was made: storage
+		// has no other way to put it back.
+		log.Debug("delivery deferred", "err", why)
 		w.retried.Add(1)
-		return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: until, Error: "deferred: host asked to wait"}}
+		return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: until, Error: "deferred: " + why}}
 	}
 
 	key, err := w.keys.get(actx, act.CommunityID, now)
@@ -90,6 +94,10 @@ func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
 	} else {
 		log.Debug("delivery attempt", "status", status)
 	}
+	if status == http.StatusUnauthorized {
+		// FLT-14: our clock or key may be wrong; the console shows it.
+		w.unauthorized.Add(1)
+	}
 
 	var host *storage.HostResult
 	switch c.host {
@@ -100,6 +108,13 @@ func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
 	}
 	if !c.wait.IsZero() {
 		w.hosts.setWait(d.Host, c.wait, done)
+	}
+	next := w.nextAttempt(d, done, c.wait)
+	switch c.host {
+	case hostOK:
+		w.hosts.succeeded(d.Host, done)
+	case hostFailed:
+		w.hosts.failed(d.Host, done, next, msg)
 	}
 	switch c.verdict {
 	case delivered:
@@ -115,7 +130,6 @@ func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
 		r.host = host
 		return r
 	default:
-		next := w.nextAttempt(d, done, c.wait)
 		if next.Sub(d.QueuedAt) > w.giveUp {
 			// The retry would come after the give-up time: give up now.
 			r := w.abandon(log, d, msg)

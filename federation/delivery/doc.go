@@ -20,17 +20,28 @@
 //
 // At most Options.Workers requests are in flight overall and at most
 // Options.PerHost per host. The database claim already counts leased rows
-// per host; the worker keeps its own per-host limit as well. Claiming goes
-// on while there is spare capacity, so one slow host never holds up the
-// others (SECURITY.md FLT-05): its rows simply stay queued while its
-// PerHost slots are busy.
+// per host; the worker keeps its own per-host limit as well. The worker
+// claims up to Options.Batch rows ahead of free slots, so that it claims in
+// large batches (a claim scans the due rows, which costs more as the queue
+// grows), and starts each row as soon as a slot is free: one slow host
+// never holds up the others (SECURITY.md FLT-05), its rows simply stay
+// queued while its PerHost slots are busy.
+//
+// A host that failed 10 times in a row (FLT-02: Mastodon's Stoplight
+// threshold) is held back: its other deliveries are not sent but put back
+// until the failed delivery's retry, which is the probe. A host that
+// swallows connections thus costs a few timed-out requests per retry
+// step, not PerHost slots for every row claimed for it (Mastodon #12445).
+// A row put back this way, or because the host asked to wait, counts one
+// more attempt although none was made.
 //
 // # Outcomes
 //
 //	2xx                     delivered; the row is deleted
 //	404, 410                the inbox is gone; the row is deleted (logged at Warn)
-//	429                     retried at the later of Retry-After and the backoff;
-//	                        the host gets nothing before Retry-After (FLT-03)
+//	429                     retried at the later of Retry-After (at most 24h) and
+//	                        the backoff; the host gets nothing before Retry-After
+//	                        (FLT-03); counts as a host failure, which carries the wait
 //	401, 408                retried with backoff
 //	other 4xx, 3xx          refused: this delivery fails, the host is not stalled (FLT-04)
 //	5xx, network, timeout   retried with backoff; counts as a host failure (FLT-01, FLT-02, FLT-05)
@@ -82,5 +93,6 @@
 //
 // When the context given to Run ends, the worker stops claiming, lets the
 // requests in flight finish (each bounded by Options.Timeout), writes their
-// outcomes and returns.
+// outcomes and returns. Rows claimed ahead but not started keep their lease
+// until the next Run releases it.
 package delivery

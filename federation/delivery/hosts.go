@@ -2,12 +2,14 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
 
 // hostLimits is the worker's own view of each host: how many requests are
-// in flight to it, and until when it asked us to wait (429 Retry-After).
+// in flight to it, until when it asked us to wait (429 Retry-After), and
+// whether it keeps failing.
 //
 // The database claim already limits rows per host and skips hosts that
 // asked to wait, but only once the outcomes are written; this view takes
@@ -16,9 +18,9 @@ type hostLimits struct {
 	perHost int
 
 	mu sync.Mutex
-	// mu guards slots and waits.
+	// mu guards slots and hosts.
 	slots map[string]*hostSlot
-	waits map[string]time.Time
+	hosts map[string]*hostState
 }
 
 // hostSlot is the semaphore of one host. It is dropped when nobody holds or
@@ -29,7 +31,7 @@ type hostSlot struct {
 }
 
 func newHostLimits(perHost int) *hostLimits {
-	return &hostLimits{perHost: perHost, slots: make(map[string]*hostSlot), waits: make(map[string]time.Time)}
+	return &hostLimits{perHost: perHost, slots: make(map[string]*hostSlot), hosts: make(map[string]*hostState)}
 }
 
 // acquire takes one of the host's slots, waiting while all are busy. The
@@ -61,33 +63,95 @@ func (h *hostLimits) acquire(ctx context.Context, host string) (release func(), 
 	}
 }
 
+// breakerThreshold is how many failures in a row make the worker hold a
+// host's other deliveries back (FLT-02: Mastodon's Stoplight trips after
+// 10). Without it a host that swallows connections would take PerHost
+// slots for a whole Timeout with every row claimed for it (FLT-05,
+// Mastodon #12445).
+const breakerThreshold = 10
+
+// hostState is what the worker remembers of a host that is failing or
+// asked us to wait.
+type hostState struct {
+	wait      time.Time // 429 Retry-After
+	failures  int       // in a row, as seen by this process
+	openUntil time.Time // held back after breakerThreshold failures
+	lastError string
+}
+
 // setWait remembers that host wants nothing from us before until.
 func (h *hostLimits) setWait(host string, until, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.waits) >= 1024 {
-		for k, t := range h.waits {
-			if !t.After(now) {
-				delete(h.waits, k)
-			}
-		}
-	}
-	if until.After(h.waits[host]) {
-		h.waits[host] = until
+	st := h.state(host, now)
+	if until.After(st.wait) {
+		st.wait = until
 	}
 }
 
-// waitUntil returns until when host asked us to wait, or the zero time.
-func (h *hostLimits) waitUntil(host string, now time.Time) time.Time {
+// failed counts a failure of host. From the breakerThreshold-th failure in
+// a row, the host's other deliveries are held until retryAt, when the
+// failed one is retried: that retry is the probe.
+func (h *hostLimits) failed(host string, now, retryAt time.Time, msg string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	t, ok := h.waits[host]
-	if !ok {
-		return time.Time{}
+	st := h.state(host, now)
+	st.failures++
+	st.lastError = msg
+	if st.failures >= breakerThreshold && retryAt.After(st.openUntil) {
+		st.openUntil = retryAt
 	}
-	if !t.After(now) {
-		delete(h.waits, host)
-		return time.Time{}
-	}
-	return t
 }
+
+// succeeded forgets the failures of host.
+func (h *hostLimits) succeeded(host string, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st, ok := h.hosts[host]
+	if !ok {
+		return
+	}
+	st.failures, st.openUntil, st.lastError = 0, time.Time{}, ""
+	if !st.wait.After(now) {
+		delete(h.hosts, host)
+	}
+}
+
+// heldUntil returns until when deliveries to host are held back, and why,
+// or the zero time.
+func (h *hostLimits) heldUntil(host string, now time.Time) (time.Time, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st, ok := h.hosts[host]
+	if !ok {
+		return time.Time{}, ""
+	}
+	switch {
+	case st.wait.After(now) && !st.wait.Before(st.openUntil):
+		return st.wait, "host asked to wait"
+	case st.openUntil.After(now):
+		return st.openUntil, fmt.Sprintf("host failing (%d in a row): %s", st.failures, st.lastError)
+	}
+	return time.Time{}, ""
+}
+
+// state returns the state of host, making it if needed. When the map is
+// large it first drops the hosts that hold nothing back. h.mu must be held.
+func (h *hostLimits) state(host string, now time.Time) *hostState {
+	if st, ok := h.hosts[host]; ok {
+		return st
+	}
+	if len(h.hosts) >= maxHostStates {
+		for k, st := range h.hosts {
+			if !st.wait.After(now) && !st.openUntil.After(now) {
+				delete(h.hosts, k)
+			}
+		}
+	}
+	st := &hostState{}
+	h.hosts[host] = st
+	return st
+}
+
+// maxHostStates bounds the memory of failing hosts between prunings.
+const maxHostStates = 4096

@@ -113,7 +113,7 @@ type Worker struct {
 	// consumed, so a short retry delay does not wait for the next poll.
 	soonest time.Time
 
-	delivered, dropped, retried, failed, inFlight atomic.Int64
+	delivered, dropped, retried, failed, unauthorized, inFlight atomic.Int64
 }
 
 // New returns a worker. It panics when Store or Client is nil or when Poll
@@ -198,14 +198,17 @@ type Stats struct {
 	Dropped   int64 // answered 404 or 410: the inbox is gone
 	Retried   int64 // attempts that will be retried
 	Failed    int64 // refused or given up
-	InFlight  int64 // attempts under way
+	// Unauthorized counts 401 answers, which are retried. Many of them
+	// mean our clock or key is wrong (SECURITY.md FLT-14).
+	Unauthorized int64
+	InFlight     int64 // attempts under way
 }
 
 // Stats returns the worker's counters.
 func (w *Worker) Stats() Stats {
 	return Stats{
 		Delivered: w.delivered.Load(), Dropped: w.dropped.Load(), Retried: w.retried.Load(),
-		Failed: w.failed.Load(), InFlight: w.inFlight.Load(),
+		Failed: w.failed.Load(), Unauthorized: w.unauthorized.Load(), InFlight: w.inFlight.Load(),
 	}
 }
 
@@ -237,8 +240,8 @@ func (w *Worker) Run(ctx context.Context) error {
 //
 // It claims ahead, up to Batch rows, and keeps them in a backlog, so that
 // claims come in large batches: a claim scans the due rows, which costs
-// more as the queue grows. For the same reason it spends at most a quarter
-// of its time claiming. The claim counts backlog rows as in flight, so the
+// more as the queue grows. For the same reason it spends at most half of
+// its time claiming (see claimPause). The claim counts backlog rows as in flight, so the
 // per-host limit holds, and a row waits in the backlog only for a free
 // slot, never for its host.
 //
@@ -262,7 +265,11 @@ func (w *Worker) claimLoop(ctx context.Context, attempts *sync.WaitGroup, result
 			limit := w.batch - len(backlog)
 			began := time.Now()
 			ds, err := w.claim(ctx, limit)
-			notBefore = time.Now().Add(claimPause * time.Since(began))
+			pause := claimPause
+			if len(ds) < limit {
+				pause = claimPauseIdle
+			}
+			notBefore = time.Now().Add(time.Duration(pause) * time.Since(began))
 			if err != nil {
 				w.log.Error("claim deliveries", "err", err)
 				notBefore = time.Now().Add(w.poll)
@@ -305,8 +312,13 @@ func (w *Worker) claimLoop(ctx context.Context, attempts *sync.WaitGroup, result
 }
 
 // claimPause is how long the loop waits after a claim, in multiples of the
-// time the claim took.
-const claimPause = 3
+// time the claim took: the claim holds the one writer connection, which the
+// inboxes need too. After a claim that found fewer rows than it asked for,
+// there is less to gain from claiming again soon: claimPauseIdle.
+const (
+	claimPause     = 1
+	claimPauseIdle = 3
+)
 
 // claim leases up to limit due rows.
 func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, error) {

@@ -18,6 +18,9 @@ type batch struct {
 }
 
 func (b *batch) add(r result) {
+	if r.keep {
+		return
+	}
 	b.outs = append(b.outs, r.out)
 	if r.host == nil {
 		return

@@ -40,7 +40,11 @@ func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 		return h.discussions, true
 	case "featured":
 		return h.featured, true
-	case "moderators", "members", "resources", "events":
+	case "resources":
+		return h.resources, true
+	case "events":
+		return h.events, true
+	case "moderators", "members":
 		return h.emptyCollection, true
 	}
 	return nil, false
@@ -93,6 +97,28 @@ func (h *Handler) featured(ctx context.Context, c storage.Community, offset, lim
 	}
 	end := min(len(roots), offset+limit)
 	return toIRIs(len(roots), roots[offset:end]), nil
+}
+
+func (h *Handler) resources(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	total, rs, err := h.community.Resources(ctx, c, storage.ResourcePublished, offset, limit)
+	it := items{total: total}
+	for _, r := range rs {
+		if u, err := url.Parse(r.IRI); err == nil {
+			it.iris = append(it.iris, u)
+		}
+	}
+	return it, err
+}
+
+func (h *Handler) events(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	total, ms, err := h.community.Meetings(ctx, c, offset, limit)
+	it := items{total: total}
+	for _, m := range ms {
+		if u, err := url.Parse(m.Meeting.IRI); err == nil {
+			it.iris = append(it.iris, u)
+		}
+	}
+	return it, err
 }
 
 func (h *Handler) emptyCollection(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
@@ -230,16 +256,7 @@ func (h *Handler) Thread() http.Handler {
 		}
 		iri := h.iris.ThreadIRI(tv.Community.Name, tv.Thread.ID)
 		if tv.Thread.Removed {
-			ts := streams.NewActivityStreamsTombstone()
-			idp := streams.NewJSONLDIdProperty()
-			idp.Set(iri)
-			ts.SetJSONLDId(idp)
-			m, err := serialize(ts)
-			if err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusGone, responseMediaType(r), m)
-			return nil
+			return tombstone(w, r, iri)
 		}
 		c := streams.NewActivityStreamsOrderedCollection()
 		idp := streams.NewJSONLDIdProperty()
@@ -266,4 +283,54 @@ func (h *Handler) Thread() http.Handler {
 		c.SetActivityStreamsOrderedItems(oi)
 		return writeAS(w, r, c)
 	})
+}
+
+// Object serves a community's resource, meeting Event or meeting poll at
+// its id.
+func (h *Handler) Object() http.Handler {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		iri := h.iris.Base()
+		iri.Path = r.URL.Path
+		render := NewRenderer(h.iris)
+		if res, c, err := h.community.Resource(r.Context(), iri.String()); err == nil {
+			if res.State != storage.ResourcePublished {
+				return tombstone(w, r, iri)
+			}
+			o, err := render.ResourceObject(c, res)
+			if err != nil {
+				return err
+			}
+			return writeAS(w, r, o)
+		}
+		mv, err := h.community.Meeting(r.Context(), iri.String())
+		if err != nil {
+			return err
+		}
+		if iri.String() == mv.Meeting.PollIRI {
+			q, err := render.PollObject(mv.Community, mv.Meeting, mv.Counts)
+			if err != nil {
+				return err
+			}
+			return writeAS(w, r, q)
+		}
+		e, err := render.EventObject(mv.Community, mv.Meeting, mv.Counts)
+		if err != nil {
+			return err
+		}
+		return writeAS(w, r, e)
+	})
+}
+
+// tombstone answers 410 with a Tombstone for something that was here.
+func tombstone(w http.ResponseWriter, r *http.Request, iri *url.URL) error {
+	ts := streams.NewActivityStreamsTombstone()
+	idp := streams.NewJSONLDIdProperty()
+	idp.Set(iri)
+	ts.SetJSONLDId(idp)
+	m, err := serialize(ts)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusGone, responseMediaType(r), m)
+	return nil
 }

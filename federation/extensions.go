@@ -61,6 +61,12 @@ func apContext() []any {
 			"events":                    map[string]any{"@id": "mz:events", "@type": "@id"},
 			"joinMode":                  map[string]any{"@id": "mz:joinMode", "@type": "mz:joinModeType"},
 			"sc":                        nsSchema,
+			"timezone":                  map[string]any{"@id": "mz:timezone", "@type": "sc:Text"},
+			"participantCount":          map[string]any{"@id": "mz:participantCount", "@type": "sc:Integer"},
+			"isOnline":                  map[string]any{"@id": "mz:isOnline", "@type": "sc:Boolean"},
+			"maximumAttendeeCapacity":   "sc:maximumAttendeeCapacity",
+			"ical":                      "http://www.w3.org/2002/12/cal/ical#",
+			"votersCount":               "toot:votersCount",
 		},
 	}
 }

@@ -252,6 +252,16 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 			}
 			return h.community.Unfollow(ctx, name, in)
 		}
+		if ok && (inner["type"] == "Join" || inner["type"] == "Accept" || inner["type"] == "TentativeAccept") {
+			who, _ := singleIRI(inner["actor"])
+			obj, _ := singleIRI(inner["object"])
+			if who != act.actor {
+				return reject(http.StatusForbidden, "cannot undo someone else's answer")
+			}
+			if _, err := h.community.Meeting(ctx, obj); err == nil {
+				return h.community.RSVP(ctx, in, obj, "")
+			}
+		}
 		if ok && (inner["type"] == "Like" || inner["type"] == "Dislike") {
 			who, _ := singleIRI(inner["actor"])
 			if who != act.actor {
@@ -271,6 +281,19 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		obj, ok := singleIRI(act.object)
 		if ok {
 			return h.community.Vote(ctx, pathName, in, obj, voteKind(act.typ))
+		}
+	case "Join", "Leave", "Accept", "TentativeAccept", "Reject":
+		// Mobilizon's Join/Leave and Friendica's answers to an Event.
+		if obj, ok := singleIRI(act.object); ok {
+			if _, err := h.community.Meeting(ctx, obj); err == nil {
+				return h.community.RSVP(ctx, in, obj, rsvpAnswer(act.typ))
+			}
+		}
+	case "Add":
+		// Mobilizon proposes a resource with Add{Document, target: the
+		// group's resources collection}.
+		if name, ok := h.resourcesTarget(act.raw["target"]); ok {
+			return h.proposeAdded(ctx, name, act, in)
 		}
 	}
 	// Everything else is kept, so nothing a peer sent is lost; later

@@ -113,6 +113,17 @@ func (h *Handler) create(ctx context.Context, pathName string, act activity, in 
 	if !ok {
 		return h.community.Record(ctx, 0, in) // an object type we do not host
 	}
+	// A vote in a meeting's poll (Mastodon sends a Note named after the
+	// option, replying to the Question, addressed to its author only).
+	if n.InReplyTo != "" && n.Name != "" {
+		if mv, err := h.community.Meeting(ctx, n.InReplyTo); err == nil && n.InReplyTo == mv.Meeting.PollIRI {
+			answer, ok := PollAnswer(n.Name)
+			if !ok {
+				return reject(http.StatusBadRequest, "not an option of the poll")
+			}
+			return h.community.RSVP(ctx, in, mv.Meeting.IRI, answer)
+		}
+	}
 	addressed := h.addressedCommunities(audience)
 	var name string
 	var ancestors []community.Note
@@ -139,6 +150,9 @@ func (h *Handler) create(ctx context.Context, pathName string, act activity, in 
 		return h.community.Record(ctx, 0, in) // not for any community here
 	}
 	n.ToCommunity = contains(addressed, name)
+	if link, ok := resourceProposal(n); ok && n.InReplyTo == "" && n.ToCommunity && n.Public {
+		return h.community.Propose(ctx, name, in, n, link)
+	}
 	return h.community.Submit(ctx, name, community.Submission{Activity: in, Note: n, Ancestors: ancestors})
 }
 

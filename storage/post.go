@@ -177,3 +177,13 @@ func (tx *Tx) RemoveVote(ctx context.Context, postID int64, actorIRI string) err
 	}
 	return nil
 }
+
+// PostThreadID returns the thread of a post row, or ErrNotFound.
+func (s *Store) PostThreadID(ctx context.Context, id int64) (int64, error) {
+	var t int64
+	err := s.read.QueryRowContext(ctx, `SELECT thread_id FROM posts WHERE id = ?`, id).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return t, err
+}

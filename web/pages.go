@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coppice-dev/coppice/storage"
 )
@@ -72,6 +73,23 @@ func (s *Site) Community() http.Handler {
 			threads = append(threads, threadView{ID: t.ID, Title: t.Title, URL: s.threadURL(c.Name, t.ID), Replies: t.Replies,
 				Last: t.LastActivityAt, Pinned: t.Pinned, Locked: t.Locked})
 		}
-		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total})
+		_, rs, err := s.community.Resources(r.Context(), c, storage.ResourcePublished, 0, 20)
+		if err != nil {
+			return err
+		}
+		var resources []resourceView
+		for _, res := range rs {
+			resources = append(resources, s.resourceView(res))
+		}
+		_, ms, err := s.community.Meetings(r.Context(), c, 0, 20)
+		if err != nil {
+			return err
+		}
+		var meetings []meetingView
+		for _, mv := range ms {
+			meetings = append(meetings, toMeetingView(mv, time.Now()))
+		}
+		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total,
+			"Resources": resources, "Meetings": meetings})
 	})
 }

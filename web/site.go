@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/media"
 )
 
 //go:embed templates/*.html
@@ -25,14 +26,15 @@ type Site struct {
 	community *community.Service
 	base      *url.URL
 	log       *slog.Logger
+	media     *media.Store // uploaded files; nil serves none
 	pages     map[string]*template.Template
 }
 
 // New parses the embedded templates; a template that does not parse is a
 // programmer error and panics at start-up.
-func New(svc *community.Service, base *url.URL, log *slog.Logger) *Site {
-	s := &Site{community: svc, base: base, log: log, pages: map[string]*template.Template{}}
-	for _, page := range []string{"home", "community", "thread", "error"} {
+func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.Store) *Site {
+	s := &Site{community: svc, base: base, log: log, media: files, pages: map[string]*template.Template{}}
+	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "error"} {
 		s.pages[page] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return s
@@ -51,6 +53,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // errNotFound is a malformed path that names nothing.
 var errNotFound = community.ErrNotFound
+
+// mediaNotFound is a media path that names no stored file.
+var mediaNotFound = media.ErrNotFound
 
 // serve adapts fn: an error becomes an HTML error page and one log line.
 func (s *Site) serve(fn handlerFunc) http.Handler {

@@ -68,3 +68,8 @@ func dbFlag(fs *flag.FlagSet, c *config.Config) {
 func baseFlag(fs *flag.FlagSet, c *config.Config) {
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL ids are built from, as given to serve (COPPICE_BASE_URL)")
 }
+
+// dataFlag adds --data (uploaded files live under it) to fs.
+func dataFlag(fs *flag.FlagSet, c *config.Config) {
+	fs.StringVar(&c.Data, "data", c.Data, "directory for uploaded files (COPPICE_DATA)")
+}

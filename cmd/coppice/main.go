@@ -32,6 +32,11 @@ commands:
   community requests NAME
   community approve|reject NAME ACTOR      (ACTOR: actor URL or @name@host)
   thread pin|unpin|lock|unlock|remove URL  (a thread page or post URL)
+  resource add COMMUNITY --title T (--url U | --file F) [--kind link|document|story|tool|method] [--tags a,b] [--description D]
+  resource list COMMUNITY [--state proposed|published|archived]
+  resource publish|archive URL
+  meeting create COMMUNITY --title T --start 2026-12-01T15:00 --end … --timezone Europe/Berlin [--online URL | --place P] [--repeat RRULE]
+  meeting cancel URL
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
   version                     print the version
@@ -60,6 +65,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runMigrate(ctx, args[1:], env, stdout)
 	case "thread":
 		err = runThread(ctx, args[1:], env, stdout)
+	case "resource":
+		err = runResource(ctx, args[1:], env, stdout)
+	case "meeting":
+		err = runMeeting(ctx, args[1:], env, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coppice", version)
 	case "help", "-h", "--help":

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -290,5 +291,63 @@ func TestCommunitySet(t *testing.T) {
 	}
 	if code, _, errOut := coppice(t, "", "community", "set", "seeds", "--posting", "everyone", "--db", db); code != 1 || !strings.Contains(errOut, "posting") {
 		t.Errorf("bad posting policy: %d %q", code, errOut)
+	}
+}
+
+// TestResourceAndMeetingCommands drives the repertoire from the command
+// line, including uploads that must be refused (CON-03, CON-04).
+func TestResourceAndMeetingCommands(t *testing.T) {
+	dir := t.TempDir()
+	db, data := filepath.Join(dir, "coppice.db"), filepath.Join(dir, "data")
+	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
+		t.Fatal(errOut)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "guide.pdf"), []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	html := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(html, []byte("<html><script>alert(1)</script></html>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--db", db, "--data", data, "--base-url", "http://coppice.test"}
+	code, out, errOut := coppice(t, "", append([]string{"resource", "add", "seeds", "--kind", "document", "--title", "Isolation guide", "--file", filepath.Join(dir, "guide.pdf"), "--tags", "tomatoes, isolation"}, common...)...)
+	if code != 0 || !strings.HasPrefix(out, "published http://coppice.test/c/seeds/resources/") {
+		t.Fatalf("resource add --file: %d %q %q", code, out, errOut)
+	}
+	if code, _, _ := coppice(t, "", append([]string{"resource", "add", "seeds", "--kind", "document", "--title", "Disguised", "--file", html}, common...)...); code == 0 {
+		t.Errorf("HTML named photo.jpg was accepted")
+	}
+	var files []string
+	_ = filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) != 1 || !strings.HasSuffix(files[0], ".pdf") {
+		t.Errorf("files under the data directory = %v, want the one PDF, named by its hash", files)
+	}
+	code, out, _ = coppice(t, "", "resource", "list", "seeds", "--db", db)
+	if code != 0 || !strings.Contains(out, "Isolation guide") {
+		t.Errorf("resource list = %d %q", code, out)
+	}
+	code, out, errOut = coppice(t, "", append([]string{"meeting", "create", "seeds", "--title", "Swap", "--start", "2026-12-01T15:00", "--end", "2026-12-01T16:30",
+		"--timezone", "Europe/Berlin", "--place", "Community hall", "--repeat", "FREQ=MONTHLY;BYDAY=1TU"}, "--db", db, "--base-url", "http://coppice.test")...)
+	if code != 0 || !strings.HasPrefix(out, "scheduled http://coppice.test/c/seeds/events/") {
+		t.Fatalf("meeting create: %d %q %q", code, out, errOut)
+	}
+	iri := strings.TrimSpace(strings.TrimPrefix(out, "scheduled "))
+	if code, out, _ := coppice(t, "", "meeting", "cancel", iri, "--db", db); code != 0 || !strings.Contains(out, "cancelled") {
+		t.Errorf("meeting cancel: %d %q", code, out)
+	}
+	for _, bad := range [][]string{
+		{"--start", "tomorrow", "--end", "2026-12-01T16:30", "--timezone", "UTC"},
+		{"--start", "2026-12-01T15:00", "--end", "2026-12-01T14:00", "--timezone", "UTC"},
+		{"--start", "2026-12-01T15:00", "--end", "2026-12-01T16:00", "--timezone", "Mars/Olympus"},
+		{"--start", "2026-12-01T15:00", "--end", "2026-12-01T16:00", "--timezone", "UTC", "--repeat", "FREQ=SOMETIMES"},
+	} {
+		if code, _, _ := coppice(t, "", append([]string{"meeting", "create", "seeds", "--title", "X", "--db", db}, bad...)...); code == 0 {
+			t.Errorf("meeting create %v succeeded", bad)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/config"
 	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/coppice-dev/coppice/internal/media"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/coppice-dev/coppice/web"
@@ -30,6 +32,8 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on (COPPICE_LISTEN)")
 	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public URL ids and links are built from, port included (COPPICE_BASE_URL)")
 	dbFlag(fs, &cfg)
+	dataFlag(fs, &cfg)
+	fs.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "largest uploaded file in bytes (COPPICE_MAX_UPLOAD)")
 	fs.BoolVar(&cfg.InsecureFederation, "insecure-federation", false, "allow http:// peers and loopback or private addresses; for local testing only (COPPICE_INSECURE_FEDERATION=1)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (COPPICE_LOG_LEVEL)")
 	pos, err := parse(fs, args, env)
@@ -93,7 +97,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	fetcher := fetch.NewFetcher(client, signGet, fetch.FetcherOptions{AllowPrivate: cfg.InsecureFederation})
 	keys := federation.NewKeys(store, fetcher, time.Now, log)
 	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: version})
-	site := web.New(svc, base, log)
+	files, err := media.NewStore(filepath.Join(cfg.Data, "media"), cfg.MaxUpload)
+	if err != nil {
+		return err
+	}
+	site := web.New(svc, base, log, files)
 	h := server.Middleware(server.Routes(fed, site), log)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -62,7 +62,8 @@ type Options struct {
 	// Batch is the most rows claimed at once; default 512.
 	Batch int
 	// Lease is how long a claimed row is kept from other claims; default
-	// 5 minutes. It must exceed Timeout.
+	// 5 minutes. It must exceed twice Timeout, since a claimed row may wait
+	// for a free slot before its attempt.
 	Lease time.Duration
 	// Poll is how often the worker looks for rows committed by other
 	// processes; default 500ms. It must be below one second, so that a CLI
@@ -116,8 +117,9 @@ type Worker struct {
 	delivered, dropped, retried, failed, unauthorized, inFlight atomic.Int64
 }
 
-// New returns a worker. It panics when Store or Client is nil or when Poll
-// or GiveUp is out of range: those are programming errors found at start-up.
+// New returns a worker. It panics when Store or Client is nil or when Poll,
+// Lease or GiveUp is out of range: those are programming errors found at
+// start-up.
 func New(opt Options) *Worker {
 	if opt.Store == nil || opt.Client == nil {
 		panic("delivery.New: Store and Client are required")
@@ -131,6 +133,9 @@ func New(opt Options) *Worker {
 	}
 	if w.poll >= time.Second {
 		panic(fmt.Sprintf("delivery.New: Poll %v must be below 1s", w.poll))
+	}
+	if w.lease <= 2*w.timeout {
+		panic(fmt.Sprintf("delivery.New: Lease %v must exceed twice Timeout %v", w.lease, w.timeout))
 	}
 	if w.giveUp < 7*24*time.Hour {
 		panic(fmt.Sprintf("delivery.New: GiveUp %v must be at least 7 days", w.giveUp))

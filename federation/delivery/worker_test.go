@@ -592,6 +592,7 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 		{"no store", Options{Client: &http.Client{}}},
 		{"no client", Options{Store: fx.st}},
 		{"a poll of one second", Options{Store: fx.st, Client: &http.Client{}, Poll: time.Second}},
+		{"a lease shorter than two attempts", Options{Store: fx.st, Client: &http.Client{}, Lease: time.Minute, Timeout: 40 * time.Second}},
 		{"giving up before a host can be marked unreachable", Options{Store: fx.st, Client: &http.Client{}, GiveUp: 6 * 24 * time.Hour}},
 	}
 	for _, tc := range tests {

@@ -42,12 +42,20 @@ func (b *batch) empty() bool { return len(b.outs) == 0 && len(b.hosts) == 0 }
 
 // write records results in batches, every flushEvery or flushSize outcomes,
 // until results is closed; then it writes what is left and returns. A
-// failed write is logged and tried again with the next batch.
+// failed write is logged and tried again, once a second while it fails.
 func (w *Worker) write(ctx context.Context, results <-chan result) error {
 	b := &batch{lastOK: make(map[string]int)}
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
-	healthy := true
+	var retryAt time.Time // zero while writes succeed
+	flush := func() {
+		if err := w.flush(ctx, b); err != nil {
+			w.log.Error("record delivery outcomes", "err", err)
+			retryAt = time.Now().Add(time.Second)
+			return
+		}
+		retryAt = time.Time{}
+	}
 	for {
 		select {
 		case r, ok := <-results:
@@ -55,25 +63,15 @@ func (w *Worker) write(ctx context.Context, results <-chan result) error {
 				return w.flushLast(ctx, b)
 			}
 			b.add(r)
-			// While writes fail, wait for the tick rather than retrying on
-			// every result.
-			if healthy && len(b.outs) >= flushSize {
-				healthy = w.flushLogged(ctx, b)
+			if retryAt.IsZero() && len(b.outs) >= flushSize {
+				flush()
 			}
-		case <-tick.C:
-			if !b.empty() {
-				healthy = w.flushLogged(ctx, b)
+		case now := <-tick.C:
+			if !b.empty() && !now.Before(retryAt) {
+				flush()
 			}
 		}
 	}
-}
-
-func (w *Worker) flushLogged(ctx context.Context, b *batch) bool {
-	if err := w.flush(ctx, b); err != nil {
-		w.log.Error("record delivery outcomes", "err", err)
-		return false
-	}
-	return true
 }
 
 // flushLast writes the last batch, trying for a few seconds: a Run that

@@ -53,6 +53,9 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if err != nil {
 			return err
 		}
+		if err := tx.IndexDocument(ctx, storage.SearchPost, p.ID, c.ID, th.Title, s.sanitize.Text(p.Content, 0)); err != nil {
+			return err
+		}
 		return s.announce(ctx, tx, c, th, in.Raw, "", false)
 	})
 }
@@ -79,6 +82,9 @@ func (s *Service) Delete(ctx context.Context, communityName string, in Incoming,
 		}
 		live, err := tx.DeletePost(ctx, p.ID, s.now())
 		if err != nil || !live {
+			return err
+		}
+		if err := tx.UnindexDocument(ctx, storage.SearchPost, p.ID); err != nil {
 			return err
 		}
 		th, err := tx.ThreadByID(ctx, p.ThreadID)

@@ -27,6 +27,17 @@ type Renderer interface {
 	// thread: Add or Remove of its root to the featured collection (pin,
 	// unpin), Lock or Undo{Lock} (lock, unlock), Delete (remove).
 	ModAction(c storage.Community, th storage.Thread, action string) (storage.OutboxActivity, error)
+	// NewIRI makes a fresh IRI for an object of community c in collection
+	// which ("resources", "events").
+	NewIRI(c storage.Community, which string) string
+	// ResourcePublished renders what announces a published resource:
+	// Create of its Page or Document, and Add to the resources collection.
+	ResourcePublished(c storage.Community, r storage.Resource) ([]storage.OutboxActivity, error)
+	// ResourceRemoved renders Remove of a resource from the collection.
+	ResourceRemoved(c storage.Community, r storage.Resource) (storage.OutboxActivity, error)
+	// Meeting renders Create (verb "Create") or Update ("Update") of a
+	// meeting's Event and of its RSVP poll, with the current counts.
+	Meeting(c storage.Community, m storage.Meeting, counts storage.RSVPCounts, verb string) ([]storage.OutboxActivity, error)
 }
 
 // Incoming is an activity that passed the inbox's signature and origin

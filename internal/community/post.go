@@ -119,7 +119,11 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 				return err
 			}
 		}
-		if _, err := tx.CreatePost(ctx, s.postRow(c, th, n)); err != nil {
+		post, err := tx.CreatePost(ctx, s.postRow(c, th, n))
+		if err != nil {
+			return err
+		}
+		if err := tx.IndexDocument(ctx, storage.SearchPost, post.ID, c.ID, th.Title, s.sanitize.Text(post.Content, 0)); err != nil {
 			return err
 		}
 		delta := 0

@@ -16,6 +16,9 @@ const (
 	DefaultListen  = "127.0.0.1:8080"
 	DefaultBaseURL = "http://localhost:8080"
 	DefaultDB      = "./coppice.db"
+	DefaultData    = "./coppice-data"
+	// DefaultMaxUpload is the largest file a resource may carry.
+	DefaultMaxUpload = 20 << 20
 )
 
 // Config is the configuration of one Coppice process.
@@ -26,6 +29,10 @@ type Config struct {
 	BaseURL string
 	// DB is the path of the SQLite file.
 	DB string
+	// Data is the directory uploaded files are stored under.
+	Data string
+	// MaxUpload is the largest uploaded file in bytes.
+	MaxUpload int64
 	// InsecureFederation allows http:// peers and loopback or private
 	// addresses. For local testing only.
 	InsecureFederation bool
@@ -33,7 +40,7 @@ type Config struct {
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
-	return Config{Listen: DefaultListen, BaseURL: DefaultBaseURL, DB: DefaultDB}
+	return Config{Listen: DefaultListen, BaseURL: DefaultBaseURL, DB: DefaultDB, Data: DefaultData, MaxUpload: DefaultMaxUpload}
 }
 
 // Validate checks c and returns an error naming every bad field.
@@ -47,6 +54,12 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.DB) == "" {
 		errs = append(errs, errors.New("db: empty path"))
+	}
+	if strings.TrimSpace(c.Data) == "" {
+		errs = append(errs, errors.New("data: empty path"))
+	}
+	if c.MaxUpload <= 0 {
+		errs = append(errs, errors.New("max-upload: must be positive"))
 	}
 	return errors.Join(errs...)
 }

@@ -33,6 +33,14 @@ func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
 	r.Handle("/c/{name}/activities/{id}", fed.Activity()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/threads/{id:[0-9]+}", fed.Thread()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
 	r.Handle("/c/{name}/threads/{id:[0-9]+}", site.Thread()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/{kind:resources|events}/{id:[0-9a-f]+}", fed.Object()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
+	r.Handle("/c/{name}/events/{id:[0-9a-f]+}/poll", fed.Object()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/resources/{id:[0-9a-f]+}", site.Resource()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/events/{id:[0-9a-f]+}", site.Meeting()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/meetings.ics", site.Calendar()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/search", site.Search()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/search", site.Search()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/media/{file}", site.Media()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/{collection}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
 
 	// Inboxes: the shared one and one per community, the same pipeline.

@@ -18,6 +18,7 @@ import (
 	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/coppice-dev/coppice/internal/media"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/coppice-dev/coppice/storage/storagetest"
@@ -67,7 +68,11 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 		o(&fo)
 	}
 	fed := federation.New(svc, fo)
-	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log)), log)
+	files, err := media.NewStore(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files)), log)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

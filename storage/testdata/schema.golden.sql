@@ -83,6 +83,26 @@ CREATE TABLE instance (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL
 );
+CREATE TABLE meetings (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	iri TEXT NOT NULL UNIQUE,
+	poll_iri TEXT NOT NULL UNIQUE,
+	title TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	start_at INTEGER NOT NULL,
+	end_at INTEGER NOT NULL,
+	timezone TEXT NOT NULL,
+	online_url TEXT NOT NULL DEFAULT '',
+	place TEXT NOT NULL DEFAULT '',
+	rrule TEXT NOT NULL DEFAULT '',
+	status TEXT NOT NULL DEFAULT 'confirmed' CHECK (status IN ('confirmed', 'tentative', 'cancelled')),
+	capacity INTEGER NOT NULL DEFAULT 0,
+	sequence INTEGER NOT NULL DEFAULT 0,
+	created_by TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL
+);
 CREATE TABLE outbox_activities (
 	id INTEGER PRIMARY KEY,
 	iri TEXT NOT NULL UNIQUE,
@@ -111,11 +131,51 @@ CREATE TABLE posts (
 	dislikes INTEGER NOT NULL DEFAULT 0,
 	raw TEXT NOT NULL
 );
+CREATE TABLE resources (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	iri TEXT NOT NULL UNIQUE,
+	kind TEXT NOT NULL CHECK (kind IN ('link', 'document', 'story', 'tool', 'method')),
+	title TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	tags TEXT NOT NULL DEFAULT '',
+	url TEXT NOT NULL DEFAULT '',
+	file_hash TEXT NOT NULL DEFAULT '',
+	file_ext TEXT NOT NULL DEFAULT '',
+	file_name TEXT NOT NULL DEFAULT '',
+	file_type TEXT NOT NULL DEFAULT '',
+	file_size INTEGER NOT NULL DEFAULT 0,
+	author_iri TEXT NOT NULL DEFAULT '',
+	proposed_by TEXT NOT NULL DEFAULT '',
+	published_by TEXT NOT NULL DEFAULT '',
+	source_iri TEXT NOT NULL DEFAULT '',
+	state TEXT NOT NULL CHECK (state IN ('proposed', 'published', 'archived')),
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	published_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE rsvps (
+	meeting_id INTEGER NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+	actor_iri TEXT NOT NULL,
+	answer TEXT NOT NULL CHECK (answer IN ('going', 'maybe', 'declined')),
+	activity_iri TEXT NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (meeting_id, actor_iri)
+);
 CREATE TABLE schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at INTEGER NOT NULL
 	);
+CREATE VIRTUAL TABLE search_index USING fts5 (
+	kind UNINDEXED, ref UNINDEXED, community_id UNINDEXED, title, body,
+	tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE 'search_index_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TABLE 'search_index_content'(id INTEGER PRIMARY KEY, c0, c1, c2, c3, c4);
+CREATE TABLE 'search_index_data'(id INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE 'search_index_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+CREATE TABLE 'search_index_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 CREATE TABLE threads (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -142,6 +202,9 @@ CREATE INDEX actors_key_id ON actors (key_id);
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
+CREATE INDEX meetings_start ON meetings (community_id, start_at);
 CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);
 CREATE INDEX posts_thread ON posts (thread_id, published, id);
+CREATE UNIQUE INDEX resources_source ON resources (community_id, source_iri) WHERE source_iri != '';
+CREATE INDEX resources_state ON resources (community_id, state, published_at DESC);
 CREATE INDEX threads_recent ON threads (community_id, removed, last_activity_at DESC);

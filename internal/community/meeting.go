@@ -1,0 +1,245 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coppice-dev/coppice/internal/ical"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// NewMeeting is the input of CreateMeeting.
+type NewMeeting struct {
+	Title       string
+	Description string
+	Start, End  time.Time
+	TimeZone    string // IANA name
+	OnlineURL   string
+	Place       string
+	RRule       string
+	Capacity    int
+	By          string
+}
+
+// Validate returns a message per bad field, or nil.
+func (n NewMeeting) Validate() map[string]string {
+	errs := map[string]string{}
+	if strings.TrimSpace(n.Title) == "" {
+		errs["title"] = "required"
+	} else if utf8.RuneCountInString(n.Title) > MaxTitle {
+		errs["title"] = fmt.Sprintf("at most %d characters", MaxTitle)
+	}
+	if utf8.RuneCountInString(n.Description) > MaxSummary {
+		errs["description"] = fmt.Sprintf("at most %d characters", MaxSummary)
+	}
+	if n.Start.IsZero() {
+		errs["start"] = "required"
+	}
+	if !n.End.After(n.Start) {
+		errs["end"] = "must be after the start"
+	}
+	if _, err := time.LoadLocation(n.TimeZone); err != nil || n.TimeZone == "" || n.TimeZone == "Local" {
+		errs["timezone"] = "must be an IANA time zone such as Europe/Berlin"
+	}
+	if n.OnlineURL != "" {
+		u, err := url.Parse(n.OnlineURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs["online"] = "must be an http(s) URL"
+		}
+	}
+	if n.OnlineURL != "" && n.Place != "" {
+		errs["place"] = "give a place or an online link, not both"
+	}
+	if n.RRule != "" {
+		if _, err := ical.ParseRule(n.RRule); err != nil {
+			errs["repeat"] = err.Error()
+		}
+	}
+	if n.Capacity < 0 {
+		errs["capacity"] = "must not be negative"
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// CreateMeeting schedules a meeting and announces its Event and its RSVP
+// poll to every follower.
+func (s *Service) CreateMeeting(ctx context.Context, communityName string, n NewMeeting) (storage.Meeting, error) {
+	if errs := n.Validate(); errs != nil {
+		return storage.Meeting{}, &InvalidError{Fields: errs}
+	}
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return storage.Meeting{}, err
+	}
+	var out storage.Meeting
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
+		iri := s.render.NewIRI(c, "events")
+		out, err = tx.CreateMeeting(ctx, storage.Meeting{
+			CommunityID: c.ID, IRI: iri, PollIRI: iri + "/poll",
+			Title: strings.TrimSpace(n.Title), Description: strings.TrimSpace(n.Description),
+			Start: n.Start, End: n.End, TimeZone: n.TimeZone, OnlineURL: n.OnlineURL, Place: n.Place,
+			RRule: n.RRule, Status: storage.MeetingConfirmed, Capacity: n.Capacity, CreatedBy: n.By, CreatedAt: s.now(),
+		})
+		if err != nil {
+			return err
+		}
+		return s.sendMeeting(ctx, tx, c, out, storage.RSVPCounts{}, "Create")
+	})
+	return out, err
+}
+
+// CancelMeeting marks a meeting cancelled and sends the Update.
+func (s *Service) CancelMeeting(ctx context.Context, iri string) (storage.Meeting, error) {
+	m, err := s.store.MeetingByIRI(ctx, iri)
+	if err != nil {
+		return storage.Meeting{}, err
+	}
+	c, err := s.communityByID(ctx, m.CommunityID)
+	if err != nil {
+		return storage.Meeting{}, err
+	}
+	if m.Status == storage.MeetingCancelled {
+		return m, nil
+	}
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
+		m.Status, m.UpdatedAt = storage.MeetingCancelled, s.now()
+		m, err = tx.UpdateMeeting(ctx, m)
+		if err != nil {
+			return err
+		}
+		counts, err := tx.RSVPCounts(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		return s.sendMeeting(ctx, tx, c, m, counts, "Update")
+	})
+	return m, err
+}
+
+func (s *Service) sendMeeting(ctx context.Context, tx *storage.Tx, c storage.Community, m storage.Meeting, counts storage.RSVPCounts, verb string) error {
+	acts, err := s.render.Meeting(c, m, counts, verb)
+	if err != nil {
+		return err
+	}
+	for _, a := range acts {
+		a.Listed = true
+		if err := s.fanOut(ctx, tx, c, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RSVP records a member's answer to a meeting (answer "" removes it): from
+// Mobilizon's Join/Leave, Friendica's Accept/TentativeAccept/Reject, or a
+// vote in the meeting's poll. One answer per actor, the last one wins; when
+// the counts change, the Event and the poll are sent again with them.
+func (s *Service) RSVP(ctx context.Context, in Incoming, meetingIRI, answer string) error {
+	m, err := s.store.MeetingByIRI(ctx, meetingIRI)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := s.communityByID(ctx, m.CommunityID)
+	if err != nil {
+		return err
+	}
+	if m.Status == storage.MeetingCancelled && answer != "" {
+		return refused("the meeting was cancelled")
+	}
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
+		if err != nil || !fresh {
+			return err
+		}
+		var changed bool
+		if answer == "" {
+			changed, err = tx.RemoveRSVP(ctx, m.ID, in.Actor.IRI)
+		} else {
+			if answer == storage.RSVPGoing && m.Capacity > 0 {
+				counts, err := tx.RSVPCounts(ctx, m.ID)
+				if err != nil {
+					return err
+				}
+				if counts.Going >= m.Capacity {
+					return refused("the meeting is full")
+				}
+			}
+			changed, err = tx.SetRSVP(ctx, m.ID, in.Actor.IRI, answer, in.IRI, s.now())
+		}
+		if err != nil || !changed {
+			return err
+		}
+		counts, err := tx.RSVPCounts(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		return s.sendMeeting(ctx, tx, c, m, counts, "Update")
+	})
+}
+
+// MeetingView is a meeting with its counts and community.
+type MeetingView struct {
+	Community storage.Community
+	Meeting   storage.Meeting
+	Counts    storage.RSVPCounts
+}
+
+// Meeting returns a meeting by the IRI of its Event or poll.
+func (s *Service) Meeting(ctx context.Context, iri string) (MeetingView, error) {
+	m, err := s.store.MeetingByIRI(ctx, iri)
+	if err != nil {
+		return MeetingView{}, err
+	}
+	c, err := s.communityByID(ctx, m.CommunityID)
+	if err != nil {
+		return MeetingView{}, err
+	}
+	counts, err := s.store.RSVPCounts(ctx, m.ID)
+	return MeetingView{Community: c, Meeting: m, Counts: counts}, err
+}
+
+// Meetings lists a community's meetings with their counts, latest first.
+func (s *Service) Meetings(ctx context.Context, c storage.Community, offset, limit int) (int, []MeetingView, error) {
+	total, err := s.store.CountMeetings(ctx, c.ID)
+	if err != nil || limit == 0 {
+		return total, nil, err
+	}
+	ms, err := s.store.Meetings(ctx, c.ID, offset, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]MeetingView, 0, len(ms))
+	for _, m := range ms {
+		counts, err := s.store.RSVPCounts(ctx, m.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, MeetingView{Community: c, Meeting: m, Counts: counts})
+	}
+	return total, out, nil
+}
+
+// Search finds posts and resources; an empty community name searches the
+// whole instance.
+func (s *Service) Search(ctx context.Context, communityName, q string) ([]storage.Hit, error) {
+	var id int64
+	if communityName != "" {
+		c, err := s.store.CommunityByName(ctx, communityName)
+		if err != nil {
+			return nil, err
+		}
+		id = c.ID
+	}
+	return s.store.Search(ctx, q, id, 50)
+}

@@ -1,0 +1,91 @@
+package storage
+
+// SQLite-only statements: full-text search with FTS5 (build tag
+// sqlite_fts5). A PostgreSQL store would use tsvector here instead.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Search document kinds.
+const (
+	SearchPost     = "post"
+	SearchResource = "resource"
+)
+
+// IndexDocument adds or replaces a document of the search index.
+func (tx *Tx) IndexDocument(ctx context.Context, kind string, ref, communityID int64, title, body string) error {
+	if err := tx.UnindexDocument(ctx, kind, ref); err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO search_index (kind, ref, community_id, title, body) VALUES (?, ?, ?, ?, ?)`,
+		kind, ref, communityID, title, body); err != nil {
+		return fmt.Errorf("index %s %d: %w", kind, ref, mapError(err))
+	}
+	return nil
+}
+
+// UnindexDocument removes a document from the search index.
+func (tx *Tx) UnindexDocument(ctx context.Context, kind string, ref int64) error {
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM search_index WHERE kind = ? AND ref = ?`, kind, ref); err != nil {
+		return fmt.Errorf("unindex %s %d: %w", kind, ref, mapError(err))
+	}
+	return nil
+}
+
+// Hit is one search result.
+type Hit struct {
+	Kind        string
+	Ref         int64
+	CommunityID int64
+	Title       string
+	Snippet     string // plain text with the matches between [ and ]
+}
+
+// ftsQuery turns what a visitor typed into an FTS5 query that cannot be a
+// syntax error: every word becomes a quoted prefix term, all required.
+func ftsQuery(q string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(terms) == 16 {
+			break
+		}
+		terms = append(terms, `"`+w+`"*`)
+	}
+	return strings.Join(terms, " ")
+}
+
+// Search finds posts and resources matching q, best first; communityID 0
+// searches the whole instance.
+func (s *Store) Search(ctx context.Context, q string, communityID int64, limit int) ([]Hit, error) {
+	fq := ftsQuery(q)
+	if fq == "" {
+		return nil, nil
+	}
+	query := `SELECT kind, ref, community_id, title, snippet(search_index, 4, '[', ']', '…', 24)
+		FROM search_index WHERE search_index MATCH ?`
+	args := []any{fq}
+	if communityID != 0 {
+		query += ` AND community_id = ?`
+		args = append(args, communityID)
+	}
+	query += ` ORDER BY rank LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", q, err)
+	}
+	defer rows.Close()
+	var out []Hit
+	for rows.Next() {
+		var h Hit
+		if err := rows.Scan(&h.Kind, &h.Ref, &h.CommunityID, &h.Title, &h.Snippet); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}

@@ -141,7 +141,7 @@ func TestMeetingRSVPs(t *testing.T) {
 
 	vote := func(a *fedtest.Actor, id, option string) []byte {
 		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/votes/" + id, "type": "Create", "actor": a.IRI,
-			"to": []any{ti.actor("seedbreeders")},
+			"to":     []any{ti.actor("seedbreeders")},
 			"object": map[string]any{"id": a.IRI + "/votes/" + id + "/note", "type": "Note", "attributedTo": a.IRI, "name": option, "inReplyTo": m.PollIRI, "to": []any{ti.actor("seedbreeders")}}})
 		return b
 	}

@@ -42,6 +42,9 @@ const enqueueFollowersQuery = `
 	FROM follows f JOIN actors a ON a.iri = f.actor_iri
 	WHERE f.community_id = ?3 AND f.state = 'accepted'
 		AND a.delivery_host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
+		AND a.delivery_host NOT IN (SELECT host FROM domain_policies WHERE policy = 'block')
+		AND (COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open') != 'allowlist'
+			OR a.delivery_host IN (SELECT host FROM domain_policies WHERE policy = 'allow'))
 		AND a.delivery_inbox NOT IN (SELECT value FROM json_each(?4))
 	ON CONFLICT (activity_id, inbox) DO NOTHING`
 

@@ -22,6 +22,14 @@ CREATE TABLE admins (
 	password_hash TEXT NOT NULL,
 	created_at INTEGER NOT NULL
 );
+CREATE TABLE bans (
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	actor_iri TEXT NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	by TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (community_id, actor_iri)
+);
 CREATE TABLE communities (
 	id INTEGER PRIMARY KEY,
 	name TEXT NOT NULL UNIQUE,
@@ -35,6 +43,15 @@ CREATE TABLE communities (
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 , boost_replies INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE contributions (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	actor_iri TEXT NOT NULL,
+	kind TEXT NOT NULL CHECK (kind IN ('thread', 'reply', 'like_received', 'resource_proposed', 'resource_published', 'meeting_attended')),
+	ref TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	UNIQUE (community_id, actor_iri, kind, ref)
+);
 CREATE TABLE deliveries (
 	id INTEGER PRIMARY KEY,
 	activity_id INTEGER NOT NULL REFERENCES outbox_activities (id) ON DELETE CASCADE,
@@ -48,6 +65,11 @@ CREATE TABLE deliveries (
 	last_error TEXT NOT NULL DEFAULT '',
 	UNIQUE (activity_id, inbox)
 );
+CREATE TABLE domain_policies (
+	host TEXT PRIMARY KEY,
+	policy TEXT NOT NULL CHECK (policy IN ('block', 'silence', 'reject_media', 'allow')),
+	created_at INTEGER NOT NULL
+);
 CREATE TABLE follows (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -55,7 +77,7 @@ CREATE TABLE follows (
 	follow_iri TEXT NOT NULL,
 	state TEXT NOT NULL CHECK (state IN ('pending', 'accepted')),
 	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL, role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'moderator', 'broker', 'member')),
 	UNIQUE (community_id, actor_iri)
 );
 CREATE TABLE hosts (
@@ -103,6 +125,15 @@ CREATE TABLE meetings (
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 );
+CREATE TABLE mod_log (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	by TEXT NOT NULL,
+	action TEXT NOT NULL,
+	target TEXT NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL
+);
 CREATE TABLE outbox_activities (
 	id INTEGER PRIMARY KEY,
 	iri TEXT NOT NULL UNIQUE,
@@ -130,6 +161,19 @@ CREATE TABLE posts (
 	likes INTEGER NOT NULL DEFAULT 0,
 	dislikes INTEGER NOT NULL DEFAULT 0,
 	raw TEXT NOT NULL
+);
+CREATE TABLE reports (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	iri TEXT NOT NULL UNIQUE,
+	reporter_iri TEXT NOT NULL,
+	objects TEXT NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'dismissed', 'resolved')),
+	resolution TEXT NOT NULL DEFAULT '',
+	resolved_by TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL,
+	resolved_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE resources (
 	id INTEGER PRIMARY KEY,
@@ -176,6 +220,10 @@ CREATE TABLE 'search_index_content'(id INTEGER PRIMARY KEY, c0, c1, c2, c3, c4);
 CREATE TABLE 'search_index_data'(id INTEGER PRIMARY KEY, block BLOB);
 CREATE TABLE 'search_index_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
 CREATE TABLE 'search_index_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+CREATE TABLE settings (
+	key TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
 CREATE TABLE threads (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -199,12 +247,16 @@ CREATE TABLE votes (
 	PRIMARY KEY (post_id, actor_iri)
 );
 CREATE INDEX actors_key_id ON actors (key_id);
+CREATE INDEX contributions_actor ON contributions (actor_iri, community_id);
+CREATE INDEX contributions_recent ON contributions (community_id, created_at);
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
 CREATE INDEX meetings_start ON meetings (community_id, start_at);
+CREATE INDEX mod_log_community ON mod_log (community_id, id DESC);
 CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);
 CREATE INDEX posts_thread ON posts (thread_id, published, id);
+CREATE INDEX reports_open ON reports (community_id, state, id);
 CREATE UNIQUE INDEX resources_source ON resources (community_id, source_iri) WHERE source_iri != '';
 CREATE INDEX resources_state ON resources (community_id, state, published_at DESC);
 CREATE INDEX threads_recent ON threads (community_id, removed, last_activity_at DESC);

@@ -19,8 +19,9 @@ const maxPage = 1_000_000
 
 // items is one page of a collection: its total size and the IRIs on it.
 type items struct {
-	total int
-	iris  []*url.URL
+	total   int
+	iris    []*url.URL
+	objects []vocab.Type // embedded items, written as Member objects
 }
 
 // collectionSource returns one page (offset, limit) of a community
@@ -44,8 +45,10 @@ func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 		return h.resources, true
 	case "events":
 		return h.events, true
-	case "moderators", "members":
-		return h.emptyCollection, true
+	case "moderators":
+		return h.moderators, true
+	case "members":
+		return h.members, true
 	}
 	return nil, false
 }
@@ -121,6 +124,48 @@ func (h *Handler) events(ctx context.Context, c storage.Community, offset, limit
 	return it, err
 }
 
+// moderators lists the IRIs of a community's owners and moderators
+// (Lemmy's moderators collection, which attributedTo points at).
+func (h *Handler) moderators(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	mods, err := h.community.Moderators(ctx, c)
+	if err != nil {
+		return items{}, err
+	}
+	if offset > len(mods) {
+		offset = len(mods)
+	}
+	return toIRIs(len(mods), mods[offset:min(len(mods), offset+limit)]), nil
+}
+
+// members lists the members as Mobilizon's Member objects with a role.
+func (h *Handler) members(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	total, ms, err := h.community.Members(ctx, c, offset, limit)
+	it := items{total: total}
+	for _, m := range ms {
+		actor, err := url.Parse(m.ActorIRI)
+		if err != nil {
+			continue
+		}
+		o := streams.NewActivityStreamsObject()
+		setExt(o, "actor", actor.String())
+		setExt(o, "object", h.iris.Community(c.Name).String())
+		setExt(o, "role", mobilizonRole(m.Role))
+		it.objects = append(it.objects, o)
+	}
+	return it, err
+}
+
+// mobilizonRole maps our roles onto Mobilizon's member roles.
+func mobilizonRole(role string) string {
+	switch role {
+	case storage.RoleOwner:
+		return "administrator"
+	case storage.RoleModerator:
+		return "moderator"
+	}
+	return "member"
+}
+
 func (h *Handler) emptyCollection(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
 	return items{}, nil
 }
@@ -153,7 +198,22 @@ func (h *Handler) Collection() http.Handler {
 		if err != nil {
 			return err
 		}
-		return writeAS(w, r, orderedCollectionPage(id, page, it))
+		m, err := serialize(orderedCollectionPage(id, page, it))
+		if err != nil {
+			return err
+		}
+		// streams has no Member type: embedded members are built as
+		// Objects and named here (Mobilizon's vocabulary).
+		if list, ok := m["orderedItems"].([]any); ok {
+			for _, item := range list {
+				if o, ok := item.(map[string]any); ok && o["role"] != nil {
+					o["type"] = "Member"
+				}
+			}
+		}
+		w.Header().Set("Vary", "Accept")
+		writeJSON(w, http.StatusOK, responseMediaType(r), m)
+		return nil
 	})
 }
 
@@ -211,6 +271,11 @@ func orderedCollectionPage(collection *url.URL, page int, it items) vocab.Activi
 	oi := streams.NewActivityStreamsOrderedItemsProperty()
 	for _, u := range it.iris {
 		oi.AppendIRI(u)
+	}
+	for _, o := range it.objects {
+		if err := oi.AppendType(o); err != nil {
+			continue
+		}
 	}
 	p.SetActivityStreamsOrderedItems(oi)
 	if page*PageSize < it.total {

@@ -42,6 +42,9 @@ func (h *Handler) Inbox() http.Handler {
 		if err != nil {
 			return err
 		}
+		if err := h.hostAllowed(ctx, signed.KeyID()); err != nil { // SIG-18: before any fetch
+			return err
+		}
 		signer, err := h.verifySignature(ctx, signed) // 2. the key, refetched once
 		if err != nil {
 			return err
@@ -289,6 +292,8 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 				return h.community.RSVP(ctx, in, obj, rsvpAnswer(act.typ))
 			}
 		}
+	case "Flag":
+		return h.flag(ctx, pathName, act, in)
 	case "Add":
 		// Mobilizon proposes a resource with Add{Document, target: the
 		// group's resources collection}.

@@ -182,3 +182,13 @@ func (s *Store) CountListedActivities(ctx context.Context, communityID int64) (i
 	}
 	return n, nil
 }
+
+// OutboxActivityID returns the row ID of an activity we send, by IRI.
+func (tx *Tx) OutboxActivityID(ctx context.Context, iri string) (int64, error) {
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM outbox_activities WHERE iri = ?`, iri).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return id, err
+}

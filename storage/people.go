@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -236,4 +237,125 @@ func (s *Store) ModerationLog(ctx context.Context, communityID int64, limit int)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Contribution kinds of the ledger.
+const (
+	ContribThread            = "thread"
+	ContribReply             = "reply"
+	ContribLikeReceived      = "like_received"
+	ContribResourceProposed  = "resource_proposed"
+	ContribResourcePublished = "resource_published"
+	ContribMeetingAttended   = "meeting_attended"
+)
+
+// RecordContribution adds a line to the ledger; the same (actor, kind,
+// ref) counts once.
+func (tx *Tx) RecordContribution(ctx context.Context, communityID int64, actorIRI, kind, ref string, at time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO contributions (community_id, actor_iri, kind, ref, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (community_id, actor_iri, kind, ref) DO NOTHING`, communityID, actorIRI, kind, ref, toDB(at))
+	if err != nil {
+		return fmt.Errorf("record %s of %s: %w", kind, actorIRI, mapError(err))
+	}
+	return nil
+}
+
+// RemoveContribution takes a line off the ledger (an undone like, a
+// withdrawn RSVP).
+func (tx *Tx) RemoveContribution(ctx context.Context, communityID int64, actorIRI, kind, ref string) error {
+	_, err := tx.tx.ExecContext(ctx, `DELETE FROM contributions WHERE community_id = ? AND actor_iri = ? AND kind = ? AND ref = ?`, communityID, actorIRI, kind, ref)
+	if err != nil {
+		return fmt.Errorf("remove %s of %s: %w", kind, actorIRI, mapError(err))
+	}
+	return nil
+}
+
+// Contributor is a member and their contributions by kind.
+type Contributor struct {
+	ActorIRI    string
+	CommunityID int64
+	Total       int
+	ByKind      map[string]int
+}
+
+// TopContributors returns the most active members of a community since a
+// time, most contributions first.
+func (s *Store) TopContributors(ctx context.Context, communityID int64, since time.Time, limit int) ([]Contributor, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT actor_iri, kind, COUNT(*) FROM contributions
+		WHERE community_id = ? AND created_at >= ? GROUP BY actor_iri, kind`, communityID, toDB(since))
+	if err != nil {
+		return nil, fmt.Errorf("top contributors: %w", err)
+	}
+	defer rows.Close()
+	byActor := map[string]*Contributor{}
+	var order []*Contributor
+	for rows.Next() {
+		var actor, kind string
+		var n int
+		if err := rows.Scan(&actor, &kind, &n); err != nil {
+			return nil, fmt.Errorf("top contributors: %w", err)
+		}
+		c := byActor[actor]
+		if c == nil {
+			c = &Contributor{ActorIRI: actor, CommunityID: communityID, ByKind: map[string]int{}}
+			byActor[actor] = c
+			order = append(order, c)
+		}
+		c.ByKind[kind] += n
+		c.Total += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Contributor, 0, len(order))
+	for _, c := range order {
+		out = append(out, *c)
+	}
+	sortContributors(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// ActorContributions returns one actor's ledger in every community.
+func (s *Store) ActorContributions(ctx context.Context, actorIRI string) ([]Contributor, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT community_id, kind, COUNT(*) FROM contributions WHERE actor_iri = ? GROUP BY community_id, kind`, actorIRI)
+	if err != nil {
+		return nil, fmt.Errorf("contributions of %s: %w", actorIRI, err)
+	}
+	defer rows.Close()
+	byCommunity := map[int64]*Contributor{}
+	var order []*Contributor
+	for rows.Next() {
+		var id int64
+		var kind string
+		var n int
+		if err := rows.Scan(&id, &kind, &n); err != nil {
+			return nil, fmt.Errorf("contributions of %s: %w", actorIRI, err)
+		}
+		c := byCommunity[id]
+		if c == nil {
+			c = &Contributor{ActorIRI: actorIRI, CommunityID: id, ByKind: map[string]int{}}
+			byCommunity[id] = c
+			order = append(order, c)
+		}
+		c.ByKind[kind] += n
+		c.Total += n
+	}
+	out := make([]Contributor, 0, len(order))
+	for _, c := range order {
+		out = append(out, *c)
+	}
+	sortContributors(out)
+	return out, rows.Err()
+}
+
+func sortContributors(cs []Contributor) {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Total != cs[j].Total {
+			return cs[i].Total > cs[j].Total
+		}
+		return cs[i].ActorIRI < cs[j].ActorIRI
+	})
 }

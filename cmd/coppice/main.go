@@ -37,6 +37,10 @@ commands:
   resource publish|archive URL
   meeting create COMMUNITY --title T --start 2026-12-01T15:00 --end … --timezone Europe/Berlin [--online URL | --place P] [--repeat RRULE]
   meeting cancel URL
+  member list COMMUNITY | member role COMMUNITY ACTOR owner|moderator|broker|member
+  member ban|unban COMMUNITY ACTOR [--reason R]
+  report list COMMUNITY | report resolve ID dismiss|remove|ban
+  federation allow|block|silence|reject-media|unset HOST | federation mode open|allowlist | federation list
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
   version                     print the version
@@ -69,6 +73,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runResource(ctx, args[1:], env, stdout)
 	case "meeting":
 		err = runMeeting(ctx, args[1:], env, stdout)
+	case "member":
+		err = runMember(ctx, args[1:], env, stdout)
+	case "report":
+		err = runReport(ctx, args[1:], env, stdout)
+	case "federation":
+		err = runFederation(ctx, args[1:], env, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coppice", version)
 	case "help", "-h", "--help":

@@ -68,10 +68,29 @@ func (s *Service) Delete(ctx context.Context, communityName string, in Incoming,
 	if err != nil {
 		return err
 	}
+	mod, err := s.IsModerator(ctx, c, in.Actor.IRI)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
 		p, err := s.ownPost(ctx, tx, c, objectIRI, in.Actor.IRI)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
+		}
+		var ref *RefusedError
+		if errors.As(err, &ref) && mod {
+			// A moderator's Delete of someone else's post is a removal
+			// (Lemmy sends mod removals so); only moderators of this
+			// community may (GRP-13, Lemmy PR 2489).
+			fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
+			if err != nil || !fresh {
+				return err
+			}
+			p, err := tx.PostByIRI(ctx, objectIRI)
+			if err != nil {
+				return err
+			}
+			return s.removePost(ctx, tx, c, p, in.Actor.IRI, "")
 		}
 		if err != nil {
 			return err
@@ -129,8 +148,19 @@ func (s *Service) vote(ctx context.Context, communityName string, in Incoming, o
 		if err != nil || !fresh {
 			return err
 		}
+		ref := in.Actor.IRI + " " + p.IRI
 		if kind == "" {
+			if err := tx.RemoveContribution(ctx, p.CommunityID, p.AuthorIRI, storage.ContribLikeReceived, ref); err != nil {
+				return err
+			}
 			return tx.RemoveVote(ctx, p.ID, in.Actor.IRI)
+		}
+		if kind == "like" {
+			if err := tx.RecordContribution(ctx, p.CommunityID, p.AuthorIRI, storage.ContribLikeReceived, ref, s.now()); err != nil {
+				return err
+			}
+		} else if err := tx.RemoveContribution(ctx, p.CommunityID, p.AuthorIRI, storage.ContribLikeReceived, ref); err != nil {
+			return err
 		}
 		return tx.SetVote(ctx, p.ID, in.Actor.IRI, kind, in.IRI, s.now())
 	})

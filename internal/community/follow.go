@@ -38,6 +38,15 @@ type Renderer interface {
 	// Meeting renders Create (verb "Create") or Update ("Update") of a
 	// meeting's Event and of its RSVP poll, with the current counts.
 	Meeting(c storage.Community, m storage.Meeting, counts storage.RSVPCounts, verb string) ([]storage.OutboxActivity, error)
+	// RoleChange renders Add (add true) or Remove of an actor on the
+	// moderators collection.
+	RoleChange(c storage.Community, actorIRI string, add bool) (storage.OutboxActivity, error)
+	// Block renders Block{actor, target: community} (Lemmy's community
+	// ban), or its Undo.
+	Block(c storage.Community, actorIRI, reason string, undo bool) (storage.OutboxActivity, error)
+	// RemovePost renders the community's Delete of a post a moderator
+	// removed.
+	RemovePost(c storage.Community, th storage.Thread, postIRI, reason string) (storage.OutboxActivity, error)
 }
 
 // Incoming is an activity that passed the inbox's signature and origin
@@ -59,11 +68,21 @@ func (s *Service) Follow(ctx context.Context, communityName string, in Incoming,
 	if err != nil {
 		return "", err
 	}
+	banned, err := s.store.IsBanned(ctx, c.ID, in.Actor.IRI)
+	if err != nil {
+		return "", err
+	}
 	var state string
 	err = s.inTx(ctx, func(tx *storage.Tx) error {
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
 		if err != nil || !fresh {
 			return err // a replay changes nothing
+		}
+		if banned {
+			// GRP-04: a banned actor's Follow is rejected, whatever the
+			// join mode, and no follow is kept.
+			state = "rejected"
+			return s.send(ctx, tx, s.render.RejectFollow, c, storage.Follow{CommunityID: c.ID, ActorIRI: in.Actor.IRI, FollowIRI: followIRI}, in.Actor.Inbox)
 		}
 		want := storage.FollowPending
 		if c.JoinMode == JoinOpen {

@@ -180,6 +180,16 @@ func (s *Service) RSVP(ctx context.Context, in Incoming, meetingIRI, answer stri
 		if err != nil || !changed {
 			return err
 		}
+		// An answer of going counts as attending on the ledger; it is
+		// taken back when the answer changes.
+		if answer == storage.RSVPGoing {
+			err = tx.RecordContribution(ctx, c.ID, in.Actor.IRI, storage.ContribMeetingAttended, m.IRI, s.now())
+		} else {
+			err = tx.RemoveContribution(ctx, c.ID, in.Actor.IRI, storage.ContribMeetingAttended, m.IRI)
+		}
+		if err != nil {
+			return err
+		}
 		counts, err := tx.RSVPCounts(ctx, m.ID)
 		if err != nil {
 			return err

@@ -123,6 +123,13 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if err != nil {
 			return err
 		}
+		kind := storage.ContribReply
+		if th.RootIRI == n.IRI {
+			kind = storage.ContribThread
+		}
+		if err := tx.RecordContribution(ctx, c.ID, n.AuthorIRI, kind, n.IRI, s.now()); err != nil {
+			return err
+		}
 		if err := tx.IndexDocument(ctx, storage.SearchPost, post.ID, c.ID, th.Title, s.sanitize.Text(post.Content, 0)); err != nil {
 			return err
 		}
@@ -139,10 +146,22 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 
 // mayPost applies the posting policy.
 func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI string) error {
+	// One check for bans, used by every way of posting (GRP-04, Lemmy
+	// #1287: bans enforced on one path only leak through the others).
+	banned, err := s.store.IsBanned(ctx, c.ID, actorIRI)
+	if err != nil {
+		return err
+	}
+	if banned {
+		return refused("you are banned from this community")
+	}
 	switch c.PostingPolicy {
 	case PostAnyone:
 		return nil
 	case PostModerators:
+		if ok, err := s.IsModerator(ctx, c, actorIRI); err != nil || ok {
+			return err
+		}
 		return refused("only moderators may post in this community")
 	default:
 		f, err := s.store.Follow(ctx, c.ID, actorIRI)

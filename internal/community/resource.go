@@ -133,7 +133,7 @@ func (s *Service) Propose(ctx context.Context, communityName string, in Incoming
 		if err != nil || !fresh {
 			return err
 		}
-		_, err = tx.CreateResource(ctx, storage.Resource{
+		r, err := tx.CreateResource(ctx, storage.Resource{
 			CommunityID: c.ID, IRI: s.render.NewIRI(c, "resources"), Kind: "link", Title: title,
 			Description: s.sanitize.Text(n.Content, MaxSummary), URL: link, AuthorIRI: n.AuthorIRI,
 			ProposedBy: in.Actor.IRI, SourceIRI: n.IRI, State: storage.ResourceProposed, CreatedAt: s.now(),
@@ -141,7 +141,10 @@ func (s *Service) Propose(ctx context.Context, communityName string, in Incoming
 		if errors.Is(err, storage.ErrConflict) {
 			return nil // proposed before
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.RecordContribution(ctx, c.ID, in.Actor.IRI, storage.ContribResourceProposed, r.IRI, s.now())
 	})
 }
 
@@ -192,6 +195,12 @@ func (s *Service) SetResourceState(ctx context.Context, iri, state, by string) (
 }
 
 func (s *Service) publishResource(ctx context.Context, tx *storage.Tx, c storage.Community, r storage.Resource) error {
+	// The member who proposed it gets the credit for a published resource.
+	if strings.HasPrefix(r.ProposedBy, "http") {
+		if err := tx.RecordContribution(ctx, c.ID, r.ProposedBy, storage.ContribResourcePublished, r.IRI, s.now()); err != nil {
+			return err
+		}
+	}
 	if err := tx.IndexDocument(ctx, storage.SearchResource, r.ID, c.ID, r.Title, r.Description+" "+r.Tags+" "+r.Kind); err != nil {
 		return err
 	}

@@ -1,0 +1,324 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// IsRole reports whether role is owner, moderator, broker or member.
+func IsRole(role string) bool {
+	switch role {
+	case storage.RoleOwner, storage.RoleModerator, storage.RoleBroker, storage.RoleMember:
+		return true
+	}
+	return false
+}
+
+func isModRole(role string) bool { return role == storage.RoleOwner || role == storage.RoleModerator }
+
+// IsModerator reports whether actorIRI moderates community c (owners
+// included).
+func (s *Service) IsModerator(ctx context.Context, c storage.Community, actorIRI string) (bool, error) {
+	role, err := s.store.Role(ctx, c.ID, actorIRI)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return isModRole(role), err
+}
+
+// SetRole gives a member a role. Becoming or ceasing to be a moderator is
+// federated as Add or Remove on the moderators collection (Lemmy's shape).
+func (s *Service) SetRole(ctx context.Context, communityName, actorIRI, role, by string) error {
+	if !IsRole(role) {
+		return &InvalidError{Fields: map[string]string{"role": "must be owner, moderator, broker or member"}}
+	}
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return err
+	}
+	old, err := s.store.Role(ctx, c.ID, actorIRI)
+	if errors.Is(err, storage.ErrNotFound) {
+		return refused("%s is not a member of %s: they must follow it first", actorIRI, communityName)
+	}
+	if err != nil {
+		return err
+	}
+	if old == role {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		if err := tx.SetRole(ctx, c.ID, actorIRI, role); err != nil {
+			return err
+		}
+		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "role " + role, Target: actorIRI, At: s.now()}); err != nil {
+			return err
+		}
+		if isModRole(old) == isModRole(role) {
+			return nil
+		}
+		a, err := s.render.RoleChange(c, actorIRI, isModRole(role))
+		if err != nil {
+			return err
+		}
+		a.Listed = true
+		return s.fanOut(ctx, tx, c, a)
+	})
+}
+
+// Ban bans an actor from a community: their follow ends, their later
+// Follows are rejected and their posts refused. The ban is federated as
+// Lemmy's Block{actor, target: community}.
+func (s *Service) Ban(ctx context.Context, communityName, actorIRI, reason, by string) error {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		if err := tx.Ban(ctx, c.ID, actorIRI, reason, by, s.now()); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteFollow(ctx, c.ID, actorIRI); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "ban", Target: actorIRI, Reason: reason, At: s.now()}); err != nil {
+			return err
+		}
+		a, err := s.render.Block(c, actorIRI, reason, false)
+		if err != nil {
+			return err
+		}
+		a.Listed = true
+		if err := s.fanOut(ctx, tx, c, a); err != nil {
+			return err
+		}
+		// The banned actor learns it too.
+		if actor, err := s.store.ActorByIRI(ctx, actorIRI); err == nil {
+			return tx.EnqueueDelivery(ctx, mustID(ctx, tx, a.IRI), actor.Inbox, s.now())
+		}
+		return nil
+	})
+}
+
+// Unban lifts a ban and federates Undo{Block}.
+func (s *Service) Unban(ctx context.Context, communityName, actorIRI, by string) error {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		was, err := tx.Unban(ctx, c.ID, actorIRI)
+		if err != nil || !was {
+			return err
+		}
+		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "unban", Target: actorIRI, At: s.now()}); err != nil {
+			return err
+		}
+		a, err := s.render.Block(c, actorIRI, "", true)
+		if err != nil {
+			return err
+		}
+		a.Listed = true
+		return s.fanOut(ctx, tx, c, a)
+	})
+}
+
+func mustID(ctx context.Context, tx *storage.Tx, iri string) int64 {
+	id, _ := tx.OutboxActivityID(ctx, iri)
+	return id
+}
+
+// Members lists a community's members with their roles.
+func (s *Service) Members(ctx context.Context, c storage.Community, offset, limit int) (int, []storage.Member, error) {
+	total, err := s.store.CountFollows(ctx, c.ID, storage.FollowAccepted)
+	if err != nil || limit == 0 {
+		return total, nil, err
+	}
+	ms, err := s.store.Members(ctx, c.ID, offset, limit)
+	return total, ms, err
+}
+
+// Moderators lists the IRIs of a community's owners and moderators.
+func (s *Service) Moderators(ctx context.Context, c storage.Community) ([]string, error) {
+	return s.store.Moderators(ctx, c.ID)
+}
+
+// Report records a Flag about content of a community in its moderation
+// queue.
+func (s *Service) Report(ctx context.Context, communityName string, in Incoming, objects []string, reason string) error {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
+		if err != nil || !fresh {
+			return err
+		}
+		_, err = tx.CreateReport(ctx, storage.Report{CommunityID: c.ID, IRI: in.IRI, ReporterIRI: in.Actor.IRI, Objects: objects,
+			Reason: s.sanitize.Text(reason, MaxSummary), CreatedAt: s.now()})
+		return err
+	})
+}
+
+// Report resolutions.
+const (
+	ResolveDismiss = "dismiss"
+	ResolveRemove  = "remove"
+	ResolveBan     = "ban"
+)
+
+// ResolveReport closes a report: dismiss it, remove the reported posts
+// (each announced as a Delete), or ban their authors as well.
+func (s *Service) ResolveReport(ctx context.Context, id int64, resolution, by string) (storage.Report, error) {
+	r, err := s.store.ReportByID(ctx, id)
+	if err != nil {
+		return storage.Report{}, err
+	}
+	if r.State != "open" {
+		return r, refused("report %d is %s already", id, r.State)
+	}
+	c, err := s.communityByID(ctx, r.CommunityID)
+	if err != nil {
+		return storage.Report{}, err
+	}
+	var authors []string
+	if resolution == ResolveRemove || resolution == ResolveBan {
+		for _, iri := range r.Objects {
+			p, err := s.store.PostByIRI(ctx, iri)
+			if err != nil || p.CommunityID != c.ID {
+				continue
+			}
+			if err := s.RemovePost(ctx, iri, by, "report "+r.IRI); err != nil {
+				return storage.Report{}, err
+			}
+			authors = append(authors, p.AuthorIRI)
+		}
+	} else if resolution != ResolveDismiss {
+		return storage.Report{}, &InvalidError{Fields: map[string]string{"resolution": "must be dismiss, remove or ban"}}
+	}
+	if resolution == ResolveBan {
+		for _, a := range authors {
+			if err := s.Ban(ctx, c.Name, a, "report "+r.IRI, by); err != nil {
+				return storage.Report{}, err
+			}
+		}
+	}
+	state := "resolved"
+	if resolution == ResolveDismiss {
+		state = "dismissed"
+	}
+	err = s.store.InTx(ctx, func(tx *storage.Tx) error {
+		if err := tx.ResolveReport(ctx, r.ID, state, resolution, by, s.now()); err != nil {
+			return err
+		}
+		return tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "report " + resolution, Target: r.IRI, At: s.now()})
+	})
+	if err != nil {
+		return storage.Report{}, err
+	}
+	return s.store.ReportByID(ctx, id)
+}
+
+// Reports lists a community's open reports.
+func (s *Service) Reports(ctx context.Context, communityName string) ([]storage.Report, error) {
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Reports(ctx, c.ID, "open")
+}
+
+// RemovePost removes a post as a moderator: it becomes a tombstone and the
+// community announces the Delete. A removed thread starter removes the
+// thread.
+func (s *Service) RemovePost(ctx context.Context, iri, by, reason string) error {
+	p, err := s.store.PostByIRI(ctx, iri)
+	if err != nil {
+		return err
+	}
+	c, err := s.communityByID(ctx, p.CommunityID)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		return s.removePost(ctx, tx, c, p, by, reason)
+	})
+}
+
+func (s *Service) removePost(ctx context.Context, tx *storage.Tx, c storage.Community, p storage.Post, by, reason string) error {
+	live, err := tx.DeletePost(ctx, p.ID, s.now())
+	if err != nil || !live {
+		return err
+	}
+	if err := tx.UnindexDocument(ctx, storage.SearchPost, p.ID); err != nil {
+		return err
+	}
+	th, err := tx.ThreadByID(ctx, p.ThreadID)
+	if err != nil {
+		return err
+	}
+	if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "remove post", Target: p.IRI, Reason: reason, At: s.now()}); err != nil {
+		return err
+	}
+	a, err := s.render.RemovePost(c, th, p.IRI, reason)
+	if err != nil {
+		return err
+	}
+	a.Listed = true
+	return s.fanOut(ctx, tx, c, a)
+}
+
+// ModerationLog returns a community's moderation log, newest first.
+func (s *Service) ModerationLog(ctx context.Context, c storage.Community) ([]storage.LogEntry, error) {
+	return s.store.ModerationLog(ctx, c.ID, 200)
+}
+
+// TopContributors returns a community's most active members of the last
+// 90 days.
+func (s *Service) TopContributors(ctx context.Context, c storage.Community, limit int) ([]storage.Contributor, error) {
+	return s.store.TopContributors(ctx, c.ID, s.now().Add(-90*24*time.Hour), limit)
+}
+
+// Contributions returns an actor's ledger across the instance's communities.
+func (s *Service) Contributions(ctx context.Context, actorIRI string) ([]storage.Contributor, error) {
+	return s.store.ActorContributions(ctx, actorIRI)
+}
+
+// Federation policy.
+
+// SetDomainPolicy blocks, silences, allows (a partner) or clears ("") a
+// host.
+func (s *Service) SetDomainPolicy(ctx context.Context, host, policy string) error {
+	switch policy {
+	case "", "block", "silence", "reject_media", "allow":
+	default:
+		return &InvalidError{Fields: map[string]string{"policy": "must be block, silence, reject_media, allow or none"}}
+	}
+	return s.store.SetDomainPolicy(ctx, host, policy, s.now())
+}
+
+// SetFederationMode sets open or allowlist mode.
+func (s *Service) SetFederationMode(ctx context.Context, mode string) error {
+	if mode != storage.ModeOpen && mode != storage.ModeAllowlist {
+		return &InvalidError{Fields: map[string]string{"mode": "must be open or allowlist"}}
+	}
+	return s.store.SetSetting(ctx, "federation_mode", mode)
+}
+
+// FederationPolicy returns the mode and the host policies.
+func (s *Service) FederationPolicy(ctx context.Context) (string, map[string]string, error) {
+	mode, err := s.store.Setting(ctx, "federation_mode", storage.ModeOpen)
+	if err != nil {
+		return "", nil, err
+	}
+	ps, err := s.store.DomainPolicies(ctx)
+	return mode, ps, err
+}
+
+// HostAllowed reports whether the instance federates with host.
+func (s *Service) HostAllowed(ctx context.Context, host string) (bool, error) {
+	return s.store.HostAllowed(ctx, host)
+}

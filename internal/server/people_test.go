@@ -1,0 +1,241 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// TestRolesFederateAndModeratorsAct: a member becomes a moderator; the
+// change reaches followers as Add on the moderators collection and shows in
+// both collections. The moderator's Delete of someone else's post is
+// honoured; a plain member's is not.
+func TestRolesFederateAndModeratorsAct(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	followers := fedtest.New(t, fedtest.OnAddress("127.0.0.8"))
+	alice, mod, bob := peer.NewActor("alice"), peer.NewActor("mod"), followers.NewActor("bob")
+	member(t, ti, peer, alice)
+	member(t, ti, peer, mod)
+	member(t, ti, followers, bob)
+	ours := ti.actor("seedbreeders")
+
+	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "moderator", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	followers.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Add" && r.Activity["object"] == mod.IRI && r.Activity["target"] == ours+"/moderators"
+	})
+	_, body := get(t, ours+"/moderators?page=1", "application/activity+json")
+	if items, _ := decode(t, body)["orderedItems"].([]any); len(items) != 1 || items[0] != mod.IRI {
+		t.Errorf("moderators = %v, want the new moderator", items)
+	}
+	_, body = get(t, ours+"/members?page=1", "application/activity+json")
+	var roles []string
+	for _, it := range decode(t, body)["orderedItems"].([]any) {
+		m := it.(map[string]any)
+		if m["type"] != "Member" {
+			t.Errorf("members item type %v, want Member", m["type"])
+		}
+		roles = append(roles, m["actor"].(string)+"="+m["role"].(string))
+	}
+	if len(roles) != 3 || roles[0] != mod.IRI+"=moderator" {
+		t.Errorf("members = %v, want the moderator first", roles)
+	}
+
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "a post", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	target := alice.IRI + "/notes/1"
+	del := func(a *fedtest.Actor, id string) []byte {
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/del/" + id, "type": "Delete", "actor": a.IRI,
+			"object": target, "summary": "off topic", "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}})
+		return b
+	}
+	if code, _ := bob.Post(t, ti.inbox("seedbreeders"), del(bob, "1")); code != 403 {
+		t.Errorf("a plain member's Delete of alice's post: %d, want 403", code)
+	}
+	if p, _ := ti.store.PostByIRI(ctx, target); !p.DeletedAt.IsZero() {
+		t.Fatalf("a plain member removed the post")
+	}
+	if code, body := mod.Post(t, ti.inbox("seedbreeders"), del(mod, "2")); code != 202 {
+		t.Fatalf("the moderator's Delete: %d %s", code, body)
+	}
+	if p, _ := ti.store.PostByIRI(ctx, target); p.DeletedAt.IsZero() {
+		t.Errorf("the moderator's Delete was not honoured")
+	}
+	followers.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Delete" && r.Activity["object"] == target && r.Activity["actor"] == ours
+	})
+	log, err := ti.svc.ModerationLog(ctx, mustCommunity(t, ti, "seedbreeders"))
+	if err != nil || len(log) != 2 || log[0].Action != "remove post" || log[0].By != mod.IRI || log[1].Action != "role moderator" {
+		t.Errorf("moderation log = %+v, %v", log, err)
+	}
+}
+
+// TestFlagResolveAndBan: a Mastodon report reaches the queue; resolving it
+// by removal federates the Delete; after a ban the author's posts and
+// Follows are refused.
+func TestFlagResolveAndBan(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	reporters := fedtest.New(t, fedtest.OnAddress("127.0.0.9"))
+	alice, instanceActor, bob := peer.NewActor("alice"), reporters.NewActor("actor"), reporters.NewActor("bob")
+	member(t, ti, peer, alice)
+	member(t, ti, reporters, bob)
+	ours := ti.actor("seedbreeders")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "spam", ours, "", "buy seeds cheap", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	raw, err := os.ReadFile("testdata/moderation/mastodon_flag.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flag map[string]any
+	_ = json.Unmarshal(raw, &flag)
+	flag["id"] = reporters.URL + "/reports/1"
+	flag["actor"] = instanceActor.IRI
+	flag["object"] = []any{alice.IRI, alice.IRI + "/notes/spam"}
+	flag["to"] = ours
+	body, _ := json.Marshal(flag)
+	if code, resp := instanceActor.Post(t, ti.inbox("seedbreeders"), body); code != 202 {
+		t.Fatalf("Flag: %d %s", code, resp)
+	}
+	reports, err := ti.svc.Reports(ctx, "seedbreeders")
+	if err != nil || len(reports) != 1 || reports[0].Reason != "Please take a look at this user and their posts" {
+		t.Fatalf("queue = %+v, %v", reports, err)
+	}
+	if _, err := ti.svc.ResolveReport(ctx, reports[0].ID, "ban", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	reporters.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Delete" && r.Activity["object"] == alice.IRI+"/notes/spam"
+	})
+	reporters.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Block" && r.Activity["object"] == alice.IRI && r.Activity["target"] == ours
+	})
+	if p, _ := ti.store.PostByIRI(ctx, alice.IRI+"/notes/spam"); p.DeletedAt.IsZero() {
+		t.Errorf("reported post not removed")
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "again", ours, "", "still here", true, true)); code != 403 || !strings.Contains(body, "banned") {
+		t.Errorf("banned author's new post: %d %s, want 403 banned", code, body)
+	}
+	f := alice.Follow(ours)
+	if code, _ := alice.Post(t, ti.inbox("seedbreeders"), f); code != 202 {
+		t.Errorf("banned actor's Follow: %d", code)
+	}
+	peer.Wait(t, 1, wait, isActivity("Reject", followID(t, f)))
+	if _, err := ti.store.Follow(ctx, mustCommunity(t, ti, "seedbreeders").ID, alice.IRI); err == nil {
+		t.Errorf("a banned actor became a follower again")
+	}
+}
+
+// TestAllowlistMode: in allowlist mode only partners federate; a blocked
+// host is refused before any fetch (SIG-18).
+func TestAllowlistMode(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	partner := fedtest.New(t, fedtest.OnAddress("127.0.0.10"))
+	stranger := fedtest.New(t, fedtest.OnAddress("127.0.0.11"))
+	p, s := partner.NewActor("p"), stranger.NewActor("s")
+	if err := ti.svc.SetDomainPolicy(ctx, partner.Host, "allow"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ti.svc.SetFederationMode(ctx, storage.ModeAllowlist); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := s.Post(t, ti.inbox("seedbreeders"), s.Follow(ti.actor("seedbreeders"))); code != 403 {
+		t.Errorf("non-partner Follow: %d %s, want 403", code, body)
+	}
+	if n := stranger.Gets("/users/s"); n != 0 {
+		t.Errorf("non-partner's key was fetched %d times, want 0", n)
+	}
+	member(t, ti, partner, p)
+	if code, body := p.Post(t, ti.inbox("seedbreeders"), note(p, "1", ti.actor("seedbreeders"), "", "partner post", true, true)); code != 202 {
+		t.Errorf("partner post: %d %s", code, body)
+	}
+	if err := ti.svc.SetFederationMode(ctx, storage.ModeOpen); err != nil {
+		t.Fatal(err)
+	}
+	if err := ti.svc.SetDomainPolicy(ctx, stranger.Host, "block"); err != nil {
+		t.Fatal(err)
+	}
+	req, err := s.SignedRequest(ti.inbox("seedbreeders"), s.Follow(ti.actor("seedbreeders")), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 403 || stranger.Gets("/users/s") != 0 {
+		t.Errorf("blocked host: %d with %d key fetches, want 403 and none", res.StatusCode, stranger.Gets("/users/s"))
+	}
+}
+
+// TestLedger counts contributions after a scripted sequence.
+func TestLedger(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, bob := peer.NewActor("alice"), peer.NewActor("bob")
+	member(t, ti, peer, alice)
+	member(t, ti, peer, bob)
+	ours := ti.actor("seedbreeders")
+	send := func(a *fedtest.Actor, body []byte) {
+		t.Helper()
+		if code, resp := a.Post(t, ti.inbox("seedbreeders"), body); code != 202 {
+			t.Fatalf("%s: %d %s", body, code, resp)
+		}
+	}
+	like := func(a *fedtest.Actor, id, object string) []byte {
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/likes/" + id, "type": "Like", "actor": a.IRI, "object": object})
+		return b
+	}
+	send(alice, note(alice, "t1", ours, "", "thread one", true, true))
+	send(alice, note(alice, "t2", ours, "", "thread two", true, true))
+	send(bob, note(bob, "r1", ours, alice.IRI+"/notes/t1", "reply", true, false))
+	send(bob, like(bob, "1", alice.IRI+"/notes/t1"))
+	send(bob, like(bob, "2", alice.IRI+"/notes/t2"))
+	send(bob, like(bob, "3", alice.IRI+"/notes/t2")) // the same like again counts once
+	send(alice, note(alice, "res", ours, "", `<p>Seed cleaning <a href="https://seeds.example/clean">howto</a> #resource</p>`, true, true))
+	c := mustCommunity(t, ti, "seedbreeders")
+	_, proposed, _ := ti.svc.Resources(ctx, c, storage.ResourceProposed, 0, 10)
+	if len(proposed) != 1 {
+		t.Fatalf("proposed resources = %d, want 1", len(proposed))
+	}
+	if _, err := ti.svc.SetResourceState(ctx, proposed[0].IRI, storage.ResourcePublished, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	top, err := ti.svc.TopContributors(ctx, c, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]int{
+		alice.IRI: {"thread": 2, "like_received": 2, "resource_proposed": 1, "resource_published": 1},
+		bob.IRI:   {"reply": 1},
+	}
+	if len(top) != 2 || top[0].ActorIRI != alice.IRI {
+		t.Fatalf("top contributors = %+v, want alice then bob", top)
+	}
+	for _, ctb := range top {
+		for k, n := range want[ctb.ActorIRI] {
+			if ctb.ByKind[k] != n {
+				t.Errorf("%s %s = %d, want %d", ctb.ActorIRI, k, ctb.ByKind[k], n)
+			}
+		}
+	}
+	if top[0].Total != 6 || top[1].Total != 1 {
+		t.Errorf("totals %d and %d, want 6 and 1", top[0].Total, top[1].Total)
+	}
+}

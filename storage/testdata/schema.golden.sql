@@ -162,6 +162,16 @@ CREATE TABLE posts (
 	dislikes INTEGER NOT NULL DEFAULT 0,
 	raw TEXT NOT NULL
 );
+CREATE TABLE related (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	remote_iri TEXT NOT NULL,
+	follow_iri TEXT NOT NULL UNIQUE,
+	state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected')),
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	UNIQUE (community_id, remote_iri)
+);
 CREATE TABLE reports (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -223,6 +233,16 @@ CREATE TABLE 'search_index_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WIT
 CREATE TABLE settings (
 	key TEXT PRIMARY KEY,
 	value TEXT NOT NULL
+);
+CREATE TABLE shares (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	object_iri TEXT NOT NULL,
+	source_iri TEXT NOT NULL DEFAULT '',
+	broker_iri TEXT NOT NULL,
+	activity_iri TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	UNIQUE (community_id, object_iri)
 );
 CREATE TABLE threads (
 	id INTEGER PRIMARY KEY,

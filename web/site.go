@@ -34,7 +34,7 @@ type Site struct {
 // programmer error and panics at start-up.
 func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.Store) *Site {
 	s := &Site{community: svc, base: base, log: log, media: files, pages: map[string]*template.Template{}}
-	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "error"} {
+	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "member", "modlog", "error"} {
 		s.pages[page] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return s

@@ -322,3 +322,17 @@ func (s *Service) FederationPolicy(ctx context.Context) (string, map[string]stri
 func (s *Service) HostAllowed(ctx context.Context, host string) (bool, error) {
 	return s.store.HostAllowed(ctx, host)
 }
+
+// Role returns the role of a member of c, or "" for a non-member.
+func (s *Service) Role(ctx context.Context, c storage.Community, actorIRI string) (string, error) {
+	role, err := s.store.Role(ctx, c.ID, actorIRI)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	return role, err
+}
+
+// KnownActor returns what we know of an actor, or ErrNotFound.
+func (s *Service) KnownActor(ctx context.Context, iri string) (storage.Actor, error) {
+	return s.store.ActorByIRI(ctx, iri)
+}

@@ -373,37 +373,42 @@ func (p *parser) dateTime(l *contentLine) (time.Time, string, error) {
 	}
 }
 
-// location resolves a TZID to a time zone and its IANA name.
+// location resolves a TZID to a time zone and its IANA name. Results,
+// failures included, are remembered for the rest of the stream.
 func (p *parser) location(tzid string) (*time.Location, string, error) {
-	if loc, ok := p.locations[tzid]; ok {
-		return loc, loc.String(), nil
-	}
-	candidates := []string{tzid}
-	if alias, ok := p.tzAliases[tzid]; ok {
-		candidates = append([]string{alias}, candidates...)
-	}
-	// Mozilla's TZIDs end in the IANA name: "/mozilla.org/20050126_1/Europe/Berlin".
-	for rest := strings.TrimPrefix(tzid, "/"); ; {
-		_, after, ok := strings.Cut(rest, "/")
-		if !ok || strings.Count(after, "/") == 0 {
-			break
+	loc, ok := p.locations[tzid]
+	if !ok {
+		loc = resolveTZID(tzid, p.tzAliases[tzid])
+		if p.locations == nil {
+			p.locations = make(map[string]*time.Location)
 		}
-		candidates = append(candidates, after)
-		rest = after
+		p.locations[tzid] = loc
+	}
+	if loc == nil {
+		return nil, "", fmt.Errorf("unknown time zone %q", tzid)
+	}
+	return loc, loc.String(), nil
+}
+
+// resolveTZID loads the zone a TZID names: the IANA name its VTIMEZONE
+// gives as X-LIC-LOCATION (alias), the TZID itself, or the IANA name at
+// the end of a Mozilla-style TZID ("/mozilla.org/20050126_1/Europe/Berlin";
+// IANA names have at most three parts). It returns nil when none loads.
+func resolveTZID(tzid, alias string) *time.Location {
+	candidates := []string{alias, tzid}
+	parts := strings.Split(tzid, "/")
+	for n := 2; n <= 3 && n < len(parts); n++ {
+		candidates = append(candidates, strings.Join(parts[len(parts)-n:], "/"))
 	}
 	for _, name := range candidates {
 		if name == "" || name == "Local" {
 			continue
 		}
 		if loc, err := time.LoadLocation(name); err == nil {
-			if p.locations == nil {
-				p.locations = make(map[string]*time.Location)
-			}
-			p.locations[tzid] = loc
-			return loc, loc.String(), nil
+			return loc
 		}
 	}
-	return nil, "", fmt.Errorf("unknown time zone %q", tzid)
+	return nil
 }
 
 // maxDurationPart bounds each number in a DURATION so sums cannot overflow.

@@ -159,19 +159,19 @@ func compress(loc *time.Location, from time.Time, lastYear int) []observance {
 		for inSpan < len(list) && list[inSpan].at.Before(horizon) {
 			inSpan++
 		}
-		if inSpan == 0 {
-			continue
-		}
 		ruled := inSpan
 		var rule *Rule
 		if inSpan < len(list) {
 			// The change goes on after the events: look for a yearly rule
-			// that gives exactly the remaining changes of this kind.
-			for _, r := range yearlyRules(list[inSpan-1].onset()) {
-				if !fits(r, list[inSpan-1:], limit) {
+			// that gives exactly the changes of this kind from the last
+			// one among the events (or the next one, when there is none)
+			// on, so that a recurring meeting stays right after them.
+			anchor := max(inSpan-1, 0)
+			for _, r := range yearlyRules(list[anchor].onset()) {
+				if !fits(r, list[anchor:], limit) {
 					continue
 				}
-				ruled = inSpan - 1
+				ruled = anchor
 				for ruled > 0 && fits(r, list[ruled-1:], limit) {
 					ruled--
 				}

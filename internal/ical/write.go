@@ -58,9 +58,9 @@ const maxLineOctets = 75
 // written to the second.
 //
 // Write checks every event first and writes nothing when one is invalid:
-// a missing UID or Start, an End before Start, an unknown TimeZone, an
-// RRule ParseRule rejects, an unknown Status, a negative Sequence or a URL
-// holding control characters.
+// a missing UID or Start, an End before Start, a time outside the years 2
+// to 9998, an unknown TimeZone, an RRule ParseRule rejects, an unknown
+// Status, a negative Sequence or a URL holding control characters.
 func Write(w io.Writer, name string, now time.Time, events []Event) error {
 	zones, checked, err := check(events)
 	if err != nil {
@@ -169,6 +169,14 @@ func checkEvent(e Event) (Rule, error) {
 		return rule, fmt.Errorf("negative sequence %d", e.Sequence)
 	case strings.ContainsFunc(e.URL, isControl):
 		return rule, errors.New("URL holds control characters")
+	}
+	for _, t := range []time.Time{e.Start, e.End, e.Created, e.Modified} {
+		// RFC 5545 §3.3.4 years have four digits, and a local time can be
+		// most of a day from UTC: a year's margin keeps every form we
+		// write between 0001 and 9999.
+		if !t.IsZero() && (t.UTC().Year() < 2 || t.UTC().Year() > 9998) {
+			return rule, fmt.Errorf("time %s outside the years 2 to 9998", t)
+		}
 	}
 	switch e.Status {
 	case "", "CONFIRMED", "TENTATIVE", "CANCELLED":

@@ -40,12 +40,17 @@ func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
 	r.Handle("/c/{name}/meetings.ics", site.Calendar()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/search", site.Search()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/search", site.Search()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/members", site.Member()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/moderation", site.ModerationLog()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/media/{file}", site.Media()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/{collection}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
 
 	// Inboxes: the shared one and one per community, the same pipeline.
 	r.Handle("/inbox", fed.Inbox()).Methods(http.MethodPost)
 	r.Handle("/c/{name}/inbox", fed.Inbox()).Methods(http.MethodPost)
+
+	// The console, behind its login.
+	r.PathPrefix("/admin").Handler(site.Admin())
 
 	// Public pages.
 	r.Handle("/", site.Home()).Methods(http.MethodGet, http.MethodHead)

@@ -47,6 +47,8 @@ func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 		return h.events, true
 	case "moderators":
 		return h.moderators, true
+	case "following":
+		return h.following, true
 	case "members":
 		return h.members, true
 	}
@@ -122,6 +124,24 @@ func (h *Handler) events(ctx context.Context, c storage.Community, offset, limit
 		}
 	}
 	return it, err
+}
+
+// following lists the communities a community follows and that accepted.
+func (h *Handler) following(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
+	rs, err := h.community.RelatedCommunities(ctx, c)
+	if err != nil {
+		return items{}, err
+	}
+	var iris []string
+	for _, r := range rs {
+		if r.State == "accepted" {
+			iris = append(iris, r.RemoteIRI)
+		}
+	}
+	if offset > len(iris) {
+		offset = len(iris)
+	}
+	return toIRIs(len(iris), iris[offset:min(len(iris), offset+limit)]), nil
 }
 
 // moderators lists the IRIs of a community's owners and moderators

@@ -54,6 +54,11 @@ func groupToAS(c storage.Community, iris IRIs) vocab.ActivityStreamsGroup {
 	followers.SetIRI(col("followers"))
 	g.SetActivityStreamsFollowers(followers)
 
+	// The communities it follows: its related communities.
+	following := streams.NewActivityStreamsFollowingProperty()
+	following.SetIRI(col("following"))
+	g.SetActivityStreamsFollowing(following)
+
 	featured := streams.NewTootFeaturedProperty()
 	featured.SetIRI(col("featured"))
 	g.SetTootFeatured(featured)

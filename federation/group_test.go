@@ -134,7 +134,7 @@ func TestGroupContextDefinesExtensions(t *testing.T) {
 	defs := ctx[2].(map[string]any)
 	asTerms := map[string]bool{}
 	for _, k := range []string{"@context", "id", "type", "preferredUsername", "name", "summary", "url", "published",
-		"inbox", "outbox", "followers", "attributedTo", "endpoints", "publicKey"} {
+		"inbox", "outbox", "followers", "following", "attributedTo", "endpoints", "publicKey"} {
 		asTerms[k] = true
 	}
 	for k := range m {

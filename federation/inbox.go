@@ -286,6 +286,15 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 			return h.community.Vote(ctx, pathName, in, obj, voteKind(act.typ))
 		}
 	case "Join", "Leave", "Accept", "TentativeAccept", "Reject":
+		// An answer to a Follow one of our communities sent (Group →
+		// Group); Lemmy, for one, rejects follows by groups.
+		if act.typ == "Accept" || act.typ == "Reject" {
+			if follow, ok := singleIRI(act.object); ok {
+				if mine, err := h.community.FollowAnswered(ctx, in, follow, act.typ == "Accept"); mine || err != nil {
+					return err
+				}
+			}
+		}
 		// Mobilizon's Join/Leave and Friendica's answers to an Event.
 		if obj, ok := singleIRI(act.object); ok {
 			if _, err := h.community.Meeting(ctx, obj); err == nil {

@@ -47,6 +47,14 @@ type Renderer interface {
 	// RemovePost renders the community's Delete of a post a moderator
 	// removed.
 	RemovePost(c storage.Community, th storage.Thread, postIRI, reason string) (storage.OutboxActivity, error)
+	// FollowGroup renders a community's Follow of another community; its
+	// IRI is the Follow's id.
+	FollowGroup(c storage.Community, targetIRI string) (storage.OutboxActivity, error)
+	// Share renders a community's Announce of an object a broker shares,
+	// with the source community as origin and the broker named.
+	Share(c storage.Community, objectIRI, sourceIRI, brokerIRI string) (storage.OutboxActivity, error)
+	// CommunityIRI is the actor IRI of a local community.
+	CommunityIRI(name string) string
 }
 
 // Incoming is an activity that passed the inbox's signature and origin

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -237,5 +239,89 @@ func TestLedger(t *testing.T) {
 	}
 	if top[0].Total != 6 || top[1].Total != 1 {
 		t.Errorf("totals %d and %d, want 6 and 1", top[0].Total, top[1].Total)
+	}
+}
+
+// TestGroupFollowAndBrokerShare: community B on a second Coppice instance
+// follows community A; A's posts reach B's inbox but not B's members until
+// a broker of B shares one, with provenance.
+func TestGroupFollowAndBrokerShare(t *testing.T) {
+	a := newInstance(t, true)
+	b := newInstance(t, true)
+	ctx := context.Background()
+	if _, err := b.svc.CreateCommunity(ctx, community.NewCommunity{Name: "partners", Title: "Partner seed savers"}); err != nil {
+		t.Fatal(err)
+	}
+	peer := fedtest.New(t)
+	membersB := fedtest.New(t, fedtest.OnAddress("127.0.0.12"))
+	alice := peer.NewActor("alice")
+	bob, carol := membersB.NewActor("bob"), membersB.NewActor("carol")
+	member(t, a, peer, alice)
+	for _, m := range []*fedtest.Actor{bob, carol} {
+		f := m.Follow(b.actor("partners"))
+		if code, body := m.Post(t, b.inbox("partners"), f); code != 202 {
+			t.Fatalf("Follow of partners: %d %s", code, body)
+		}
+		membersB.Wait(t, 1, wait, isActivity("Accept", followID(t, f)))
+	}
+	if err := b.svc.SetRole(ctx, "partners", carol.IRI, "broker", "admin"); err != nil {
+		t.Fatal(err)
+	}
+
+	_, body := get(t, a.actor("seedbreeders"), "application/activity+json")
+	target, err := federation.ParseActor(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := b.svc.FollowCommunity(ctx, "partners", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		rs, _ := b.svc.RelatedCommunities(ctx, mustCommunity(t, b, "partners"))
+		if len(rs) == 1 && rs[0].State == "accepted" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Group follow %s not accepted: %+v", rel.FollowIRI, rs)
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+	_, body = get(t, b.actor("partners")+"/following?page=1", "application/activity+json")
+	if items, _ := decode(t, body)["orderedItems"].([]any); len(items) != 1 || items[0] != a.actor("seedbreeders") {
+		t.Errorf("following of partners = %v", items)
+	}
+
+	before := counts(t, b.store)["outbox_activities"]
+	post := note(alice, "1", a.actor("seedbreeders"), "", "<p>Our seed list for 2027</p>", true, true)
+	if code, body := alice.Post(t, a.inbox("seedbreeders"), post); code != 202 {
+		t.Fatalf("alice's post: %d %s", code, body)
+	}
+	// B receives A's announces and records them, nothing more.
+	deadline = time.Now().Add(wait)
+	for counts(t, b.store)["inbox_activities"] < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("community B never received A's announces")
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+	if after := counts(t, b.store)["outbox_activities"]; after != before {
+		t.Errorf("B announced A's post to its own members without a broker (%d → %d)", before, after)
+	}
+
+	sh, err := b.svc.Share(ctx, "partners", alice.IRI+"/notes/1", a.actor("seedbreeders"), carol.IRI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := membersB.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Announce" && r.Activity["id"] == sh.ActivityIRI
+	})
+	act := got[0].Activity
+	if act["object"] != alice.IRI+"/notes/1" || act["origin"] != a.actor("seedbreeders") || act["actor"] != b.actor("partners") || got[0].Err != nil {
+		t.Errorf("shared Announce = %v (%v)", act, got[0].Err)
+	}
+	if _, err := b.svc.Share(ctx, "partners", alice.IRI+"/notes/1", "", bob.IRI); err == nil {
+		t.Errorf("a plain member could share")
 	}
 }

@@ -25,6 +25,8 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 	fs := newFlagSet("community " + args[0])
 	dbFlag(fs, &cfg)
 	switch args[0] {
+	case "follow":
+		return runCommunityFollow(ctx, args[1:], env, stdout)
 	case "create":
 		var n community.NewCommunity
 		fs.StringVar(&n.Title, "title", "", "title of the community")

@@ -289,3 +289,57 @@ func TestApproveFromCLIWhileServing(t *testing.T) {
 		t.Errorf("requests after approval = %q, want none", out)
 	}
 }
+
+// TestCommunityFollowFromCLI: two real coppice servers; a community on B
+// follows one on A from the command line, and A's Accept arrives.
+func TestCommunityFollowFromCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts subprocesses")
+	}
+	dir := t.TempDir()
+	dbA, dbB := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", dbA); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := coppice(t, "", "community", "create", "partners", "--title", "Partners", "--db", dbB); code != 0 {
+		t.Fatal(errOut)
+	}
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	startProcess(t, dbA, addrA)
+	startProcess(t, dbB, addrB)
+	code, out, errOut := coppice(t, "", "community", "follow", "partners", "http://"+addrA+"/c/seeds", "--db", dbB, "--base-url", "http://"+addrB, "--insecure-federation")
+	if code != 0 {
+		t.Fatalf("community follow: %d %q %q", code, out, errOut)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addrB+"/c/partners/following?page=1", nil)
+		req.Header.Set("Accept", "application/activity+json")
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			var m map[string]any
+			_ = json.NewDecoder(res.Body).Decode(&m)
+			res.Body.Close()
+			if items, _ := m["orderedItems"].([]any); len(items) == 1 && items[0] == "http://"+addrA+"/c/seeds" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Group follow was not accepted within 15s")
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addrA+"/c/seeds/followers?page=1", nil)
+	req.Header.Set("Accept", "application/activity+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	if items, _ := m["orderedItems"].([]any); len(items) != 1 || items[0] != "http://"+addrB+"/c/partners" {
+		t.Errorf("followers of seeds = %v, want partners", items)
+	}
+}

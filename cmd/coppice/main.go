@@ -40,6 +40,8 @@ commands:
   member list COMMUNITY | member role COMMUNITY ACTOR owner|moderator|broker|member
   member ban|unban COMMUNITY ACTOR [--reason R]
   report list COMMUNITY | report resolve ID dismiss|remove|ban
+  community follow NAME COMMUNITY_URL [--insecure-federation]   (a Group → Group follow)
+  broker share TARGET OBJECT_URL --by ACTOR [--from SOURCE_COMMUNITY_URL]
   federation allow|block|silence|reject-media|unset HOST | federation mode open|allowlist | federation list
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runReport(ctx, args[1:], env, stdout)
 	case "federation":
 		err = runFederation(ctx, args[1:], env, stdout)
+	case "broker":
+		err = runBroker(ctx, args[1:], env, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coppice", version)
 	case "help", "-h", "--help":

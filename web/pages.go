@@ -89,7 +89,11 @@ func (s *Site) Community() http.Handler {
 		for _, mv := range ms {
 			meetings = append(meetings, toMeetingView(mv, time.Now()))
 		}
+		people, err := s.people(r, c)
+		if err != nil {
+			return err
+		}
 		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total,
-			"Resources": resources, "Meetings": meetings})
+			"Resources": resources, "Meetings": meetings, "People": people})
 	})
 }

@@ -116,3 +116,61 @@ func (s *Site) ModerationLog() http.Handler {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// peopleView is the people side of a community page: roles, the most
+// active members of the last 90 days, related communities and shares.
+type peopleView struct {
+	Stewards     []contributorView
+	Contributors []contributorView
+	Related      []string
+	Shares       []storage.Share
+}
+
+func (s *Site) people(r *http.Request, c storage.Community) (peopleView, error) {
+	ctx := r.Context()
+	var pv peopleView
+	_, members, err := s.community.Members(ctx, c, 0, 200)
+	if err != nil {
+		return pv, err
+	}
+	var iris []string
+	for _, m := range members {
+		if m.Role != storage.RoleMember {
+			iris = append(iris, m.ActorIRI)
+		}
+	}
+	top, err := s.community.TopContributors(ctx, c, 10)
+	if err != nil {
+		return pv, err
+	}
+	for _, t := range top {
+		iris = append(iris, t.ActorIRI)
+	}
+	actors, err := s.community.KnownActors(ctx, iris)
+	if err != nil {
+		return pv, err
+	}
+	for _, m := range members {
+		if m.Role == storage.RoleMember {
+			continue
+		}
+		a := actors[m.ActorIRI]
+		pv.Stewards = append(pv.Stewards, contributorView{Handle: handleOf(a, m.ActorIRI), IRI: m.ActorIRI, Page: memberPage(m.ActorIRI), Role: m.Role})
+	}
+	for _, t := range top {
+		a := actors[t.ActorIRI]
+		pv.Contributors = append(pv.Contributors, contributorView{Handle: handleOf(a, t.ActorIRI), IRI: t.ActorIRI, Page: memberPage(t.ActorIRI),
+			Total: t.Total, Summary: summarize(t.ByKind)})
+	}
+	rel, err := s.community.RelatedCommunities(ctx, c)
+	if err != nil {
+		return pv, err
+	}
+	for _, x := range rel {
+		if x.State == "accepted" {
+			pv.Related = append(pv.Related, x.RemoteIRI)
+		}
+	}
+	pv.Shares, err = s.community.Shares(ctx, c)
+	return pv, err
+}

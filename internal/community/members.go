@@ -336,3 +336,8 @@ func (s *Service) Role(ctx context.Context, c storage.Community, actorIRI string
 func (s *Service) KnownActor(ctx context.Context, iri string) (storage.Actor, error) {
 	return s.store.ActorByIRI(ctx, iri)
 }
+
+// KnownActors returns what we know of several actors, by IRI.
+func (s *Service) KnownActors(ctx context.Context, iris []string) (map[string]storage.Actor, error) {
+	return s.store.ActorsByIRI(ctx, iris)
+}

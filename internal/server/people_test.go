@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -323,5 +324,36 @@ func TestGroupFollowAndBrokerShare(t *testing.T) {
 	}
 	if _, err := b.svc.Share(ctx, "partners", alice.IRI+"/notes/1", "", bob.IRI); err == nil {
 		t.Errorf("a plain member could share")
+	}
+}
+
+// TestCommunityPageShowsPeople: roles, contributors and the moderation log
+// on the public pages; a member page lists contributions and roles.
+func TestCommunityPageShowsPeople(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, mod := peer.NewActor("alice"), peer.NewActor("mod")
+	member(t, ti, peer, alice)
+	member(t, ti, peer, mod)
+	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "moderator", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ti.actor("seedbreeders"), "", "first thread", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	_, page := get(t, ti.actor("seedbreeders"), "text/html")
+	for _, want := range []string{"@mod@" + peer.Host, "moderator", "@alice@" + peer.Host, "1 thread", "Moderation log"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("community page lacks %q", want)
+		}
+	}
+	_, page = get(t, ti.actor("seedbreeders")+"/moderation", "text/html")
+	if !strings.Contains(string(page), "role moderator") {
+		t.Errorf("moderation log page lacks the role change")
+	}
+	_, page = get(t, ti.URL+"/members?actor="+url.QueryEscape(alice.IRI), "text/html")
+	if !strings.Contains(string(page), "Seed breeders") || !strings.Contains(string(page), "1 thread") {
+		t.Errorf("member page of alice:\n%s", page)
 	}
 }

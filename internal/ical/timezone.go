@@ -59,8 +59,10 @@ func transitions(loc *time.Location, after, before time.Time) []transition {
 			break
 		}
 		if !end.After(t) {
-			// In the years a zone's POSIX TZ rule covers, Go (1.26) ends
-			// a leap year's last period a day early, and ZoneBounds then
+			// In the years a zone's POSIX TZ rule covers (after its last
+			// listed transition), Go (1.26) reports a boundary at the turn
+			// of each year, where nothing changes, and in a leap year ends
+			// the year's last period a day early, so that ZoneBounds
 			// returns an end that is not after t until the year is over.
 			// Step through that day an hour at a time instead.
 			next := t.Add(time.Hour)
@@ -119,18 +121,30 @@ func changeBetween(a, b time.Time, loc *time.Location) time.Time {
 // meetings stay correct past the last event; other changes are written
 // one by one.
 func observances(loc *time.Location, first time.Time, lastYear int) []observance {
-	periodStart, _ := first.In(loc).ZoneBounds()
-	if periodStart.IsZero() {
+	change := changeBefore(first, loc)
+	if change.IsZero() {
 		// The zone never changed before first (UTC, or a fixed offset):
 		// one observance from long before it holds until the next change.
 		name, off := first.In(loc).Zone()
 		since := time.Date(min(1970, first.Year()), time.January, 1, 0, 0, 0, 0, time.FixedZone("", off))
 		obs := []observance{{transition: transition{at: since, fromOff: off, toOff: off, name: name}}}
-		periodStart = first
-		obs = append(obs, compress(loc, periodStart, lastYear)...)
-		return obs
+		return append(obs, compress(loc, first, lastYear)...)
 	}
-	return compress(loc, periodStart.Add(-time.Nanosecond), lastYear)
+	return compress(loc, change.Add(-time.Nanosecond), lastYear)
+}
+
+// changeBefore returns the last change of loc at or before t, or the zero
+// time when loc never changed before t. It passes over the boundaries
+// ZoneBounds reports where nothing changes (see transitions).
+func changeBefore(t time.Time, loc *time.Location) time.Time {
+	for range maxTransitions {
+		start, _ := t.In(loc).ZoneBounds()
+		if start.IsZero() || zoneAt(start.Add(-time.Nanosecond), loc) != zoneAt(start, loc) {
+			return start
+		}
+		t = start.Add(-time.Nanosecond)
+	}
+	return time.Time{}
 }
 
 // compress returns the observances for loc's changes after from up to the

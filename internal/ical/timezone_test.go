@@ -92,6 +92,7 @@ func TestVTimezoneMatchesGo(t *testing.T) {
 		years int    // how long past the meeting the VTIMEZONE must stay right
 	}{
 		{name: "Berlin, last Sundays", zone: "Europe/Berlin", start: "2026-03-17 19:00", years: 25},
+		{name: "Berlin, a winter meeting in a year Go's zone rule covers", zone: "Europe/Berlin", start: "2045-01-10 19:00", years: 10},
 		{name: "New York, meeting after fall back", zone: "America/New_York", start: "2026-11-03 18:00", years: 25},
 		{name: "Sydney, southern hemisphere", zone: "Australia/Sydney", start: "2026-06-01 09:00", years: 25},
 		{name: "Lord Howe, half-hour daylight saving", zone: "Australia/Lord_Howe", start: "2026-03-17 19:00", years: 25},

@@ -255,6 +255,15 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 			}
 			return h.community.Unfollow(ctx, name, in)
 		}
+		if ok && inner["type"] == "Lock" {
+			who, _ := singleIRI(inner["actor"])
+			if who != act.actor {
+				return reject(http.StatusForbidden, "cannot undo someone else's Lock")
+			}
+			if obj, ok := singleIRI(inner["object"]); ok {
+				return h.community.ModerateThreadAs(ctx, in, obj, community.ActionUnlock)
+			}
+		}
 		if ok && (inner["type"] == "Join" || inner["type"] == "Accept" || inner["type"] == "TentativeAccept") {
 			who, _ := singleIRI(inner["actor"])
 			obj, _ := singleIRI(inner["object"])
@@ -303,6 +312,11 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		}
 	case "Flag":
 		return h.flag(ctx, pathName, act, in)
+	case "Lock":
+		// Lemmy's Lock of a post by a moderator of its community.
+		if obj, ok := singleIRI(act.object); ok {
+			return h.community.ModerateThreadAs(ctx, in, obj, community.ActionLock)
+		}
 	case "Add":
 		// Mobilizon proposes a resource with Add{Document, target: the
 		// group's resources collection}.

@@ -134,3 +134,29 @@ func (h *Handler) hostAllowed(ctx context.Context, rawURL string) error {
 	}
 	return nil
 }
+
+// Flag renders the community's forward of a report to its moderators'
+// instances: Flag{object: the reported objects, content: the reason}.
+func (r *Renderer) Flag(c storage.Community, objects []string, reason string) (storage.OutboxActivity, error) {
+	f := streams.NewActivityStreamsFlag()
+	iri := r.activityIRI(c.Name)
+	id := streams.NewJSONLDIdProperty()
+	id.Set(iri)
+	f.SetJSONLDId(id)
+	ap := streams.NewActivityStreamsActorProperty()
+	ap.AppendIRI(r.iris.Community(c.Name))
+	f.SetActivityStreamsActor(ap)
+	op := streams.NewActivityStreamsObjectProperty()
+	for _, o := range objects {
+		if u, err := url.Parse(o); err == nil {
+			op.AppendIRI(u)
+		}
+	}
+	f.SetActivityStreamsObject(op)
+	if reason != "" {
+		cp := streams.NewActivityStreamsContentProperty()
+		cp.AppendXMLSchemaString(reason)
+		f.SetActivityStreamsContent(cp)
+	}
+	return r.finish(f, iri, c)
+}

@@ -85,3 +85,16 @@ const hostAllowedQuery = `
 	SELECT NOT EXISTS (SELECT 1 FROM domain_policies WHERE host = ?1 AND policy = 'block')
 		AND (COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open') != 'allowlist'
 			OR EXISTS (SELECT 1 FROM domain_policies WHERE host = ?1 AND policy = 'allow'))`
+
+// DomainPolicy returns the policy of one host, "" when it has none.
+func (s *Store) DomainPolicy(ctx context.Context, host string) (string, error) {
+	var p string
+	err := s.read.QueryRowContext(ctx, `SELECT policy FROM domain_policies WHERE host = ?`, strings.ToLower(host)).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("policy of %s: %w", host, err)
+	}
+	return p, nil
+}

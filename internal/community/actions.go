@@ -180,6 +180,35 @@ const (
 // followers: Add/Remove on the featured collection, Lemmy's Lock and
 // Undo{Lock}, or Delete.
 func (s *Service) ModerateThread(ctx context.Context, postIRI, action string) (storage.Thread, error) {
+	return s.moderateThread(ctx, postIRI, action, "admin", nil)
+}
+
+// ModerateThreadAs applies a remote moderator's Lock or Undo{Lock} (Lemmy)
+// of a thread. Only moderators of the thread's community may (GRP-13).
+func (s *Service) ModerateThreadAs(ctx context.Context, in Incoming, postIRI, action string) error {
+	p, err := s.store.PostByIRI(ctx, postIRI)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := s.communityByID(ctx, p.CommunityID)
+	if err != nil {
+		return err
+	}
+	mod, err := s.IsModerator(ctx, c, in.Actor.IRI)
+	if err != nil {
+		return err
+	}
+	if !mod {
+		return refused("only moderators of %s may %s its threads", c.Name, action)
+	}
+	_, err = s.moderateThread(ctx, postIRI, action, in.Actor.IRI, &in)
+	return err
+}
+
+func (s *Service) moderateThread(ctx context.Context, postIRI, action, by string, in *Incoming) (storage.Thread, error) {
 	p, err := s.store.PostByIRI(ctx, postIRI)
 	if err != nil {
 		return storage.Thread{}, fmt.Errorf("post %s: %w", postIRI, err)
@@ -190,6 +219,12 @@ func (s *Service) ModerateThread(ctx context.Context, postIRI, action string) (s
 	}
 	var th storage.Thread
 	err = s.inTx(ctx, func(tx *storage.Tx) error {
+		if in != nil {
+			fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(*in, c.ID))
+			if err != nil || !fresh {
+				return err
+			}
+		}
 		th, err = tx.ThreadByID(ctx, p.ThreadID)
 		if err != nil {
 			return err
@@ -213,6 +248,9 @@ func (s *Service) ModerateThread(ctx context.Context, postIRI, action string) (s
 			return nil // nothing changes, nothing to tell
 		}
 		if err := tx.SetThreadFlags(ctx, th.ID, f); err != nil {
+			return err
+		}
+		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: action + " thread", Target: th.RootIRI, At: s.now()}); err != nil {
 			return err
 		}
 		th.Pinned, th.Locked, th.Removed = f.Pinned, f.Locked, f.Removed

@@ -55,6 +55,8 @@ type Renderer interface {
 	Share(c storage.Community, objectIRI, sourceIRI, brokerIRI string) (storage.OutboxActivity, error)
 	// CommunityIRI is the actor IRI of a local community.
 	CommunityIRI(name string) string
+	// Flag renders the community's forward of a report to its moderators.
+	Flag(c storage.Community, objects []string, reason string) (storage.OutboxActivity, error)
 }
 
 // Incoming is an activity that passed the inbox's signature and origin

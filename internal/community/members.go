@@ -152,14 +152,46 @@ func (s *Service) Report(ctx context.Context, communityName string, in Incoming,
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+	mods, err := s.store.Moderators(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	inboxes := map[string]bool{}
+	for _, m := range mods {
+		if a, err := s.store.ActorByIRI(ctx, m); err == nil && a.Host != in.Actor.Host {
+			inboxes[a.DeliveryInbox()] = true
+		}
+	}
+	reason = s.sanitize.Text(reason, MaxSummary)
+	return s.inTx(ctx, func(tx *storage.Tx) error {
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
 		if err != nil || !fresh {
 			return err
 		}
-		_, err = tx.CreateReport(ctx, storage.Report{CommunityID: c.ID, IRI: in.IRI, ReporterIRI: in.Actor.IRI, Objects: objects,
-			Reason: s.sanitize.Text(reason, MaxSummary), CreatedAt: s.now()})
-		return err
+		if _, err := tx.CreateReport(ctx, storage.Report{CommunityID: c.ID, IRI: in.IRI, ReporterIRI: in.Actor.IRI, Objects: objects,
+			Reason: reason, CreatedAt: s.now()}); err != nil {
+			return err
+		}
+		if len(inboxes) == 0 {
+			return nil
+		}
+		// The community's moderators live on other servers: forward the
+		// report to their instances, from the community.
+		a, err := s.render.Flag(c, objects, reason)
+		if err != nil {
+			return err
+		}
+		a.CommunityID, a.CreatedAt = c.ID, s.now()
+		id, err := tx.CreateOutboxActivity(ctx, a)
+		if err != nil {
+			return err
+		}
+		for inbox := range inboxes {
+			if err := tx.EnqueueDelivery(ctx, id, inbox, s.now()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

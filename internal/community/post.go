@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/coppice-dev/coppice/storage"
@@ -69,6 +70,15 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 	}
 	if err := s.mayPost(ctx, c, sub.Activity.Actor.IRI); err != nil {
 		return err
+	}
+	// Instance policy for the author's host: silenced hosts' posts are kept
+	// in the thread but not announced; reject_media drops their images.
+	policy, err := s.store.DomainPolicy(ctx, sub.Activity.Actor.Host)
+	if err != nil {
+		return err
+	}
+	if policy == "reject_media" {
+		n.Content = imgRE.ReplaceAllString(s.sanitize.HTML(n.Content), "")
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.PostByIRI(ctx, n.IRI); err == nil {
@@ -140,9 +150,16 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if err := tx.TouchThread(ctx, th.ID, delta, s.now()); err != nil {
 			return err
 		}
+		if policy == "silence" {
+			return nil
+		}
 		return s.announce(ctx, tx, c, th, sub.Activity.Raw, n.IRI, delta == 0 || c.BoostReplies)
 	})
 }
+
+// imgRE matches the img elements of sanitized HTML, which has no '>'
+// inside attribute values left unescaped.
+var imgRE = regexp.MustCompile(`(?i)<img\b[^>]*>`)
 
 // mayPost applies the posting policy.
 func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI string) error {

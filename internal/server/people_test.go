@@ -357,3 +357,72 @@ func TestCommunityPageShowsPeople(t *testing.T) {
 		t.Errorf("member page of alice:\n%s", page)
 	}
 }
+
+// TestRemoteModeratorLockAndReportForwarding: a remote moderator's Lock
+// (Lemmy's shape) locks the thread, a member's is refused; a report is
+// forwarded to the moderator's instance; silenced hosts' posts are kept
+// but not announced, reject_media drops their images.
+func TestRemoteModeratorLockAndReportForwarding(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	modHost := fedtest.New(t, fedtest.OnAddress("127.0.0.13"))
+	alice, mod := peer.NewActor("alice"), modHost.NewActor("mod")
+	member(t, ti, peer, alice)
+	member(t, ti, modHost, mod)
+	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "moderator", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	ours := ti.actor("seedbreeders")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "lock me", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	lock := func(a *fedtest.Actor, id string) []byte {
+		b, _ := json.Marshal(map[string]any{"id": a.IRI + "/activities/lock/" + id, "actor": a.IRI, "to": []any{"https://www.w3.org/ns/activitystreams#Public"},
+			"object": alice.IRI + "/notes/1", "cc": []any{ours}, "type": "Lock", "summary": "A reason for the lock", "audience": ours})
+		return b
+	}
+	if code, _ := alice.Post(t, ti.sharedInbox(), lock(alice, "1")); code != 403 {
+		t.Errorf("a member's Lock: %d, want 403", code)
+	}
+	if code, body := mod.Post(t, ti.sharedInbox(), lock(mod, "2")); code != 202 {
+		t.Fatalf("the moderator's Lock: %d %s", code, body)
+	}
+	p, _ := ti.store.PostByIRI(ctx, alice.IRI+"/notes/1")
+	if th, _ := ti.store.ThreadByID(ctx, p.ThreadID); !th.Locked {
+		t.Errorf("thread not locked by the moderator's Lock")
+	}
+
+	flag, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": alice.IRI + "/flags/1", "type": "Flag", "actor": alice.IRI,
+		"object": []any{alice.IRI + "/notes/1"}, "content": "testing reports"})
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), flag); code != 202 {
+		t.Fatalf("Flag: %d %s", code, body)
+	}
+	got := modHost.Wait(t, 1, wait, func(r fedtest.Received) bool { return r.Activity["type"] == "Flag" })
+	if got[0].Err != nil || got[0].Activity["actor"] != ours || got[0].Activity["content"] != "testing reports" {
+		t.Errorf("forwarded Flag = %v (%v)", got[0].Activity, got[0].Err)
+	}
+
+	if err := ti.svc.SetDomainPolicy(ctx, peer.Host, "silence"); err != nil {
+		t.Fatal(err)
+	}
+	before := counts(t, ti.store)["outbox_activities"]
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "2", ours, "", "quiet please", true, true)); code != 202 {
+		t.Fatalf("silenced post: %d %s", code, body)
+	}
+	if _, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/2"); err != nil {
+		t.Errorf("silenced post not kept: %v", err)
+	}
+	if after := counts(t, ti.store)["outbox_activities"]; after != before {
+		t.Errorf("silenced post announced (%d → %d)", before, after)
+	}
+	if err := ti.svc.SetDomainPolicy(ctx, peer.Host, "reject_media"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "3", ours, "", `<p>look <img src="https://img.example/x.png" alt="x"></p>`, true, true)); code != 202 {
+		t.Fatalf("post with an image: %d %s", code, body)
+	}
+	if p, _ := ti.store.PostByIRI(ctx, alice.IRI+"/notes/3"); strings.Contains(p.Content, "<img") || !strings.Contains(p.Content, "look") {
+		t.Errorf("reject_media content = %q", p.Content)
+	}
+}

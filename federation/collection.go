@@ -29,8 +29,7 @@ type items struct {
 type collectionSource func(ctx context.Context, c storage.Community, offset, limit int) (items, error)
 
 // communityCollections are the collections every community serves, by the
-// last path element of their IRI. Sources that return nothing yet are
-// collections whose content later issues fill in.
+// last path element of their IRI.
 func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 	switch which {
 	case "followers":
@@ -186,9 +185,6 @@ func mobilizonRole(role string) string {
 	return "member"
 }
 
-func (h *Handler) emptyCollection(ctx context.Context, c storage.Community, offset, limit int) (items, error) {
-	return items{}, nil
-}
 
 // Collection serves /c/{name}/{collection}: an OrderedCollection with
 // totalItems and first, or with ?page=N one OrderedCollectionPage.

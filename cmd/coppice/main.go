@@ -36,6 +36,7 @@ commands:
   resource list COMMUNITY [--state proposed|published|archived]
   resource publish|archive URL
   meeting create COMMUNITY --title T --start 2026-12-01T15:00 --end … --timezone Europe/Berlin [--online URL | --place P] [--repeat RRULE]
+  meeting update URL --title T --start … --end … --timezone … (all details again)
   meeting cancel URL
   member list COMMUNITY | member role COMMUNITY ACTOR owner|moderator|broker|member
   member ban|unban COMMUNITY ACTOR [--reason R]

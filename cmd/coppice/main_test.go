@@ -337,6 +337,10 @@ func TestResourceAndMeetingCommands(t *testing.T) {
 		t.Fatalf("meeting create: %d %q %q", code, out, errOut)
 	}
 	iri := strings.TrimSpace(strings.TrimPrefix(out, "scheduled "))
+	if code, out, errOut := coppice(t, "", "meeting", "update", iri, "--title", "Swap (new room)", "--start", "2026-12-01T16:00", "--end", "2026-12-01T17:30",
+		"--timezone", "Europe/Berlin", "--place", "Room 2", "--db", db, "--base-url", "http://coppice.test"); code != 0 || !strings.Contains(out, "updated") {
+		t.Errorf("meeting update: %d %q %q", code, out, errOut)
+	}
 	if code, out, _ := coppice(t, "", "meeting", "cancel", iri, "--db", db); code != 0 || !strings.Contains(out, "cancelled") {
 		t.Errorf("meeting cancel: %d %q", code, out)
 	}

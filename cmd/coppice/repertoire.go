@@ -130,7 +130,7 @@ func runMeeting(ctx context.Context, args []string, env func(string) string, std
 	dbFlag(fs, &cfg)
 	baseFlag(fs, &cfg)
 	switch args[0] {
-	case "create":
+	case "create", "update":
 		var n community.NewMeeting
 		var start, end string
 		fs.StringVar(&n.Title, "title", "", "title")
@@ -148,7 +148,7 @@ func runMeeting(ctx context.Context, args []string, env func(string) string, std
 			return err
 		}
 		if len(pos) != 1 {
-			return usageError{errors.New("meeting create: want exactly one COMMUNITY")}
+			return usageError{fmt.Errorf("meeting %s: want exactly one %s", args[0], map[string]string{"create": "COMMUNITY", "update": "URL"}[args[0]])}
 		}
 		loc, err := time.LoadLocation(n.TimeZone)
 		if err != nil {
@@ -161,6 +161,15 @@ func runMeeting(ctx context.Context, args []string, env func(string) string, std
 			return usageError{fmt.Errorf("end: %w", err)}
 		}
 		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			if args[0] == "update" {
+				// Every detail is given again: the command replaces them.
+				m, err := svc.UpdateMeeting(ctx, pos[0], n)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "updated %s\n", m.IRI)
+				return nil
+			}
 			m, err := svc.CreateMeeting(ctx, pos[0], n)
 			if err != nil {
 				return err

@@ -253,3 +253,35 @@ func (s *Service) Search(ctx context.Context, communityName, q string) ([]storag
 	}
 	return s.store.Search(ctx, q, id, 50)
 }
+
+// UpdateMeeting changes a meeting's details and sends Update of its Event
+// and poll to every follower.
+func (s *Service) UpdateMeeting(ctx context.Context, iri string, n NewMeeting) (storage.Meeting, error) {
+	if errs := n.Validate(); errs != nil {
+		return storage.Meeting{}, &InvalidError{Fields: errs}
+	}
+	m, err := s.store.MeetingByIRI(ctx, iri)
+	if err != nil {
+		return storage.Meeting{}, err
+	}
+	c, err := s.communityByID(ctx, m.CommunityID)
+	if err != nil {
+		return storage.Meeting{}, err
+	}
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
+		m.Title, m.Description = strings.TrimSpace(n.Title), strings.TrimSpace(n.Description)
+		m.Start, m.End, m.TimeZone = n.Start, n.End, n.TimeZone
+		m.OnlineURL, m.Place, m.RRule, m.Capacity = n.OnlineURL, n.Place, n.RRule, n.Capacity
+		m.UpdatedAt = s.now()
+		m, err = tx.UpdateMeeting(ctx, m)
+		if err != nil {
+			return err
+		}
+		counts, err := tx.RSVPCounts(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		return s.sendMeeting(ctx, tx, c, m, counts, "Update")
+	})
+	return m, err
+}

@@ -229,3 +229,28 @@ func TestSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestMeetingUpdateFederates: changed details reach followers as
+// Update{Event} with the new times.
+func TestMeetingUpdateFederates(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	followers := fedtest.New(t, fedtest.OnAddress("127.0.0.14"))
+	bob := followers.NewActor("bob")
+	member(t, ti, followers, bob)
+	start := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	n := community.NewMeeting{Title: "Potluck", Start: start, End: start.Add(time.Hour), TimeZone: "UTC", Place: "Hall"}
+	m, err := ti.svc.CreateMeeting(ctx, "seedbreeders", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Start, n.End, n.Place = start.Add(24*time.Hour), start.Add(25*time.Hour), "Garden"
+	if _, err := ti.svc.UpdateMeeting(ctx, m.IRI, n); err != nil {
+		t.Fatal(err)
+	}
+	got := followers.Wait(t, 1, wait, typed("Update", func(o map[string]any) bool { return o["id"] == m.IRI }))
+	ev := got[0].Activity["object"].(map[string]any)
+	if ev["startTime"] != "2026-12-04T18:00:00Z" || ev["location"].(map[string]any)["name"] != "Garden" {
+		t.Errorf("Update{Event} = %v", ev)
+	}
+}

@@ -185,7 +185,6 @@ func mobilizonRole(role string) string {
 	return "member"
 }
 
-
 // Collection serves /c/{name}/{collection}: an OrderedCollection with
 // totalItems and first, or with ?page=N one OrderedCollectionPage.
 func (h *Handler) Collection() http.Handler {

@@ -14,6 +14,9 @@ import (
 // PageSize is the number of items on one collection page.
 const PageSize = 50
 
+// maxInline bounds the items written inline in small collections.
+const maxInline = 1000
+
 // maxPage bounds ?page= so a crawler cannot ask for an absurd offset.
 const maxPage = 1_000_000
 
@@ -203,6 +206,23 @@ func (h *Handler) Collection() http.Handler {
 			return err
 		}
 		if page == 0 {
+			which := pathVar(r, "collection")
+			if which == "moderators" || which == "featured" {
+				// Small collections come with their items inline: Lemmy
+				// reads the moderators and featured collections only so,
+				// and Mastodon reads featured from orderedItems too.
+				it, err := src(r.Context(), c, 0, maxInline)
+				if err != nil {
+					return err
+				}
+				oc := orderedCollection(id, it.total)
+				oi := streams.NewActivityStreamsOrderedItemsProperty()
+				for _, u := range it.iris {
+					oi.AppendIRI(u)
+				}
+				oc.SetActivityStreamsOrderedItems(oi)
+				return writeAS(w, r, oc)
+			}
 			it, err := src(r.Context(), c, 0, 0)
 			if err != nil {
 				return err

@@ -426,3 +426,25 @@ func TestRemoteModeratorLockAndReportForwarding(t *testing.T) {
 		t.Errorf("reject_media content = %q", p.Content)
 	}
 }
+
+// TestSmallCollectionsInline: Lemmy reads moderators and featured with
+// their items inline.
+func TestSmallCollectionsInline(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	mod := peer.NewActor("mod")
+	member(t, ti, peer, mod)
+	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "owner", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, ti.actor("seedbreeders")+"/moderators", "application/activity+json")
+	m := decode(t, body)
+	if items, _ := m["orderedItems"].([]any); m["type"] != "OrderedCollection" || len(items) != 1 || items[0] != mod.IRI || m["totalItems"] != float64(1) {
+		t.Errorf("moderators = %v", m)
+	}
+	_, body = get(t, ti.actor("seedbreeders")+"/featured", "application/activity+json")
+	if items, ok := decode(t, body)["orderedItems"].([]any); !ok || len(items) != 0 {
+		t.Errorf("featured has no inline orderedItems: %s", body)
+	}
+}

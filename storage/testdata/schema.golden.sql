@@ -21,6 +21,15 @@ CREATE TABLE admins (
 	username TEXT NOT NULL UNIQUE,
 	password_hash TEXT NOT NULL,
 	created_at INTEGER NOT NULL
+, kind TEXT NOT NULL DEFAULT 'admin' CHECK (kind IN ('admin', 'steward')));
+CREATE TABLE audit_log (
+	id INTEGER PRIMARY KEY,
+	username TEXT NOT NULL,
+	action TEXT NOT NULL,
+	community TEXT NOT NULL DEFAULT '',
+	target TEXT NOT NULL DEFAULT '',
+	detail TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL
 );
 CREATE TABLE bans (
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -42,7 +51,7 @@ CREATE TABLE communities (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
-, boost_replies INTEGER NOT NULL DEFAULT 1);
+, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE contributions (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -230,6 +239,13 @@ CREATE TABLE 'search_index_content'(id INTEGER PRIMARY KEY, c0, c1, c2, c3, c4);
 CREATE TABLE 'search_index_data'(id INTEGER PRIMARY KEY, block BLOB);
 CREATE TABLE 'search_index_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
 CREATE TABLE 'search_index_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+CREATE TABLE sessions (
+	token_hash TEXT PRIMARY KEY,
+	admin_id INTEGER NOT NULL REFERENCES admins (id) ON DELETE CASCADE,
+	csrf_token TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
 CREATE TABLE settings (
 	key TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -243,6 +259,13 @@ CREATE TABLE shares (
 	activity_iri TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	UNIQUE (community_id, object_iri)
+);
+CREATE TABLE stewards (
+	admin_id INTEGER NOT NULL REFERENCES admins (id) ON DELETE CASCADE,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	role TEXT NOT NULL CHECK (role IN ('moderator', 'broker')),
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (admin_id, community_id)
 );
 CREATE TABLE threads (
 	id INTEGER PRIMARY KEY,
@@ -279,4 +302,5 @@ CREATE INDEX posts_thread ON posts (thread_id, published, id);
 CREATE INDEX reports_open ON reports (community_id, state, id);
 CREATE UNIQUE INDEX resources_source ON resources (community_id, source_iri) WHERE source_iri != '';
 CREATE INDEX resources_state ON resources (community_id, state, published_at DESC);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
 CREATE INDEX threads_recent ON threads (community_id, removed, last_activity_at DESC);

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams/vocab"
 )
 
@@ -80,6 +81,12 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 			status, msg = rej.Status, rej.Reason
 		case errors.As(err, &ref):
 			status, msg = http.StatusForbidden, ref.Reason
+		case errors.Is(err, storage.ErrBusy):
+			// FLT-10/11: the database cannot take the write now (locked past
+			// the busy timeout, or the disk is full): the sender retries
+			// later; nothing was committed, so nothing is lost.
+			status, msg = http.StatusServiceUnavailable, "busy, retry later"
+			w.Header().Set("Retry-After", "30")
 		case errors.Is(err, community.ErrNotFound):
 			status, msg = http.StatusNotFound, "not found"
 		case errors.Is(err, community.ErrForbidden):

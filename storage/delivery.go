@@ -67,50 +67,117 @@ func (tx *Tx) EnqueueFollowers(ctx context.Context, activityID, communityID int6
 	return int(n), err
 }
 
-// claimQuery picks due deliveries, at most perHost per host counting those
-// already in flight, oldest first, and leases them until claimed_until.
-const claimQuery = `
-	WITH busy AS (
-		SELECT host, COUNT(*) AS n FROM deliveries
-		WHERE state = 'queued' AND claimed_until > ?1 GROUP BY host
-	),
-	due AS (
-		SELECT d.id, d.host, ROW_NUMBER() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS rn
-		FROM deliveries d
-		WHERE d.state = 'queued' AND d.next_attempt_at <= ?1 AND d.claimed_until <= ?1
-			AND d.host NOT IN (SELECT host FROM hosts WHERE retry_after_until > ?1)
-	)
-	UPDATE deliveries SET claimed_until = ?2
-	WHERE id IN (
-		SELECT due.id FROM due LEFT JOIN busy ON busy.host = due.host
-		WHERE due.rn + COALESCE(busy.n, 0) <= ?3
-		ORDER BY due.rn, due.id LIMIT ?4
-	)
-	RETURNING id, activity_id, inbox, host, attempts, next_attempt_at, queued_at, last_error`
+// Claiming works host by host so its cost does not grow with the whole
+// queue: the rows in flight per host (index on claimed_until), the due hosts
+// oldest first (index on state, host, next_attempt_at), then for each host
+// its oldest due rows up to the per-host limit.
+const (
+	busyHostsQuery = `
+		SELECT host, COUNT(*) FROM deliveries
+		WHERE claimed_until > ?1 AND state = 'queued' GROUP BY host`
+	dueHostsQuery = `
+		SELECT host, MIN(next_attempt_at) AS due FROM deliveries
+		WHERE state = 'queued' AND next_attempt_at <= ?1 AND claimed_until <= ?1
+		GROUP BY host ORDER BY due LIMIT ?2`
+	waitingHostsQuery = `SELECT host FROM hosts WHERE retry_after_until > ?1`
+	hostDueQuery      = `
+		SELECT id FROM deliveries
+		WHERE state = 'queued' AND host = ?1 AND next_attempt_at <= ?2 AND claimed_until <= ?2
+		ORDER BY next_attempt_at, id LIMIT ?3`
+	leaseQuery = `
+		UPDATE deliveries SET claimed_until = ?1
+		WHERE id IN (SELECT value FROM json_each(?2))
+		RETURNING id, activity_id, inbox, host, attempts, next_attempt_at, queued_at, last_error`
+)
 
 // ClaimDeliveries leases up to limit due deliveries until now+lease, with
 // at most perHost in flight per host, and skipping hosts that asked us to
 // wait (429 Retry-After). Other workers skip leased rows.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, perHost, limit int) ([]Delivery, error) {
-	rows, err := s.write.QueryContext(ctx, claimQuery, toDB(now), toDB(now.Add(lease)), perHost, limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", mapError(err))
-	}
-	defer rows.Close()
 	var out []Delivery
-	for rows.Next() {
-		var d Delivery
-		var next, queued int64
-		if err := rows.Scan(&d.ID, &d.ActivityID, &d.Inbox, &d.Host, &d.Attempts, &next, &queued, &d.LastError); err != nil {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
+	err := s.InTx(ctx, func(tx *Tx) error {
+		busy := map[string]int{}
+		if err := queryEach(ctx, tx, busyHostsQuery, []any{toDB(now)}, func(sc scanner) error {
+			var h string
+			var n int
+			err := sc.Scan(&h, &n)
+			busy[h] = n
+			return err
+		}); err != nil {
+			return err
 		}
-		d.NextAttemptAt, d.QueuedAt = fromDB(next), fromDB(queued)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", mapError(err))
+		waiting := map[string]bool{}
+		if err := queryEach(ctx, tx, waitingHostsQuery, []any{toDB(now)}, func(sc scanner) error {
+			var h string
+			err := sc.Scan(&h)
+			waiting[h] = true
+			return err
+		}); err != nil {
+			return err
+		}
+		var hosts []string
+		if err := queryEach(ctx, tx, dueHostsQuery, []any{toDB(now), limit + len(waiting) + len(busy)}, func(sc scanner) error {
+			var h string
+			var due int64
+			err := sc.Scan(&h, &due)
+			hosts = append(hosts, h)
+			return err
+		}); err != nil {
+			return err
+		}
+		var ids []int64
+		for _, h := range hosts {
+			room := min(perHost-busy[h], limit-len(ids))
+			if waiting[h] || room <= 0 {
+				continue
+			}
+			if err := queryEach(ctx, tx, hostDueQuery, []any{h, toDB(now), room}, func(sc scanner) error {
+				var id int64
+				err := sc.Scan(&id)
+				ids = append(ids, id)
+				return err
+			}); err != nil {
+				return err
+			}
+			if len(ids) >= limit {
+				break
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return err
+		}
+		return queryEach(ctx, tx, leaseQuery, []any{toDB(now.Add(lease)), string(list)}, func(sc scanner) error {
+			var d Delivery
+			var next, queued int64
+			err := sc.Scan(&d.ID, &d.ActivityID, &d.Inbox, &d.Host, &d.Attempts, &next, &queued, &d.LastError)
+			d.NextAttemptAt, d.QueuedAt = fromDB(next), fromDB(queued)
+			out = append(out, d)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// queryEach runs a query in tx and calls fn for every row.
+func queryEach(ctx context.Context, tx *Tx, query string, args []any, fn func(scanner) error) error {
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return mapError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return mapError(rows.Err())
 }
 
 // ReleaseClaims clears every lease. The one delivering process calls it at

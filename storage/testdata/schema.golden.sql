@@ -292,8 +292,10 @@ CREATE TABLE votes (
 CREATE INDEX actors_key_id ON actors (key_id);
 CREATE INDEX contributions_actor ON contributions (actor_iri, community_id);
 CREATE INDEX contributions_recent ON contributions (community_id, created_at);
+CREATE INDEX deliveries_claimed ON deliveries (claimed_until);
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until);
+CREATE INDEX deliveries_host_due ON deliveries (state, host, next_attempt_at, claimed_until);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
 CREATE INDEX meetings_start ON meetings (community_id, start_at);
 CREATE INDEX mod_log_community ON mod_log (community_id, id DESC);

@@ -21,13 +21,14 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// Site serves the public pages.
+// Site serves the public pages and the /admin console.
 type Site struct {
 	community *community.Service
 	base      *url.URL
 	log       *slog.Logger
 	media     *media.Store // uploaded files; nil serves none
 	pages     map[string]*template.Template
+	console   *console // the /admin console's sessions, login limit and options
 }
 
 // New parses the embedded templates; a template that does not parse is a
@@ -37,6 +38,11 @@ func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.S
 	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "member", "modlog", "error"} {
 		s.pages[page] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
+	for _, page := range adminPageNames() {
+		s.pages[page] = template.Must(template.New("admin_layout.html").Funcs(consoleFuncs()).
+			ParseFS(templateFiles, "templates/admin_layout.html", "templates/"+page+".html"))
+	}
+	s.console = newConsole(base, ConsoleOptions{})
 	return s
 }
 

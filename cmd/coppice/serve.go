@@ -101,7 +101,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	site := web.New(svc, base, log, files)
+	site := web.New(svc, base, log, files).WithConsole(web.ConsoleOptions{MaxUpload: cfg.MaxUpload})
 	h := server.Middleware(server.Routes(fed, site), log)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

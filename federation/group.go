@@ -123,3 +123,14 @@ func (h *Handler) Group() http.Handler {
 		return writeAS(w, r, groupToAS(c, h.iris))
 	})
 }
+
+// UpdateGroup renders Update{Group}: the community's profile changed
+// (title, summary, join mode, posting policy), so followers' copies follow.
+func (r *Renderer) UpdateGroup(c storage.Community) (storage.OutboxActivity, error) {
+	u := streams.NewActivityStreamsUpdate()
+	iri := r.address(u, c, storage.Thread{})
+	op := streams.NewActivityStreamsObjectProperty()
+	op.AppendActivityStreamsGroup(groupToAS(c, r.iris))
+	u.SetActivityStreamsObject(op)
+	return r.finish(u, iri, c)
+}

@@ -333,6 +333,9 @@ func (s *Service) EditCommunity(ctx context.Context, name string, e CommunityEdi
 	if err := s.store.UpdateCommunityProfile(ctx, c.ID, p); err != nil {
 		return storage.Community{}, err
 	}
+	if err := s.announceProfile(ctx, name); err != nil {
+		return storage.Community{}, err
+	}
 	return s.store.CommunityByName(ctx, name)
 }
 
@@ -349,7 +352,10 @@ func (s *Service) ArchiveCommunity(ctx context.Context, name string, archive boo
 	if archive {
 		at = s.now()
 	}
-	return s.store.SetCommunityArchived(ctx, c.ID, at, s.now())
+	if err := s.store.SetCommunityArchived(ctx, c.ID, at, s.now()); err != nil {
+		return err
+	}
+	return s.announceProfile(ctx, name)
 }
 
 // Dashboard is what the console's first page shows.

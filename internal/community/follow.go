@@ -57,6 +57,9 @@ type Renderer interface {
 	CommunityIRI(name string) string
 	// Flag renders the community's forward of a report to its moderators.
 	Flag(c storage.Community, objects []string, reason string) (storage.OutboxActivity, error)
+	// UpdateGroup renders Update{Group} after the community's profile or
+	// rules changed.
+	UpdateGroup(c storage.Community) (storage.OutboxActivity, error)
 }
 
 // Incoming is an activity that passed the inbox's signature and origin

@@ -226,5 +226,25 @@ func (s *Service) UpdateSettings(ctx context.Context, name string, set Settings)
 	if err := s.store.UpdateCommunitySettings(ctx, c); err != nil {
 		return storage.Community{}, err
 	}
-	return c, nil
+	return c, s.announceProfile(ctx, c.Name)
+}
+
+// announceProfile sends Update{Group} to the followers after a change of
+// the community's profile or rules. The change itself was committed just
+// before: if the process dies in between, peers see it on their next fetch.
+func (s *Service) announceProfile(ctx context.Context, name string) error {
+	if s.render == nil {
+		return nil // a Service built without federation sends nothing
+	}
+	c, err := s.store.CommunityByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		a, err := s.render.UpdateGroup(c)
+		if err != nil {
+			return err
+		}
+		return s.fanOut(ctx, tx, c, a)
+	})
 }

@@ -448,3 +448,20 @@ func TestSmallCollectionsInline(t *testing.T) {
 		t.Errorf("featured has no inline orderedItems: %s", body)
 	}
 }
+
+// TestProfileChangesFederate: a change of the community's rules reaches
+// followers as Update{Group}.
+func TestProfileChangesFederate(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	bob := peer.NewActor("bob")
+	member(t, ti, peer, bob)
+	if _, err := ti.svc.UpdateSettings(ctx, "seedbreeders", community.Settings{PostingPolicy: "moderators", BoostReplies: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := peer.Wait(t, 1, wait, typed("Update", func(o map[string]any) bool { return o["id"] == ti.actor("seedbreeders") }))
+	if g := got[0].Activity["object"].(map[string]any); g["type"] != "Group" || g["postingRestrictedToMods"] != true || got[0].Err != nil {
+		t.Errorf("Update{Group} object = %v (%v)", g, got[0].Err)
+	}
+}

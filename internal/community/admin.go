@@ -58,6 +58,9 @@ func (s *Service) CreateAdmin(ctx context.Context, username, password string) (s
 func (s *Service) CheckPassword(ctx context.Context, username, password string) (storage.Admin, error) {
 	a, err := s.store.AdminByUsername(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) {
+		// Hash anyway, so an unknown username takes as long as a wrong
+		// password and names cannot be probed by timing.
+		checkPassword(unknownUserHash, password)
 		return storage.Admin{}, ErrForbidden
 	}
 	if err != nil {
@@ -68,6 +71,10 @@ func (s *Service) CheckPassword(ctx context.Context, username, password string) 
 	}
 	return a, nil
 }
+
+// unknownUserHash is a fixed, valid argon2id hash (of no password anyone
+// types) that unknown usernames are checked against.
+const unknownUserHash = "$argon2id$v=19$m=65536,t=3,p=2$c29tZXNhbHRzb21lc2FsdA$3TuFAVRmoBUHk5MPAFKlrOK2QqM3Zx43zjLmZDAgVJg"
 
 func hashPassword(password string) (string, error) {
 	salt := make([]byte, 16)

@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
+	"net/http"
 	"errors"
 	"net/url"
 	"os"
@@ -589,5 +591,59 @@ func TestMissingAncestorsAreFetched(t *testing.T) {
 	}
 	if fetched != 20 {
 		t.Errorf("fetched %d ancestors, want 20", fetched)
+	}
+}
+
+// TestAtomFeedAndRemoteFollow: the community's Atom feed parses and lists
+// its threads; the follow helper redirects only to a server's
+// authorize_interaction page built from a bare host name (FET-12).
+func TestAtomFeedAndRemoteFollow(t *testing.T) {
+	ti := newInstance(t, true)
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ti.actor("seedbreeders"), "", "<p>Winter sowing</p>", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	res, body := get(t, ti.actor("seedbreeders")+"/feed.atom", "")
+	var feed struct {
+		Title   string `xml:"title"`
+		Entries []struct {
+			Title   string `xml:"title"`
+			Content string `xml:"content"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal(body, &feed); err != nil || res.Header.Get("Content-Type") != "application/atom+xml; charset=utf-8" {
+		t.Fatalf("feed: %v %s", err, res.Header.Get("Content-Type"))
+	}
+	if feed.Title != "Seed breeders" || len(feed.Entries) != 1 || feed.Entries[0].Title != "Winter sowing" || !strings.Contains(feed.Entries[0].Content, "Winter sowing") {
+		t.Errorf("feed = %+v", feed)
+	}
+
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct {
+		server, location string
+	}{
+		{"mastodon.social", "https://mastodon.social/authorize_interaction?uri=" + url.QueryEscape(ti.actor("seedbreeders"))},
+		{"@me@Example.Social", "https://example.social/authorize_interaction?uri=" + url.QueryEscape(ti.actor("seedbreeders"))},
+		{"https://social.example:8443/", "https://social.example:8443/authorize_interaction?uri=" + url.QueryEscape(ti.actor("seedbreeders"))},
+		{"evil.example/steal?x=", ""},
+		{"javascript:alert(1)", ""},
+		{"//evil.example", ""},
+		{"localhost", ""},
+		{"", ""},
+	} {
+		res, err := client.Get(ti.actor("seedbreeders") + "/follow?server=" + url.QueryEscape(tt.server))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc := res.Header.Get("Location")
+		if tt.location == "" && (res.StatusCode != 400 || loc != "") {
+			t.Errorf("server %q: %d Location %q, want 400 and no redirect", tt.server, res.StatusCode, loc)
+		}
+		if tt.location != "" && (res.StatusCode != 303 || loc != tt.location) {
+			t.Errorf("server %q: %d Location %q, want 303 to %s", tt.server, res.StatusCode, loc, tt.location)
+		}
 	}
 }

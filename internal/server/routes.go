@@ -42,6 +42,8 @@ func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
 	r.Handle("/search", site.Search()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/members", site.Member()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/moderation", site.ModerationLog()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/feed.atom", site.Feed()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/follow", site.RemoteFollow()).Methods(http.MethodGet)
 	r.Handle("/media/{file}", site.Media()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/{collection}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
 

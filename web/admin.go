@@ -98,6 +98,9 @@ func (s *Site) Admin() http.Handler {
 	m.Handle("POST /admin/communities/{name}/meetings", s.signedIn(s.createMeeting))
 	m.Handle("POST /admin/communities/{name}/meetings/cancel", s.signedIn(s.cancelMeeting))
 
+	m.Handle("GET /admin/communities/{name}/brokers", s.signedIn(s.brokers))
+	m.Handle("POST /admin/communities/{name}/brokers/share", s.signedIn(s.share))
+
 	m.Handle("GET /admin/federation", s.signedIn(s.federation))
 	m.Handle("POST /admin/federation/mode", s.signedIn(s.setFederationMode))
 	m.Handle("POST /admin/federation/policy", s.signedIn(s.setDomainPolicy))

@@ -17,7 +17,7 @@ import (
 // admin_layout.html.
 func adminPageNames() []string {
 	return []string{"admin_login", "admin_error", "admin_dashboard", "admin_communities", "admin_community",
-		"admin_members", "admin_moderation", "admin_resources", "admin_meetings", "admin_federation",
+		"admin_members", "admin_moderation", "admin_resources", "admin_meetings", "admin_brokers", "admin_federation",
 		"admin_accounts", "admin_audit"}
 }
 
@@ -222,6 +222,10 @@ func doneMessage(code string) string {
 		return "Meeting scheduled and announced to the followers."
 	case "cancelled":
 		return "Meeting cancelled."
+	case "updated":
+		return "Meeting updated and the change sent to the followers."
+	case "shared":
+		return "Shared: the community announces it to its followers."
 	case "mode":
 		return "Federation mode set."
 	case "policy":

@@ -26,6 +26,7 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 		{"/admin/communities/seeds/moderation", []string{"<h1>Moderation</h1>", "No open reports", "Moderation log"}},
 		{"/admin/communities/seeds/resources", []string{"<h1>Resources</h1>", "Add a resource", `enctype="multipart/form-data"`, `name="file"`}},
 		{"/admin/communities/seeds/meetings", []string{"<h1>Meetings</h1>", `type="datetime-local"`, `<option value="Europe/Berlin">`, `name="repeat"`}},
+		{"/admin/communities/seeds/brokers", []string{"<h1>Brokers</h1>", "Related communities", "Share into this community", `name="object"`}},
 		{"/admin/federation", []string{"<h1>Federation</h1>", `value="open" checked`, "Set a policy", "remote.example"}},
 		{"/admin/accounts", []string{"<h1>Accounts</h1>", "Create an account", "root"}},
 		{"/admin/audit", []string{"<h1>Audit log</h1>"}},
@@ -74,6 +75,7 @@ func postRoutes(tc *testConsole) []struct {
 		{"/admin/communities/seeds/resources/state", url.Values{"resource": {"https://coppice.example/c/seeds/resources/1"}, "state": {"archived"}}},
 		{"/admin/communities/seeds/meetings", url.Values{"title": {"Swap"}, "start": {"2026-07-01T18:00"}, "end": {"2026-07-01T19:00"}, "timezone": {"UTC"}}},
 		{"/admin/communities/seeds/meetings/cancel", url.Values{"meeting": {"https://coppice.example/c/seeds/events/1"}}},
+		{"/admin/communities/seeds/brokers/share", url.Values{"object": {"https://remote.example/notes/1"}}},
 		{"/admin/federation/mode", url.Values{"mode": {"allowlist"}}},
 		{"/admin/federation/policy", url.Values{"host": {"bad.example"}, "policy": {"block"}}},
 		{"/admin/federation/retry", url.Values{"host": {"remote.example"}}},
@@ -154,7 +156,7 @@ func TestAStewardCannotTouchAnotherCommunity(t *testing.T) {
 	wantRedirect(t, tc.post("/admin/communities/bees/members/role", se, url.Values{"actor": {tc.bob.IRI}, "role": {"broker"}}), "/admin/communities/bees/members")
 
 	for _, path := range []string{"/admin/communities/seeds", "/admin/communities/seeds/members", "/admin/communities/seeds/moderation",
-		"/admin/communities/seeds/resources", "/admin/communities/seeds/meetings", "/admin/federation", "/admin/accounts", "/admin/audit"} {
+		"/admin/communities/seeds/resources", "/admin/communities/seeds/meetings", "/admin/communities/seeds/brokers", "/admin/federation", "/admin/accounts", "/admin/audit"} {
 		t.Run("GET "+path, func(t *testing.T) {
 			wantStatus(t, tc.get(path, se), http.StatusForbidden)
 		})

@@ -96,6 +96,7 @@ func (s *Site) Admin() http.Handler {
 
 	m.Handle("GET /admin/communities/{name}/meetings", s.signedIn(s.meetings))
 	m.Handle("POST /admin/communities/{name}/meetings", s.signedIn(s.createMeeting))
+	m.Handle("POST /admin/communities/{name}/meetings/update", s.signedIn(s.updateMeeting))
 	m.Handle("POST /admin/communities/{name}/meetings/cancel", s.signedIn(s.cancelMeeting))
 
 	m.Handle("GET /admin/communities/{name}/brokers", s.signedIn(s.brokers))

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,33 +111,92 @@ func (f meetingForm) Validate() map[string]string {
 	return errs
 }
 
-type meetingsView struct {
-	Meetings  []meetingView
+// meetingFields is one meeting form of the page: its fields, where it
+// posts, and the prefix that keeps its element ids apart from the others.
+type meetingFields struct {
+	Prefix    string
+	Action    string // the path under the community's console page
+	Meeting   string // the IRI of the meeting edited; empty to schedule one
+	Submit    string
+	Community string
+	CSRF      string
 	TimeZones []string
 	Form      meetingForm
 }
 
-// meetings lists a community's meetings, with the form that schedules
-// one.
+// adminMeeting is a meeting of the list with its edit form.
+type adminMeeting struct {
+	meetingView
+	Edit meetingFields
+	Open bool // the edit form failed: it is shown open with the user's input
+}
+
+type meetingsView struct {
+	Meetings []adminMeeting
+	Create   meetingFields
+}
+
+// meetingEdit is an edit that failed, to show again with its errors.
+type meetingEdit struct {
+	IRI  string
+	Form meetingForm
+}
+
+// meetingFormOf fills the edit form of m, times in the meeting's zone.
+func meetingFormOf(m storage.Meeting) meetingForm {
+	loc, err := time.LoadLocation(m.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	f := meetingForm{Title: m.Title, Description: m.Description, TimeZone: m.TimeZone, Online: m.OnlineURL, Place: m.Place, Repeat: m.RRule,
+		Start: m.Start.In(loc).Format("2006-01-02T15:04"), End: m.End.In(loc).Format("2006-01-02T15:04")}
+	if m.Capacity > 0 {
+		f.Capacity = strconv.Itoa(m.Capacity)
+	}
+	return f
+}
+
+// zonesWith is the offered zones plus tz, so that a select never changes
+// a zone it does not list.
+func zonesWith(tz string) []string {
+	zones := timeZones()
+	if tz == "" || slices.Contains(zones, tz) {
+		return zones
+	}
+	return append(zones, tz)
+}
+
+// meetings lists a community's meetings, with the forms that edit them
+// and the one that schedules another.
 func (s *Site) meetings(w http.ResponseWriter, r *http.Request, cr *consoleReq) error {
 	c, err := s.communityFor(r, cr, community.CanView)
 	if err != nil {
 		return err
 	}
-	return s.renderMeetings(w, r, cr, c, http.StatusOK, "", meetingForm{TimeZone: "UTC"})
+	return s.renderMeetings(w, r, cr, c, http.StatusOK, "", meetingForm{TimeZone: "UTC"}, meetingEdit{})
 }
 
-func (s *Site) renderMeetings(w http.ResponseWriter, r *http.Request, cr *consoleReq, c storage.Community, status int, problem string, f meetingForm) error {
+func (s *Site) renderMeetings(w http.ResponseWriter, r *http.Request, cr *consoleReq, c storage.Community, status int, problem string, f meetingForm, edit meetingEdit) error {
 	_, ms, err := s.community.Meetings(r.Context(), c, 0, 200)
 	if err != nil {
 		return err
 	}
-	v := meetingsView{TimeZones: timeZones(), Form: f}
-	now := s.console.now()
-	for _, mv := range ms {
-		v.Meetings = append(v.Meetings, toMeetingView(mv, now))
-	}
 	p := s.communityPage(r, cr, c, "Meetings", "meetings")
+	fields := func(prefix, action, iri, submit string, f meetingForm) meetingFields {
+		return meetingFields{Prefix: prefix, Action: action, Meeting: iri, Submit: submit, Community: c.Name, CSRF: p.CSRF,
+			TimeZones: zonesWith(f.TimeZone), Form: f}
+	}
+	v := meetingsView{Create: fields("m", "meetings", "", "Schedule meeting", f)}
+	now := s.console.now()
+	for i, mv := range ms {
+		am := adminMeeting{meetingView: toMeetingView(mv, now)}
+		ef := meetingFormOf(mv.Meeting)
+		if edit.IRI != "" && edit.IRI == mv.Meeting.IRI {
+			ef, am.Open = edit.Form, true
+		}
+		am.Edit = fields(fmt.Sprintf("e%d", i+1), "meetings/update", mv.Meeting.IRI, "Save changes", ef)
+		v.Meetings = append(v.Meetings, am)
+	}
 	p.Problem, p.Data = problem, v
 	return s.renderConsole(w, status, "admin_meetings", p)
 }
@@ -150,11 +211,11 @@ func (s *Site) createMeeting(w http.ResponseWriter, r *http.Request, cr *console
 	f := meetingFormFrom(r)
 	n, errs := f.meeting(cr.username())
 	if f.Errors = errs; errs != nil {
-		return s.renderMeetings(w, r, cr, c, http.StatusUnprocessableEntity, "", f)
+		return s.renderMeetings(w, r, cr, c, http.StatusUnprocessableEntity, "", f, meetingEdit{})
 	}
 	m, err := s.community.CreateMeeting(r.Context(), c.Name, n)
 	if f.Errors = fieldErrors(err); f.Errors != nil {
-		return s.renderMeetings(w, r, cr, c, http.StatusUnprocessableEntity, "", f)
+		return s.renderMeetings(w, r, cr, c, http.StatusUnprocessableEntity, "", f, meetingEdit{})
 	}
 	if err != nil {
 		return err
@@ -184,4 +245,38 @@ func (s *Site) cancelMeeting(w http.ResponseWriter, r *http.Request, cr *console
 	}
 	s.record(r, cr, "meeting cancel", c.Name, m.IRI, m.Title)
 	return done(w, r, communityPath(c.Name, "meetings"), "cancelled")
+}
+
+// updateMeeting changes a meeting of the community and sends the Update,
+// as `coppice meeting update` does.
+func (s *Site) updateMeeting(w http.ResponseWriter, r *http.Request, cr *consoleReq) error {
+	c, err := s.communityFor(r, cr, community.CanCurate)
+	if err != nil {
+		return err
+	}
+	iri := r.PostFormValue("meeting")
+	mv, err := s.community.Meeting(r.Context(), iri)
+	if err != nil {
+		return err
+	}
+	if mv.Community.ID != c.ID {
+		return community.ErrForbidden // a meeting of another community
+	}
+	f := meetingFormFrom(r)
+	if mv.Meeting.Status == storage.MeetingCancelled {
+		return s.renderMeetings(w, r, cr, c, http.StatusConflict, "A cancelled meeting cannot be edited.", meetingForm{TimeZone: "UTC"}, meetingEdit{})
+	}
+	n, errs := f.meeting(cr.username())
+	if f.Errors = errs; errs != nil {
+		return s.renderMeetings(w, r, cr, c, http.StatusUnprocessableEntity, "", meetingForm{TimeZone: "UTC"}, meetingEdit{IRI: iri, Form: f})
+	}
+	m, err := s.community.UpdateMeeting(r.Context(), iri, n)
+	if f.Errors = fieldErrors(err); f.Errors != nil {
+		return s.renderMeetings(w, r, cr, c, http.StatusUnprocessableEntity, "", meetingForm{TimeZone: "UTC"}, meetingEdit{IRI: iri, Form: f})
+	}
+	if err != nil {
+		return err
+	}
+	s.record(r, cr, "meeting update", c.Name, m.IRI, m.Title)
+	return done(w, r, communityPath(c.Name, "meetings"), "updated")
 }

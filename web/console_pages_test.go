@@ -75,6 +75,7 @@ func postRoutes(tc *testConsole) []struct {
 		{"/admin/communities/seeds/resources/state", url.Values{"resource": {"https://coppice.example/c/seeds/resources/1"}, "state": {"archived"}}},
 		{"/admin/communities/seeds/meetings", url.Values{"title": {"Swap"}, "start": {"2026-07-01T18:00"}, "end": {"2026-07-01T19:00"}, "timezone": {"UTC"}}},
 		{"/admin/communities/seeds/meetings/cancel", url.Values{"meeting": {"https://coppice.example/c/seeds/events/1"}}},
+		{"/admin/communities/seeds/meetings/update", url.Values{"meeting": {"https://coppice.example/c/seeds/events/1"}, "title": {"Swap"}, "start": {"2026-07-01T18:00"}, "end": {"2026-07-01T19:00"}, "timezone": {"UTC"}}},
 		{"/admin/communities/seeds/brokers/share", url.Values{"object": {"https://remote.example/notes/1"}}},
 		{"/admin/federation/mode", url.Values{"mode": {"allowlist"}}},
 		{"/admin/federation/policy", url.Values{"host": {"bad.example"}, "policy": {"block"}}},

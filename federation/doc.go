@@ -44,9 +44,44 @@
 //     deliveries it causes, and records the activity id: the same id twice
 //     has one effect. Only then do we answer 202.
 //
-// Follow of a community: in join mode open we answer Accept{Follow} (the
-// Follow embedded) to the follower's inbox; in approval mode the request
-// waits for `coppice community approve|reject`, which sends Accept or
-// Reject. Undo{Follow} by the follower removes it (403 for anyone else).
-// Other activity types are kept as received and answered 202.
+// Per activity type (anything else is kept as received and answered 202):
+//
+//   - Follow of a community: Accept{Follow} (Follow embedded) in join mode
+//     open; in approval mode the request waits for a moderator, who sends
+//     Accept or Reject. A banned actor gets Reject. Undo{Follow} by the
+//     follower removes it (403 for anyone else).
+//   - Create of Note, Page, Article or Question: a post when it names the
+//     community (to, cc, audience or a Mention) or replies into one of its
+//     threads (missing parents are fetched, 20 deep). It must be public, by
+//     a member allowed by the posting policy, with its id on the actor's
+//     host and the actor as attributedTo. Announced to every follower as
+//     Announce{Create} and Announce{object IRI}, with context = the thread
+//     (FEP-7888) and audience = the community (FEP-1b12). A post with
+//     #resource and a link is a resource proposal instead. A Note named
+//     Going, Maybe or Not going replying to a meeting's poll is an RSVP.
+//   - Update and Delete of a post by its author: applied and announced
+//     (Announce{Update}, Announce{Delete}). Delete by a moderator of the
+//     community is a removal; by anyone else 403.
+//   - Like, Dislike and their Undo: one vote per actor and post.
+//   - Join, Leave, Accept, TentativeAccept, Reject of one of our Events
+//     (Mobilizon, Friendica): RSVPs, one per actor, last wins; the Event and
+//     its poll are sent again as Update with the counts.
+//   - Accept or Reject of a Follow one of our communities sent (Group to
+//     Group).
+//   - Add{object, target: a community's resources collection} (Mobilizon):
+//     a resource proposal.
+//   - Flag: the community's moderation queue; forwarded to the instances of
+//     its remote moderators.
+//   - Lock and Undo{Lock} (Lemmy) by a moderator: the thread is locked.
+//
+// # What we send
+//
+// All as the community's Group actor, signed with its key: Accept/Reject of
+// Follows; the Announces above; Add/Remove on featured (pin), Lock/Undo{Lock},
+// Delete (moderator removal); Add/Remove on moderators (role changes);
+// Block{target: community} and Undo (bans); Create{Page|Document} and Add to
+// resources, Remove (archive); Create/Update{Event} and {Question} (meetings
+// and their RSVP polls); Update{Group} (profile and rules); Follow of
+// another community; Announce with origin (a broker's share); Flag (report
+// forwarding). Fetches are signed by the instance's Application actor.
 package federation

@@ -43,18 +43,29 @@ func NewKeys(store *storage.Store, fetcher *fetch.Fetcher, now func() time.Time,
 // Actor returns the actor that owns keyID. With refresh it ignores the
 // cache (key rotation), at most once per key id per minute.
 func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (storage.Actor, error) {
+	var stale *storage.Actor
 	if !refresh {
 		a, err := k.store.ActorByKeyID(ctx, keyID)
 		if err == nil && a.ExpiresAt.After(k.now()) {
 			return a, nil
 		}
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err == nil {
+			stale = &a
+		} else if !errors.Is(err, storage.ErrNotFound) {
 			return storage.Actor{}, err
 		}
 	} else if !k.mayRefetch(keyID) {
 		return storage.Actor{}, reject(http.StatusUnauthorized, "signature does not verify")
 	}
-	return k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
+	a, err := k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
+	var rej *RejectError
+	if stale != nil && errors.As(err, &rej) && rej.Status == http.StatusServiceUnavailable {
+		// The key's host is down but we know its key from before: use the
+		// stale copy rather than make the peer retry; a wrong signature
+		// still fails, and the next request refreshes the cache.
+		return *stale, nil
+	}
+	return a, err
 }
 
 // ActorByIRI returns the actor with that id, from the cache while fresh.

@@ -65,6 +65,7 @@ type Instance struct {
 	received  []Received
 	gets      map[string]int
 	documents map[string][]byte // path → ActivityStreams document served at it
+	down      bool              // answer every request with 503
 	notify    chan struct{}
 	client    *http.Client
 }
@@ -144,6 +145,14 @@ func New(t testing.TB, opts ...Option) *Instance {
 	in.URL = in.server.URL
 	in.Host = strings.TrimPrefix(in.URL, "http://")
 	return in
+}
+
+// Down makes the instance answer every request with 503 (true) or serve
+// again (false).
+func (in *Instance) Down(down bool) {
+	in.mu.Lock()
+	in.down = down
+	in.mu.Unlock()
 }
 
 // Serve makes the instance answer GET path with an ActivityStreams
@@ -254,10 +263,15 @@ func (a *Actor) ActorJSON() []byte {
 }
 
 func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	in.mu.Lock()
+	down := in.down
 	if r.Method == http.MethodGet {
-		in.mu.Lock()
 		in.gets[r.URL.Path]++
-		in.mu.Unlock()
+	}
+	in.mu.Unlock()
+	if down {
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
 	}
 	in.mu.Lock()
 	doc, isDoc := in.documents[r.URL.Path]

@@ -440,3 +440,29 @@ func TestRAT03InboxConcurrencyLimit(t *testing.T) {
 		t.Errorf("after the slot is free: %d %s, want 202", code, body)
 	}
 }
+
+// TestStaleKeyWhenKeyHostIsDown: when a cached key has expired and its host
+// answers 503, the stale key still verifies the peer's request (FLT-16 asks
+// for 503 only when we have nothing to verify with).
+func TestStaleKeyWhenKeyHostIsDown(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, bob := peer.NewActor("alice"), peer.NewActor("bob")
+	member(t, ti, peer, alice)
+	a, err := ti.store.ActorByIRI(ctx, alice.IRI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ExpiresAt = time.Now().Add(-time.Minute)
+	if err := ti.store.UpsertActor(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	peer.Down(true)
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders"))); code != 202 {
+		t.Errorf("Follow with an expired key while its host is down: %d %s, want 202 with the stale key", code, body)
+	}
+	if code, _ := bob.Post(t, ti.inbox("seedbreeders"), bob.Follow(ti.actor("seedbreeders"))); code != 503 {
+		t.Errorf("Follow by an unknown actor whose host is down: %d, want 503 (FLT-16)", code)
+	}
+}

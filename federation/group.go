@@ -28,9 +28,15 @@ func groupToAS(c storage.Community, iris IRIs) vocab.ActivityStreamsGroup {
 	name.AppendXMLSchemaString(c.Title)
 	g.SetActivityStreamsName(name)
 
-	if c.Summary != "" {
+	if c.Summary != "" || c.Rules != "" {
+		// Lemmy and Mastodon show summary as the community's description;
+		// the rules follow the domain there, as on Lemmy's sidebar.
+		text := summaryHTML(c.Summary)
+		if c.Rules != "" {
+			text += "<p><strong>Rules</strong></p>" + summaryHTML(c.Rules)
+		}
 		sum := streams.NewActivityStreamsSummaryProperty()
-		sum.AppendXMLSchemaString(summaryHTML(c.Summary))
+		sum.AppendXMLSchemaString(text)
 		g.SetActivityStreamsSummary(sum)
 	}
 

@@ -14,6 +14,7 @@ type Community struct {
 	Name          string
 	Title         string
 	Summary       string
+	Rules         string // plain text, paragraphs separated by blank lines
 	JoinMode      string // open, approval or invite
 	PostingPolicy string // members, anyone or moderators
 	Discoverable  bool
@@ -24,7 +25,7 @@ type Community struct {
 	UpdatedAt     time.Time
 }
 
-const communityColumns = `id, name, title, summary, join_mode, posting_policy, discoverable, boost_replies,
+const communityColumns = `id, name, title, summary, rules, join_mode, posting_policy, discoverable, boost_replies,
 	private_key_pem, public_key_pem, created_at, updated_at`
 
 type scanner interface {
@@ -34,23 +35,23 @@ type scanner interface {
 func scanCommunity(row scanner) (Community, error) {
 	var c Community
 	var created, updated int64
-	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
+	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.Rules, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
 		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated)
 	c.CreatedAt, c.UpdatedAt = fromDB(created), fromDB(updated)
 	return c, err
 }
 
 const createCommunityQuery = `
-	INSERT INTO communities (name, title, summary, join_mode, posting_policy, discoverable, boost_replies,
+	INSERT INTO communities (name, title, summary, rules, join_mode, posting_policy, discoverable, boost_replies,
 		private_key_pem, public_key_pem, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	RETURNING ` + communityColumns
 
 // CreateCommunity inserts c and returns it with its row ID. A community with
 // the same name gives ErrConflict.
 func (s *Store) CreateCommunity(ctx context.Context, c Community) (Community, error) {
 	out, err := scanCommunity(s.write.QueryRowContext(ctx, createCommunityQuery,
-		c.Name, c.Title, c.Summary, c.JoinMode, c.PostingPolicy, c.Discoverable, c.BoostReplies,
+		c.Name, c.Title, c.Summary, c.Rules, c.JoinMode, c.PostingPolicy, c.Discoverable, c.BoostReplies,
 		c.PrivateKeyPEM, c.PublicKeyPEM, toDB(c.CreatedAt), toDB(c.CreatedAt)))
 	if err != nil {
 		return Community{}, fmt.Errorf("create community %s: %w", c.Name, mapError(err))

@@ -284,16 +284,17 @@ func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
 type CommunityProfile struct {
 	Title     string
 	Summary   string
+	Rules     string
 	JoinMode  string
 	UpdatedAt time.Time
 }
 
-const updateCommunityProfileQuery = `UPDATE communities SET title = ?, summary = ?, join_mode = ?, updated_at = ? WHERE id = ?`
+const updateCommunityProfileQuery = `UPDATE communities SET title = ?, summary = ?, rules = ?, join_mode = ?, updated_at = ? WHERE id = ?`
 
 // UpdateCommunityProfile changes a community's title, summary and join
 // mode; ErrNotFound if there is no such community.
 func (s *Store) UpdateCommunityProfile(ctx context.Context, communityID int64, p CommunityProfile) error {
-	res, err := s.write.ExecContext(ctx, updateCommunityProfileQuery, p.Title, p.Summary, p.JoinMode, toDB(p.UpdatedAt), communityID)
+	res, err := s.write.ExecContext(ctx, updateCommunityProfileQuery, p.Title, p.Summary, p.Rules, p.JoinMode, toDB(p.UpdatedAt), communityID)
 	if err != nil {
 		return fmt.Errorf("update community %d: %w", communityID, mapError(err))
 	}

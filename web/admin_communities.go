@@ -97,6 +97,7 @@ func (s *Site) createCommunity(w http.ResponseWriter, r *http.Request, cr *conso
 type communityForm struct {
 	Title        string
 	Summary      string
+	Rules        string
 	Join         string
 	Posting      string
 	BoostReplies bool
@@ -107,6 +108,7 @@ func communityFormFrom(r *http.Request) communityForm {
 	return communityForm{
 		Title:        strings.TrimSpace(r.PostFormValue("title")),
 		Summary:      r.PostFormValue("summary"),
+		Rules:        r.PostFormValue("rules"),
 		Join:         r.PostFormValue("join"),
 		Posting:      r.PostFormValue("posting"),
 		BoostReplies: r.PostFormValue("boost") == "on",
@@ -114,7 +116,7 @@ func communityFormFrom(r *http.Request) communityForm {
 }
 
 func (f communityForm) edit() community.CommunityEdit {
-	return community.CommunityEdit{Title: f.Title, Summary: f.Summary, JoinMode: f.Join}
+	return community.CommunityEdit{Title: f.Title, Summary: f.Summary, Rules: f.Rules, JoinMode: f.Join}
 }
 
 // Validate returns a message per bad field, or nil.
@@ -146,7 +148,7 @@ func (s *Site) communitySettings(w http.ResponseWriter, r *http.Request, cr *con
 	if err != nil {
 		return err
 	}
-	f := communityForm{Title: c.Title, Summary: c.Summary, Join: c.JoinMode, Posting: c.PostingPolicy, BoostReplies: c.BoostReplies}
+	f := communityForm{Title: c.Title, Summary: c.Summary, Rules: c.Rules, Join: c.JoinMode, Posting: c.PostingPolicy, BoostReplies: c.BoostReplies}
 	return s.renderCommunity(w, r, cr, c, http.StatusOK, f)
 }
 

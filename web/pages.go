@@ -13,24 +13,31 @@ type communityView struct {
 	Name     string
 	Title    string
 	Summary  []string // paragraphs
+	Rules    []string // paragraphs
 	Handle   string   // @name@host
 	URL      string   // the actor URL, which is also this page
 	JoinMode string
 }
 
-func (s *Site) view(c storage.Community) communityView {
+func paragraphs(text string) []string {
 	var paras []string
-	for _, p := range strings.Split(strings.ReplaceAll(c.Summary, "\r\n", "\n"), "\n\n") {
+	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
 		if p = strings.TrimSpace(p); p != "" {
 			paras = append(paras, p)
 		}
 	}
+	return paras
+}
+
+func (s *Site) view(c storage.Community) communityView {
+	paras := paragraphs(c.Summary)
 	u := *s.base
 	u.Path = "/c/" + c.Name
 	return communityView{
 		Name:     c.Name,
 		Title:    c.Title,
 		Summary:  paras,
+		Rules:    paragraphs(c.Rules),
 		Handle:   "@" + c.Name + "@" + s.base.Host,
 		URL:      u.String(),
 		JoinMode: c.JoinMode,

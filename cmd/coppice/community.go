@@ -31,6 +31,7 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 		var n community.NewCommunity
 		fs.StringVar(&n.Title, "title", "", "title of the community")
 		fs.StringVar(&n.Summary, "summary", "", "what the community's domain is")
+		fs.StringVar(&n.Rules, "rules", "", "how members are expected to take part")
 		fs.StringVar(&n.JoinMode, "join", community.JoinOpen, "open or approval")
 		pos, err := parse(fs, args[1:], env)
 		if errors.Is(err, flag.ErrHelp) {

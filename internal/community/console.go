@@ -293,6 +293,7 @@ func (s *Service) AuditLog(ctx context.Context, limit int) ([]storage.AuditEntry
 type CommunityEdit struct {
 	Title    string
 	Summary  string
+	Rules    string
 	JoinMode string
 }
 
@@ -308,6 +309,9 @@ func (e CommunityEdit) Validate() map[string]string {
 	if utf8.RuneCountInString(e.Summary) > MaxSummary {
 		errs["summary"] = fmt.Sprintf("at most %d characters", MaxSummary)
 	}
+	if utf8.RuneCountInString(e.Rules) > MaxSummary {
+		errs["rules"] = fmt.Sprintf("at most %d characters", MaxSummary)
+	}
 	switch e.JoinMode {
 	case JoinOpen, JoinApproval, JoinInvite:
 	default:
@@ -319,8 +323,8 @@ func (e CommunityEdit) Validate() map[string]string {
 	return errs
 }
 
-// EditCommunity changes a community's title, summary and join mode. Peers
-// see the new profile when they next fetch the Group actor.
+// EditCommunity changes a community's title, summary, rules and join mode,
+// and sends Update{Group} to its followers.
 func (s *Service) EditCommunity(ctx context.Context, name string, e CommunityEdit) (storage.Community, error) {
 	if errs := e.Validate(); errs != nil {
 		return storage.Community{}, &InvalidError{Fields: errs}
@@ -329,7 +333,7 @@ func (s *Service) EditCommunity(ctx context.Context, name string, e CommunityEdi
 	if err != nil {
 		return storage.Community{}, err
 	}
-	p := storage.CommunityProfile{Title: strings.TrimSpace(e.Title), Summary: strings.TrimSpace(e.Summary), JoinMode: e.JoinMode, UpdatedAt: s.now()}
+	p := storage.CommunityProfile{Title: strings.TrimSpace(e.Title), Summary: strings.TrimSpace(e.Summary), Rules: strings.TrimSpace(e.Rules), JoinMode: e.JoinMode, UpdatedAt: s.now()}
 	if err := s.store.UpdateCommunityProfile(ctx, c.ID, p); err != nil {
 		return storage.Community{}, err
 	}

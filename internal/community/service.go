@@ -106,6 +106,7 @@ type NewCommunity struct {
 	Name     string
 	Title    string
 	Summary  string
+	Rules    string
 	JoinMode string // empty means open
 }
 
@@ -122,6 +123,9 @@ func (n NewCommunity) Validate() map[string]string {
 	}
 	if utf8.RuneCountInString(n.Summary) > MaxSummary {
 		errs["summary"] = fmt.Sprintf("at most %d characters", MaxSummary)
+	}
+	if utf8.RuneCountInString(n.Rules) > MaxSummary {
+		errs["rules"] = fmt.Sprintf("at most %d characters", MaxSummary)
 	}
 	switch n.JoinMode {
 	case "", JoinOpen, JoinApproval, JoinInvite:
@@ -150,6 +154,7 @@ func (s *Service) CreateCommunity(ctx context.Context, n NewCommunity) (storage.
 		Name:          n.Name,
 		Title:         strings.TrimSpace(n.Title),
 		Summary:       strings.TrimSpace(n.Summary),
+		Rules:         strings.TrimSpace(n.Rules),
 		JoinMode:      n.JoinMode,
 		PostingPolicy: PostMembers,
 		Discoverable:  true,

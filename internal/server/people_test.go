@@ -465,3 +465,29 @@ func TestProfileChangesFederate(t *testing.T) {
 		t.Errorf("Update{Group} object = %v (%v)", g, got[0].Err)
 	}
 }
+
+// TestRulesAreShownAndFederated: rules edited in the console reach the
+// public page and, inside the Group's summary, the followers.
+func TestRulesAreShownAndFederated(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	bob := peer.NewActor("bob")
+	member(t, ti, peer, bob)
+	_, err := ti.svc.EditCommunity(ctx, "seedbreeders", community.CommunityEdit{Title: "Seed breeders", Summary: "Open-pollinated seed breeding.",
+		Rules: "Share what worked and what did not.\n\nNo selling.", JoinMode: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := get(t, ti.actor("seedbreeders"), "text/html")
+	if !strings.Contains(string(page), "<h3>Rules</h3>") || !strings.Contains(string(page), "<p>No selling.</p>") {
+		t.Errorf("community page lacks the rules")
+	}
+	got := peer.Wait(t, 1, wait, typed("Update", func(o map[string]any) bool { return o["id"] == ti.actor("seedbreeders") }))
+	if sum, _ := got[0].Activity["object"].(map[string]any)["summary"].(string); !strings.Contains(sum, "<strong>Rules</strong>") || !strings.Contains(sum, "No selling.") {
+		t.Errorf("Group summary = %q, want the rules in it", sum)
+	}
+	if _, err := ti.svc.EditCommunity(ctx, "seedbreeders", community.CommunityEdit{Title: "x", Rules: strings.Repeat("r", 5001), JoinMode: "open"}); err == nil {
+		t.Errorf("rules of 5001 characters accepted")
+	}
+}

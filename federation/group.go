@@ -44,6 +44,19 @@ func groupToAS(c storage.Community, iris IRIs) vocab.ActivityStreamsGroup {
 	u.AppendIRI(actor)
 	g.SetActivityStreamsUrl(u)
 
+	if mt := community.IconType(c.IconExt); c.IconHash != "" && mt != "" {
+		img := streams.NewActivityStreamsImage()
+		iu := streams.NewActivityStreamsUrlProperty()
+		iu.AppendIRI(iris.MediaURL(c.IconHash, c.IconExt))
+		img.SetActivityStreamsUrl(iu)
+		mtp := streams.NewActivityStreamsMediaTypeProperty()
+		mtp.Set(mt)
+		img.SetActivityStreamsMediaType(mtp)
+		icon := streams.NewActivityStreamsIconProperty()
+		icon.AppendActivityStreamsImage(img)
+		g.SetActivityStreamsIcon(icon)
+	}
+
 	pub := streams.NewActivityStreamsPublishedProperty()
 	pub.Set(c.CreatedAt)
 	g.SetActivityStreamsPublished(pub)

@@ -147,3 +147,20 @@ func TestGroupContextDefinesExtensions(t *testing.T) {
 	}
 	_ = streams.NewActivityStreamsGroup // streams is what built the document
 }
+
+func TestGroupIcon(t *testing.T) {
+	c := testCommunity(t)
+	c.IconHash, c.IconExt = "ab12", ".png"
+	m, err := serialize(groupToAS(c, testIRIs(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	icon, _ := m["icon"].(map[string]any)
+	if icon["type"] != "Image" || icon["url"] != "https://coppice.example:8443/media/ab12.png" || icon["mediaType"] != "image/png" {
+		t.Errorf("icon = %v", m["icon"])
+	}
+	c.IconExt = ".pdf"
+	if m, _ := serialize(groupToAS(c, testIRIs(t))); m["icon"] != nil {
+		t.Errorf("a non-image icon was published: %v", m["icon"])
+	}
+}

@@ -15,6 +15,8 @@ type Community struct {
 	Title         string
 	Summary       string
 	Rules         string // plain text, paragraphs separated by blank lines
+	IconHash      string // the icon's file in the media store, "" for none
+	IconExt       string
 	JoinMode      string // open, approval or invite
 	PostingPolicy string // members, anyone or moderators
 	Discoverable  bool
@@ -25,7 +27,7 @@ type Community struct {
 	UpdatedAt     time.Time
 }
 
-const communityColumns = `id, name, title, summary, rules, join_mode, posting_policy, discoverable, boost_replies,
+const communityColumns = `id, name, title, summary, rules, icon_hash, icon_ext, join_mode, posting_policy, discoverable, boost_replies,
 	private_key_pem, public_key_pem, created_at, updated_at`
 
 type scanner interface {
@@ -35,7 +37,7 @@ type scanner interface {
 func scanCommunity(row scanner) (Community, error) {
 	var c Community
 	var created, updated int64
-	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.Rules, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
+	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.Rules, &c.IconHash, &c.IconExt, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
 		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated)
 	c.CreatedAt, c.UpdatedAt = fromDB(created), fromDB(updated)
 	return c, err
@@ -111,6 +113,18 @@ func (s *Store) UpdateCommunitySettings(ctx context.Context, c Community) error 
 	res, err := s.write.ExecContext(ctx, updateCommunitySettingsQuery, c.PostingPolicy, c.BoostReplies, toDB(c.UpdatedAt), c.ID)
 	if err != nil {
 		return fmt.Errorf("update community %s: %w", c.Name, mapError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetCommunityIcon sets (or, with an empty hash, clears) a community's icon.
+func (s *Store) SetCommunityIcon(ctx context.Context, communityID int64, hash, ext string, at time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE communities SET icon_hash = ?, icon_ext = ?, updated_at = ? WHERE id = ?`, hash, ext, toDB(at), communityID)
+	if err != nil {
+		return fmt.Errorf("set icon of community %d: %w", communityID, mapError(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound

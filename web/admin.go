@@ -79,6 +79,7 @@ func (s *Site) Admin() http.Handler {
 	m.Handle("GET /admin/communities/{name}", s.signedIn(s.communitySettings))
 	m.Handle("POST /admin/communities/{name}", s.signedIn(s.saveCommunity))
 	m.Handle("POST /admin/communities/{name}/archive", s.signedIn(s.archiveCommunity))
+	m.Handle("POST /admin/communities/{name}/icon", s.signedIn(s.saveIcon))
 
 	m.Handle("GET /admin/communities/{name}/members", s.signedIn(s.members))
 	m.Handle("POST /admin/communities/{name}/members/approve", s.signedIn(s.decideFollow))

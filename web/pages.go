@@ -14,6 +14,7 @@ type communityView struct {
 	Title    string
 	Summary  []string // paragraphs
 	Rules    []string // paragraphs
+	Icon     string   // URL of the icon, "" for none
 	Handle   string   // @name@host
 	URL      string   // the actor URL, which is also this page
 	JoinMode string
@@ -38,6 +39,7 @@ func (s *Site) view(c storage.Community) communityView {
 		Title:    c.Title,
 		Summary:  paras,
 		Rules:    paragraphs(c.Rules),
+		Icon:     iconURL(c.IconHash, c.IconExt),
 		Handle:   "@" + c.Name + "@" + s.base.Host,
 		URL:      u.String(),
 		JoinMode: c.JoinMode,
@@ -103,4 +105,11 @@ func (s *Site) Community() http.Handler {
 		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total,
 			"Resources": resources, "Meetings": meetings, "People": people})
 	})
+}
+
+func iconURL(hash, ext string) string {
+	if hash == "" {
+		return ""
+	}
+	return "/media/" + hash + ext
 }

@@ -435,3 +435,25 @@ func (s *Service) Bans(ctx context.Context, c storage.Community) ([]storage.Ban,
 func (s *Service) ReportByID(ctx context.Context, id int64) (storage.Report, error) {
 	return s.store.ReportByID(ctx, id)
 }
+
+// IconTypes are the image types a community icon may have, by extension.
+var iconTypes = map[string]string{".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+
+// IconType returns the media type of an icon file extension, or "".
+func IconType(ext string) string { return iconTypes[ext] }
+
+// SetIcon makes an uploaded image (already checked and stored by
+// internal/media) the community's icon and sends Update{Group}.
+func (s *Service) SetIcon(ctx context.Context, name, hash, ext string) error {
+	if hash != "" && IconType(ext) == "" {
+		return &InvalidError{Fields: map[string]string{"icon": "must be a PNG, JPEG, GIF or WebP image"}}
+	}
+	c, err := s.store.CommunityByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetCommunityIcon(ctx, c.ID, hash, ext, s.now()); err != nil {
+		return err
+	}
+	return s.announceProfile(ctx, name)
+}

@@ -51,7 +51,7 @@ CREATE TABLE communities (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
-, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '');
+, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '', icon_hash TEXT NOT NULL DEFAULT '', icon_ext TEXT NOT NULL DEFAULT '');
 CREATE TABLE contributions (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,

@@ -286,8 +286,16 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 	case "Create":
 		return h.create(ctx, pathName, act, in)
 	case "Update":
+		if obj, ok := act.object.(map[string]any); ok && obj["id"] == act.actor {
+			return h.updateActor(ctx, act, in)
+		}
 		return h.update(ctx, pathName, act, in)
 	case "Delete":
+		if obj, _ := singleIRI(act.object); obj == act.actor {
+			// An account deleted on its server (Mastodon sends this to
+			// every server that knows it): it leaves every community.
+			return h.community.ActorGone(ctx, in)
+		}
 		return h.delete(ctx, act, in)
 	case "Like", "Dislike":
 		obj, ok := singleIRI(act.object)

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -159,4 +160,22 @@ func (r *Renderer) Flag(c storage.Community, objects []string, reason string) (s
 		f.SetActivityStreamsContent(cp)
 	}
 	return r.finish(f, iri, c)
+}
+
+// updateActor refreshes our copy of an actor from its own Update{Person}
+// (a new name, inbox or key): the signer is the actor, so the document is
+// theirs; it must still parse as an actor with the same id.
+func (h *Handler) updateActor(ctx context.Context, act activity, in community.Incoming) error {
+	raw, err := json.Marshal(act.object)
+	if err != nil {
+		return reject(http.StatusBadRequest, "object is not JSON")
+	}
+	a, err := ParseActor(ctx, raw)
+	if err != nil {
+		return reject(http.StatusBadRequest, "actor: "+err.Error())
+	}
+	if a.IRI != act.actor {
+		return reject(http.StatusForbidden, "an actor may only update itself")
+	}
+	return h.community.ActorUpdated(ctx, in, a)
 }

@@ -373,3 +373,47 @@ func (s *Service) KnownActor(ctx context.Context, iri string) (storage.Actor, er
 func (s *Service) KnownActors(ctx context.Context, iris []string) (map[string]storage.Actor, error) {
 	return s.store.ActorsByIRI(ctx, iris)
 }
+
+// ActorUpdated stores an actor's new profile from its own Update, keeping
+// the cache expiry of the copy it replaces.
+func (s *Service) ActorUpdated(ctx context.Context, in Incoming, a storage.Actor) error {
+	fresh, err := s.recordOnce(ctx, in)
+	if err != nil || !fresh {
+		return err
+	}
+	a.FetchedAt, a.ExpiresAt = s.now(), s.now().Add(24*time.Hour)
+	return s.store.UpsertActor(ctx, a)
+}
+
+// ActorGone handles the Delete of an account by itself: its follows and
+// roles end in every community. Its posts stay until moderators remove them.
+func (s *Service) ActorGone(ctx context.Context, in Incoming) error {
+	cs, err := s.store.Communities(ctx)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, 0))
+		if err != nil || !fresh {
+			return err
+		}
+		for _, c := range cs {
+			if _, err := tx.DeleteFollow(ctx, c.ID, in.Actor.IRI); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// recordOnce records an incoming activity in its own transaction and
+// reports whether it is new.
+func (s *Service) recordOnce(ctx context.Context, in Incoming) (bool, error) {
+	var fresh bool
+	err := s.store.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		fresh, err = tx.RecordInboxActivity(ctx, s.inboxRow(in, 0))
+		return err
+	})
+	return fresh, err
+}

@@ -491,3 +491,65 @@ func TestRulesAreShownAndFederated(t *testing.T) {
 		t.Errorf("rules of 5001 characters accepted")
 	}
 }
+
+// TestActorUpdateAndAccountDeletion: Mastodon's Update{Person} refreshes
+// our copy of the actor; an Update of someone else is refused; the Delete
+// of an account by itself ends its memberships.
+func TestActorUpdateAndAccountDeletion(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, bob := peer.NewActor("alice"), peer.NewActor("bob")
+	member(t, ti, peer, alice)
+	member(t, ti, peer, bob)
+
+	raw, err := os.ReadFile("testdata/actors/mastodon-update.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upd map[string]any
+	_ = json.Unmarshal(raw, &upd)
+	var doc map[string]any
+	_ = json.Unmarshal(alice.ActorJSON(), &doc)
+	doc["name"] = "Alice Gardener"
+	delete(doc, "@context")
+	upd["object"], upd["actor"], upd["id"] = doc, alice.IRI, alice.IRI+"#updates/1"
+	body, _ := json.Marshal(upd)
+	if code, resp := alice.Post(t, ti.sharedInbox(), body); code != 202 {
+		t.Fatalf("Update{Person}: %d %s", code, resp)
+	}
+	if a, _ := ti.store.ActorByIRI(ctx, alice.IRI); a.Name != "Alice Gardener" {
+		t.Errorf("actor name after Update = %q", a.Name)
+	}
+	var forged map[string]any
+	_ = json.Unmarshal(bob.ActorJSON(), &forged)
+	forged["name"] = "Bob the impostor"
+	upd["object"], upd["id"] = forged, alice.IRI+"#updates/2"
+	body, _ = json.Marshal(upd)
+	if code, _ := alice.Post(t, ti.sharedInbox(), body); code != 202 && code != 403 {
+		t.Errorf("Update of bob by alice: %d", code)
+	}
+	if a, _ := ti.store.ActorByIRI(ctx, bob.IRI); a.Name == "Bob the impostor" {
+		t.Errorf("alice changed bob's profile")
+	}
+
+	raw, err = os.ReadFile("testdata/actors/mastodon-delete-user.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var del map[string]any
+	_ = json.Unmarshal(raw, &del)
+	del["actor"], del["id"] = alice.IRI, alice.IRI+"#delete"
+	del["object"].(map[string]any)["id"] = alice.IRI
+	body, _ = json.Marshal(del)
+	if code, resp := alice.Post(t, ti.sharedInbox(), body); code != 202 {
+		t.Fatalf("Delete of the account: %d %s", code, resp)
+	}
+	c := mustCommunity(t, ti, "seedbreeders")
+	if _, err := ti.store.Follow(ctx, c.ID, alice.IRI); err == nil {
+		t.Errorf("a deleted account is still a member")
+	}
+	if _, err := ti.store.Follow(ctx, c.ID, bob.IRI); err != nil {
+		t.Errorf("bob lost his membership: %v", err)
+	}
+}

@@ -133,3 +133,12 @@ func fromDB(ms int64) time.Time {
 	}
 	return time.UnixMilli(ms).UTC()
 }
+
+// Backup writes a consistent copy of the database to path (SQLite's VACUUM
+// INTO), which must not exist yet; the server may keep running meanwhile.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if _, err := s.read.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("back up to %s: %w", path, err)
+	}
+	return nil
+}

@@ -46,6 +46,7 @@ commands:
   federation allow|block|silence|reject-media|unset HOST | federation mode open|allowlist | federation list
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
+  backup FILE                 write a consistent copy of the database
   version                     print the version
 
 Run "coppice COMMAND -h" for the flags of a command. Every flag also reads
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runAdmin(ctx, args[1:], env, stdin, stdout)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], env, stdout)
+	case "backup":
+		err = runBackup(ctx, args[1:], env, stdout)
 	case "thread":
 		err = runThread(ctx, args[1:], env, stdout)
 	case "resource":

@@ -355,3 +355,22 @@ func TestResourceAndMeetingCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestBackup(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "coppice.db")
+	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
+		t.Fatal(errOut)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if code, out, errOut := coppice(t, "", "backup", copyPath, "--db", db); code != 0 || !strings.Contains(out, "backed up") {
+		t.Fatalf("backup: %d %q %q", code, out, errOut)
+	}
+	code, out, _ := coppice(t, "", "community", "list", "--db", copyPath)
+	if code != 0 || !strings.Contains(out, "seeds") {
+		t.Errorf("the copy lists %q, want the community", out)
+	}
+	if code, _, _ := coppice(t, "", "backup", copyPath, "--db", db); code != 1 {
+		t.Errorf("backup over an existing file: exit %d, want 1", code)
+	}
+}

@@ -49,6 +49,9 @@ func (h *Handler) Inbox() http.Handler {
 		if err != nil {
 			return err
 		}
+		if err := h.keys.Revive(ctx, signer.Host); err != nil { // FLT-06
+			return err
+		}
 		act, err := decodeActivity(body) // 4. parse, strictly
 		if err != nil {
 			return err

@@ -132,3 +132,9 @@ func verifyWith(verify func(crypto.PublicKey) error, a storage.Actor) error {
 	}
 	return verify(pub)
 }
+
+// Revive clears the unreachable mark of a host that just sent us a valid
+// signed request (FLT-06): it is up again, so new deliveries go to it.
+func (k *Keys) Revive(ctx context.Context, host string) error {
+	return k.store.ReviveHost(ctx, host)
+}

@@ -466,3 +466,30 @@ func TestStaleKeyWhenKeyHostIsDown(t *testing.T) {
 		t.Errorf("Follow by an unknown actor whose host is down: %d, want 503 (FLT-16)", code)
 	}
 }
+
+// TestFLT06UnreachableHostRevivedByItsOwnRequest: a host marked unreachable
+// gets no new deliveries; once it sends a valid signed request it is
+// revived.
+func TestFLT06UnreachableHostRevivedByItsOwnRequest(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	now := time.Now()
+	if err := ti.store.RecordHostResults(ctx, []storage.HostResult{{Host: peer.Host, At: now.Add(-8 * 24 * time.Hour), Error: "refused"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ti.store.RecordHostResults(ctx, []storage.HostResult{{Host: peer.Host, At: now, Error: "refused", GiveUp: 7 * 24 * time.Hour, MaxFail: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := ti.store.HostByName(ctx, peer.Host); err != nil || !h.Unreachable {
+		t.Fatalf("host not marked unreachable: %+v %v", h, err)
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ti.actor("seedbreeders"), "", "back online", true, true)); code != 202 {
+		t.Fatalf("post from the revived host: %d %s", code, body)
+	}
+	if h, _ := ti.store.HostByName(ctx, peer.Host); h.Unreachable {
+		t.Errorf("host still unreachable after its valid signed request")
+	}
+}

@@ -294,6 +294,15 @@ func (s *Store) RecordHostResults(ctx context.Context, results []HostResult) err
 // ReviveHost clears the unreachable mark of a host, for example when it
 // sends us a valid signed activity.
 func (s *Store) ReviveHost(ctx context.Context, host string) error {
+	// Read first: the inbox calls this for every request, and almost no
+	// host is unreachable, so most calls need no write lock at all.
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE host = ? AND unreachable = 1`, host).Scan(&n); err != nil {
+		return fmt.Errorf("revive %s: %w", host, err)
+	}
+	if n == 0 {
+		return nil
+	}
 	if _, err := s.write.ExecContext(ctx, `UPDATE hosts SET unreachable = 0, consecutive_failures = 0, failing_since = 0 WHERE host = ? AND unreachable = 1`, host); err != nil {
 		return fmt.Errorf("revive %s: %w", host, mapError(err))
 	}

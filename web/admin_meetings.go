@@ -227,19 +227,11 @@ func (s *Site) createMeeting(w http.ResponseWriter, r *http.Request, cr *console
 // cancelMeeting cancels a meeting of the community, as `coppice meeting
 // cancel` does.
 func (s *Site) cancelMeeting(w http.ResponseWriter, r *http.Request, cr *consoleReq) error {
-	c, err := s.communityFor(r, cr, community.CanCurate)
+	c, mv, err := s.meetingOf(r, cr)
 	if err != nil {
 		return err
 	}
-	iri := r.PostFormValue("meeting")
-	mv, err := s.community.Meeting(r.Context(), iri)
-	if err != nil {
-		return err
-	}
-	if mv.Community.ID != c.ID {
-		return community.ErrForbidden // a meeting of another community
-	}
-	m, err := s.community.CancelMeeting(r.Context(), iri)
+	m, err := s.community.CancelMeeting(r.Context(), mv.Meeting.IRI)
 	if err != nil {
 		return err
 	}
@@ -250,18 +242,11 @@ func (s *Site) cancelMeeting(w http.ResponseWriter, r *http.Request, cr *console
 // updateMeeting changes a meeting of the community and sends the Update,
 // as `coppice meeting update` does.
 func (s *Site) updateMeeting(w http.ResponseWriter, r *http.Request, cr *consoleReq) error {
-	c, err := s.communityFor(r, cr, community.CanCurate)
+	c, mv, err := s.meetingOf(r, cr)
 	if err != nil {
 		return err
 	}
-	iri := r.PostFormValue("meeting")
-	mv, err := s.community.Meeting(r.Context(), iri)
-	if err != nil {
-		return err
-	}
-	if mv.Community.ID != c.ID {
-		return community.ErrForbidden // a meeting of another community
-	}
+	iri := mv.Meeting.IRI
 	f := meetingFormFrom(r)
 	if mv.Meeting.Status == storage.MeetingCancelled {
 		return s.renderMeetings(w, r, cr, c, http.StatusConflict, "A cancelled meeting cannot be edited.", meetingForm{TimeZone: "UTC"}, meetingEdit{})
@@ -279,4 +264,21 @@ func (s *Site) updateMeeting(w http.ResponseWriter, r *http.Request, cr *console
 	}
 	s.record(r, cr, "meeting update", c.Name, m.IRI, m.Title)
 	return done(w, r, communityPath(c.Name, "meetings"), "updated")
+}
+
+// meetingOf returns the community of the request and the meeting its form
+// names, which must belong to that community.
+func (s *Site) meetingOf(r *http.Request, cr *consoleReq) (storage.Community, community.MeetingView, error) {
+	c, err := s.communityFor(r, cr, community.CanCurate)
+	if err != nil {
+		return storage.Community{}, community.MeetingView{}, err
+	}
+	mv, err := s.community.Meeting(r.Context(), r.PostFormValue("meeting"))
+	if err != nil {
+		return storage.Community{}, community.MeetingView{}, err
+	}
+	if mv.Community.ID != c.ID {
+		return storage.Community{}, community.MeetingView{}, community.ErrForbidden // a meeting of another community
+	}
+	return c, mv, nil
 }

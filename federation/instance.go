@@ -20,7 +20,7 @@ func (h *Handler) InstanceActor() http.Handler {
 		id.Set(actor)
 		a.SetJSONLDId(id)
 		pu := streams.NewActivityStreamsPreferredUsernameProperty()
-		pu.SetXMLSchemaString(h.iris.Host())
+		pu.SetXMLSchemaString(InstanceActorName)
 		a.SetActivityStreamsPreferredUsername(pu)
 		name := streams.NewActivityStreamsNameProperty()
 		name.AppendXMLSchemaString("Coppice at " + h.iris.Host())

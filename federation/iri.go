@@ -53,6 +53,14 @@ func (i IRIs) SharedInbox() *url.URL { return i.at("/inbox") }
 // InstanceActor is the instance's Application actor.
 func (i IRIs) InstanceActor() *url.URL { return i.at("/actor") }
 
+// InstanceActorName is the preferredUsername of the instance actor, so
+// that it answers WebFinger as acct:coppice.internal@HOST: GoToSocial and
+// Mastodon WebFinger every actor that signs a request to them and refuse
+// it when that fails (PEERS.md). The dot keeps it apart from community
+// names, which are [a-z0-9_]; a colon (the host's port) would fail
+// Mastodon's username check, so it is not the host as some servers use.
+const InstanceActorName = "coppice.internal"
+
 // InstanceKey is the id of the instance actor's public key.
 func (i IRIs) InstanceKey() *url.URL {
 	u := i.InstanceActor()

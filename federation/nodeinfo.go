@@ -10,14 +10,17 @@ const (
 	nodeinfoRel21 = "http://nodeinfo.diaspora.software/ns/schema/2.1"
 )
 
-// NodeInfoDiscovery answers /.well-known/nodeinfo with links to the 2.0 and
-// 2.1 documents.
+// NodeInfoDiscovery answers /.well-known/nodeinfo with links to the 2.1 and
+// 2.0 documents. The 2.0 link comes last: GoToSocial takes the last link
+// whose rel starts with the 2.x schema and then accepts only a 2.0 (or plain
+// JSON) content type, so with 2.1 last it logs "non nodeinfo schema 2.0
+// response" and never learns what we run.
 func (h *Handler) NodeInfoDiscovery() http.Handler {
 	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, mediaJSON, map[string]any{
 			"links": []jrdLink{
-				{Rel: nodeinfoRel20, Href: h.iris.at("/nodeinfo/2.0").String()},
 				{Rel: nodeinfoRel21, Href: h.iris.at("/nodeinfo/2.1").String()},
+				{Rel: nodeinfoRel20, Href: h.iris.at("/nodeinfo/2.0").String()},
 			},
 		})
 		return nil

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,8 +59,11 @@ func parseResource(s string) (user, host string, u *url.URL, err error) {
 	return strings.ToLower(user), strings.ToLower(host), nil, nil
 }
 
-// WebFinger answers /.well-known/webfinger (RFC 7033) for acct:NAME@HOST
-// and for a community's actor URL.
+// WebFinger answers /.well-known/webfinger (RFC 7033) for every actor we
+// publish — each community and the instance actor — by acct:NAME@HOST and
+// by the actor's URL. The subject is always acct:preferredUsername@HOST and
+// the self link the actor's id, so the round trip that Mastodon and
+// GoToSocial check (subject ↔ self) holds whichever way they ask.
 func (h *Handler) WebFinger() http.Handler {
 	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
 		res := r.URL.Query().Get("resource")
@@ -67,30 +71,13 @@ func (h *Handler) WebFinger() http.Handler {
 		if err != nil {
 			return reject(http.StatusBadRequest, fmt.Sprintf("resource %q: want acct:name@host or an actor URL", truncate(res, 100)))
 		}
-		var name string
-		if u != nil {
-			n, ok := h.iris.CommunityName(u)
-			if !ok {
-				return reject(http.StatusNotFound, "not found")
-			}
-			name = n
-		} else {
-			if host != strings.ToLower(h.iris.Host()) {
-				return reject(http.StatusNotFound, "not found")
-			}
-			name = user
-		}
-		c, err := h.community.Community(r.Context(), name)
-		if errors.Is(err, community.ErrNotFound) {
-			return reject(http.StatusNotFound, "not found")
-		}
+		name, actor, err := h.webFingerActor(r.Context(), user, host, u)
 		if err != nil {
 			return err
 		}
-		actor := h.iris.Community(c.Name).String()
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		writeJSON(w, http.StatusOK, mediaJRD, jrd{
-			Subject: "acct:" + c.Name + "@" + h.iris.Host(),
+			Subject: "acct:" + name + "@" + h.iris.Host(),
 			Aliases: []string{actor},
 			Links: []jrdLink{
 				{Rel: "self", Type: mediaAS, Href: actor},
@@ -99,6 +86,38 @@ func (h *Handler) WebFinger() http.Handler {
 		})
 		return nil
 	})
+}
+
+// webFingerActor finds the actor a WebFinger resource names: by user and
+// host, or by the actor's URL. It returns the actor's preferredUsername and
+// id.
+func (h *Handler) webFingerActor(ctx context.Context, user, host string, u *url.URL) (string, string, error) {
+	notFound := reject(http.StatusNotFound, "not found")
+	var name string
+	switch {
+	case u != nil && sameOrigin(u, h.iris.InstanceActor()) && u.Path == h.iris.InstanceActor().Path && u.RawQuery == "":
+		return InstanceActorName, h.iris.InstanceActor().String(), nil
+	case u != nil:
+		n, ok := h.iris.CommunityName(u)
+		if !ok {
+			return "", "", notFound
+		}
+		name = n
+	case host != strings.ToLower(h.iris.Host()):
+		return "", "", notFound
+	case user == InstanceActorName:
+		return InstanceActorName, h.iris.InstanceActor().String(), nil
+	default:
+		name = user
+	}
+	c, err := h.community.Community(ctx, name)
+	if errors.Is(err, community.ErrNotFound) {
+		return "", "", notFound
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return c.Name, h.iris.Community(c.Name).String(), nil
 }
 
 // HostMeta answers /.well-known/host-meta with the XRD that points at our

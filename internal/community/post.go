@@ -109,7 +109,7 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if th.ID == 0 {
 			title := s.sanitize.Text(n.Name, MaxTitleRunes)
 			if title == "" {
-				title = s.sanitize.FirstLine(n.Content, MaxTitleRunes)
+				title = s.sanitize.FirstLine(n.Content, MaxTitleRunes, c.Name)
 			}
 			if title == "" {
 				title = "Untitled discussion"

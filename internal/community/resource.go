@@ -123,7 +123,7 @@ func (s *Service) Propose(ctx context.Context, communityName string, in Incoming
 	}
 	title := s.sanitize.Text(n.Name, MaxTitleRunes)
 	if title == "" {
-		title = s.sanitize.FirstLine(n.Content, MaxTitleRunes)
+		title = s.sanitize.FirstLine(n.Content, MaxTitleRunes, c.Name)
 	}
 	if title == "" {
 		title = link

@@ -31,9 +31,15 @@ func (p *Policy) Text(s string, max int) string {
 // replies begin with them. A line longer than max runes is cut at a word
 // boundary and ends with "…"; max <= 0 means no limit. FirstLine returns ""
 // if no line has anything left.
-func (p *Policy) FirstLine(s string, max int) string {
+//
+// Mentions of the users named in addressed ("@name" or "@name@host") are
+// also removed from the end of the line: Mastodon users address a community
+// by mentioning it after their question ("How do you share trial data?
+// @seedbreeders"), and the mention is not part of the title. Mentions of
+// anyone else at the end are kept ("Thanks to @alice").
+func (p *Policy) FirstLine(s string, max int, addressed ...string) string {
 	for _, line := range lines(s) {
-		if line = trimMentions(line); line != "" {
+		if line = trimTrailingMentions(trimMentions(line), addressed); line != "" {
 			return truncate(line, max, true)
 		}
 	}
@@ -114,6 +120,60 @@ func trimMentions(line string) string {
 		}
 		line = rest
 	}
+}
+
+// trimTrailingMentions removes the mentions of the users named in
+// addressed from the end of line, with white space and a "," before them.
+func trimTrailingMentions(line string, addressed []string) string {
+	for len(addressed) > 0 {
+		i := strings.LastIndexByte(line, ' ')
+		word := line[i+1:]
+		user, ok := mentionUser(strings.TrimRight(word, ".,:!"))
+		if !ok || !containsFold(addressed, user) {
+			return line
+		}
+		if i < 0 {
+			return ""
+		}
+		line = strings.TrimRight(line[:i], " ,")
+	}
+	return line
+}
+
+// mentionUser returns the user of a mention "@user" or "@user@host[:port]".
+func mentionUser(word string) (string, bool) {
+	rest, ok := strings.CutPrefix(word, "@")
+	if !ok {
+		return "", false
+	}
+	user, host, hasHost := strings.Cut(rest, "@")
+	if hasHost {
+		if h, port, ok := strings.Cut(host, ":"); ok && isDigits(port) {
+			host = h
+		}
+		if !isHandle(host) {
+			return "", false
+		}
+	}
+	return user, isHandle(user)
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func containsFold(list []string, s string) bool {
+	for _, e := range list {
+		if strings.EqualFold(e, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // isMention reports whether word has the form "@user" or "@user@host".

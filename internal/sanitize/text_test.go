@@ -91,6 +91,34 @@ func TestFirstLine(t *testing.T) {
 	}
 }
 
+// TestFirstLineDropsMentionsOfTheCommunity: a title-less post that
+// addresses the community at the end of its question is titled by the
+// question alone (issue 10).
+func TestFirstLineDropsMentionsOfTheCommunity(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"trailing mention", "How do you share trial data? @seedbreeders", "How do you share trial data?"},
+		{"trailing mention with host and port", "How do you share trial data? @seedbreeders@coppice.example:8080", "How do you share trial data?"},
+		{"trailing mention in another case", "Seed swaps this spring @SeedBreeders.", "Seed swaps this spring"},
+		{"leading and trailing", "@seedbreeders What about rye? @seedbreeders", "What about rye?"},
+		{"Mastodon h-card at the end", `<p>How do you share trial data? <span class="h-card"><a href="https://coppice.example/c/seedbreeders" class="u-url mention">@<span>seedbreeders</span></a></span></p>`, "How do you share trial data?"},
+		{"two trailing mentions of the community and another", "Trial data, @alice @seedbreeders", "Trial data, @alice"},
+		{"trailing mention of someone else kept", "Thanks to @alice", "Thanks to @alice"},
+		{"mention of the community inside kept", "Ask @seedbreeders about rye", "Ask @seedbreeders about rye"},
+		{"only the mention, then the question", "<p>@seedbreeders</p><p>How do you share trial data? @seedbreeders</p>", "How do you share trial data?"},
+		{"only the mention", "@seedbreeders", ""},
+	}
+	p := New()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.FirstLine(tt.in, 0, "seedbreeders"); got != tt.want {
+				t.Errorf("FirstLine(%q, 0, seedbreeders) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestFirstLineOfPeerPosts(t *testing.T) {
 	tests := []struct {
 		name string

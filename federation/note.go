@@ -11,10 +11,12 @@ import (
 	"github.com/go-fed/activity/streams/vocab"
 )
 
-// postTypes are the object types a member can post into a community.
+// isPostType reports whether a member can post an object of this type into
+// a community: Mastodon's Note, Lemmy's Page, blog engines' Article, polls,
+// and PeerTube's Video.
 func isPostType(name string) bool {
 	switch name {
-	case "Note", "Page", "Article", "Question":
+	case "Note", "Page", "Article", "Question", "Video":
 		return true
 	}
 	return false
@@ -54,8 +56,10 @@ func iriOf(it iriIter) string {
 	return ""
 }
 
-// noteFromAS reads a post object. raw is the object's JSON for audit.
-func noteFromAS(t vocab.Type, raw []byte) (community.Note, []string, error) {
+// noteFromAS reads a post object. raw is the object's JSON for audit;
+// actorIRI is the actor of the activity that carried it ("" for a post we
+// fetched), which picks the author when attributedTo names several.
+func noteFromAS(t vocab.Type, raw []byte, actorIRI string) (community.Note, []string, error) {
 	o, ok := t.(objectLike)
 	if !ok || !isPostType(t.GetTypeName()) {
 		return community.Note{}, nil, fmt.Errorf("%s is not a post type", t.GetTypeName())
@@ -66,21 +70,11 @@ func noteFromAS(t vocab.Type, raw []byte) (community.Note, []string, error) {
 	}
 	n := community.Note{IRI: id.String(), Type: t.GetTypeName(), Raw: raw}
 	if p := o.GetActivityStreamsAttributedTo(); p != nil {
-		var authors []string
-		for it := p.Begin(); it != p.End(); it = it.Next() {
-			// Lemmy and PeerTube also list the group in attributedTo;
-			// the author is the one that is not a Group.
-			if t := it.GetType(); t != nil && t.GetTypeName() == "Group" {
-				continue
-			}
-			if s := iriOf(it); s != "" {
-				authors = append(authors, s)
-			}
+		author, err := authorOf(p, actorIRI)
+		if err != nil {
+			return community.Note{}, nil, err
 		}
-		if len(authors) != 1 {
-			return community.Note{}, nil, errors.New("object must have one attributedTo")
-		}
-		n.AuthorIRI = authors[0]
+		n.AuthorIRI = author
 	}
 	if p := o.GetActivityStreamsInReplyTo(); p != nil && p.Len() > 0 {
 		n.InReplyTo = iriOf(p.At(0))
@@ -140,6 +134,49 @@ func noteFromAS(t vocab.Type, raw []byte) (community.Note, []string, error) {
 		}
 	}
 	return n, audience, nil
+}
+
+// authorOf picks the author of a post from its attributedTo. Several
+// servers name more than the author there: PeerTube videos name the account
+// and its channel (a Group), Lemmy posts the community, blog engines such as
+// Plume the author and the blog. The author is the entry that is the
+// activity's actor; failing that, the one entry that is not a Group, or
+// the one embedded Person or Service.
+func authorOf(p vocab.ActivityStreamsAttributedToProperty, actorIRI string) (string, error) {
+	var all, notGroups, people []string
+	for it := p.Begin(); it != p.End(); it = it.Next() {
+		s := iriOf(it)
+		if s == "" {
+			continue
+		}
+		all = append(all, s)
+		typ := ""
+		if t := it.GetType(); t != nil {
+			typ = t.GetTypeName()
+		}
+		if typ != "Group" {
+			notGroups = append(notGroups, s)
+		}
+		if typ == "Person" || typ == "Service" {
+			people = append(people, s)
+		}
+	}
+	for _, s := range all {
+		if actorIRI != "" && s == actorIRI {
+			return s, nil
+		}
+	}
+	switch {
+	case len(all) == 0:
+		return "", errors.New("object has no attributedTo")
+	case len(notGroups) == 1:
+		return notGroups[0], nil
+	case len(people) == 1:
+		return people[0], nil
+	case len(all) == 1:
+		return all[0], nil
+	}
+	return "", errors.New("attributedTo names several actors and none of them is the activity's actor")
 }
 
 // langValue reads a string or the first value of a language map.
@@ -224,7 +261,7 @@ func (h *Handler) fetchAncestors(ctx context.Context, n community.Note) []commun
 		if err != nil {
 			break
 		}
-		p, audience, err := noteFromAS(t, body)
+		p, audience, err := noteFromAS(t, body, "")
 		if err != nil || !isPublic(audience) {
 			break // a non-public parent is never shown by the community
 		}

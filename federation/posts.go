@@ -62,7 +62,7 @@ func (h *Handler) readNote(ctx context.Context, act activity) (community.Note, [
 	if err != nil || o == nil {
 		return community.Note{}, nil, false, err
 	}
-	n, audience, err := noteFromAS(o, raw)
+	n, audience, err := noteFromAS(o, raw, act.actor)
 	if err != nil {
 		return community.Note{}, nil, false, reject(http.StatusBadRequest, err.Error())
 	}

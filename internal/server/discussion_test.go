@@ -102,18 +102,23 @@ func mention(t *testing.T, raw []byte, community, handle string) []byte {
 	return out
 }
 
-// wrapCreate wraps a real post object in the Create its server sends.
-func wrapCreate(t *testing.T, raw []byte, public bool) []byte {
+// wrapCreate wraps a real post object in the Create its server sends, by
+// actor by (by default the object's attributedTo).
+func wrapCreate(t *testing.T, raw []byte, public bool, by string) []byte {
 	t.Helper()
 	var obj map[string]any
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		t.Fatal(err)
 	}
+	actor := obj["attributedTo"]
+	if by != "" {
+		actor = by
+	}
 	create := map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams",
 		"id":       obj["id"].(string) + "#create",
 		"type":     "Create",
-		"actor":    obj["attributedTo"],
+		"actor":    actor,
 		"object":   obj,
 	}
 	for _, k := range []string{"to", "cc", "audience"} {
@@ -156,6 +161,7 @@ func TestCreateFromEveryPlatform(t *testing.T) {
 		communities []string // the community IRIs it was addressed to
 		mention     bool     // a Mastodon post: add a mention of ours
 		wrap        bool     // an object to wrap in a Create
+		by          string   // the wrapping Create's actor, when attributedTo names several
 	}{
 		{file: "mastodon_create_note.json", actor: "https://mastodon.madrid/users/felix", mention: true},
 		{file: "mobilizon-own_mastodon-post-activity.json", actor: "https://framapiaf.org/users/admin", mention: true},
@@ -174,6 +180,11 @@ func TestCreateFromEveryPlatform(t *testing.T) {
 		{file: "mobilizon-own_prismo-url-map.json", actor: "https://prismo.news/@mxb", mention: true},
 		{file: "nodebb_page_object.json", actor: "https://bb.devnull.land/uid/1", communities: []string{"https://bb.devnull.land/category/2"}, wrap: true},
 		{file: "discourse_page_object.json", actor: "https://socialhub.activitypub.rocks/ap/actor/495843076e9e469fbd35ccf467ae9fb1", communities: []string{"https://socialhub.activitypub.rocks/ap/actor/797217cf18c0e819dfafc52425590146"}, wrap: true},
+		// attributedTo lists: PeerTube names the account and the channel,
+		// Plume the author and the blog (issue 10).
+		{file: "peertube_video_object.json", actor: "https://tilvids.com/accounts/thelinuxexperiment", wrap: true, by: "https://tilvids.com/accounts/thelinuxexperiment", mention: true},
+		{file: "mobilizon-own_peertube-video_object.json", actor: "https://framatube.org/accounts/framasoft", wrap: true, by: "https://framatube.org/accounts/framasoft", mention: true},
+		{file: "plume_article_object.json", actor: "https://plume.example/@/alice/", wrap: true, by: "https://plume.example/@/alice/", mention: true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -185,7 +196,7 @@ func TestCreateFromEveryPlatform(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.wrap {
-				raw = wrapCreate(t, raw, strings.HasPrefix(tt.file, "discourse"))
+				raw = wrapCreate(t, raw, strings.HasPrefix(tt.file, "discourse"), tt.by)
 			}
 			body := rewrite(t, raw, tt.actor, author, tt.communities, ours)
 			if tt.mention {
@@ -200,6 +211,9 @@ func TestCreateFromEveryPlatform(t *testing.T) {
 			p, err := ti.store.PostByIRI(context.Background(), obj["id"].(string))
 			if err != nil {
 				t.Fatalf("post %v not stored: %v", obj["id"], err)
+			}
+			if p.AuthorIRI != author.IRI {
+				t.Errorf("author = %s, want %s", p.AuthorIRI, author.IRI)
 			}
 			th, err := ti.store.ThreadByID(context.Background(), p.ThreadID)
 			if err != nil || th.CommunityID != mustCommunity(t, ti, "seedbreeders").ID || th.Title == "" {

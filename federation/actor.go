@@ -133,6 +133,35 @@ func actorFromAS(t vocab.Type, raw []byte) (storage.Actor, error) {
 	return out, nil
 }
 
+// minimalKeyOwner reads a key document that is not a whole actor, such as
+// GoToSocial's (a Person with only id, preferredUsername and publicKey,
+// served at the key id's URL): it returns the actor it names when that
+// actor owns keyID, lives on the key id's origin and is not the document
+// we already fetched (at fetchedURL).
+func minimalKeyOwner(ctx context.Context, body []byte, keyID, fetchedURL string) (string, bool) {
+	t, err := parseAS(ctx, body)
+	if err != nil || !isActorType(t.GetTypeName()) {
+		return "", false
+	}
+	a, ok := t.(actorLike)
+	if !ok {
+		return "", false
+	}
+	id, err := httpIRI(t.GetJSONLDId())
+	if err != nil || id.String() == fetchedURL {
+		return "", false
+	}
+	kid, _, err := ownedKey(a.GetW3IDSecurityV1PublicKey(), id)
+	if err != nil || kid != keyID {
+		return "", false
+	}
+	k, err := url.Parse(keyID)
+	if err != nil || !sameOrigin(k, id) {
+		return "", false
+	}
+	return id.String(), true
+}
+
 // ownedKey returns the first public key whose owner is the actor itself
 // (SIG-12: a key owned by someone else does not speak for this actor).
 func ownedKey(p vocab.W3IDSecurityV1PublicKeyProperty, actor *url.URL) (keyID, pem string, err error) {

@@ -107,6 +107,20 @@ func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Ac
 		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("cannot fetch key: %v", err))
 	}
 	a, err := ParseActor(ctx, body)
+	if err != nil && keyID != "" {
+		// GoToSocial serves its key ids as a minimal Person (id,
+		// preferredUsername, publicKey and nothing else) whose id is the
+		// actor: the actor itself, with its inbox, must then be fetched
+		// from its own URL (PEERS.md).
+		if owner, ok := minimalKeyOwner(ctx, body, keyID, rawURL); ok {
+			if body, _, err = k.fetcher.Fetch(ctx, owner); err == nil {
+				a, err = ParseActor(ctx, body)
+				if err == nil && a.IRI != owner {
+					err = fmt.Errorf("the document at %s has id %s", truncate(owner, 200), truncate(a.IRI, 200))
+				}
+			}
+		}
+	}
 	if err != nil {
 		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("key document: %v", err))
 	}

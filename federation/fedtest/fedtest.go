@@ -2,17 +2,32 @@
 // HTTP servers on loopback addresses, with their own actors and RSA keys,
 // that sign what they send and verify what they receive. Only tests import
 // it.
+//
+// By default an instance is as strict as the strictest real servers
+// (../shared/PEERS.md, GoToSocial 0.20 and Mastodon in secure mode):
+//   - GETs of actors, objects and collections need a valid HTTP signature;
+//     only WebFinger and the key documents are public, and a key document
+//     is GoToSocial's minimal Person whose id is the actor, not the key;
+//   - every actor that signs a request to it is dereferenced (by a signed
+//     GET) and WebFingered as acct:preferredUsername@host, and the request is
+//     refused when the WebFinger subject or self link does not lead back to
+//     that actor (401 for a POST, 500 for a GET, as GoToSocial answers);
+//   - it signs with algorithm="hs2019" and posts with Content-Type
+//     application/ld+json; profile="https://www.w3.org/ns/activitystreams".
+//
+// Lenient turns the checks of incoming requests off for the rare test that
+// needs it; such a test says why.
 package fedtest
 
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,7 +41,6 @@ import (
 
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/signature"
-	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
 )
@@ -58,9 +72,13 @@ type Instance struct {
 	key  *rsa.PrivateKey
 	pem  string
 
+	strict bool
+	// self is the instance's own actor, which signs the GETs it makes.
+	self *Actor
+
 	mu        sync.Mutex
 	actors    map[string]*Actor
-	keys      map[string]crypto.PublicKey // keyID → key of the peers that deliver to us
+	signers   map[string]signer // keyID → a signer authenticated before
 	responder Responder
 	received  []Received
 	gets      map[string]int
@@ -107,8 +125,15 @@ func poolKey(t testing.TB) *rsa.PrivateKey {
 type Option func(*config)
 
 type config struct {
-	addr string
+	addr    string
+	lenient bool
 }
+
+// Lenient makes the instance accept unsigned GETs and stop dereferencing
+// and WebFingering the actors that sign requests to it; their signatures
+// are still verified. Only a test that cannot work otherwise uses it, and
+// says why.
+func Lenient() Option { return func(c *config) { c.lenient = true } }
 
 // OnAddress binds the instance to a given loopback IP (127.0.0.2, …) so
 // several instances are several hosts.
@@ -133,7 +158,8 @@ func New(t testing.TB, opts ...Option) *Instance {
 	in := &Instance{
 		t: t, key: key,
 		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		actors: map[string]*Actor{}, keys: map[string]crypto.PublicKey{}, gets: map[string]int{}, documents: map[string][]byte{},
+		strict: !cfg.lenient,
+		actors: map[string]*Actor{}, signers: map[string]signer{}, gets: map[string]int{}, documents: map[string][]byte{},
 		notify: make(chan struct{}, 1),
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
@@ -144,8 +170,13 @@ func New(t testing.TB, opts ...Option) *Instance {
 	t.Cleanup(in.server.Close)
 	in.URL = in.server.URL
 	in.Host = strings.TrimPrefix(in.URL, "http://")
+	in.self = in.NewActor(instanceActorName)
 	return in
 }
+
+// instanceActorName is the preferredUsername of the actor that signs the
+// instance's own GETs, as GoToSocial's instance account signs its.
+const instanceActorName = "fedtest.internal"
 
 // Down makes the instance answer every request with 503 (true) or serve
 // again (false).
@@ -170,10 +201,11 @@ func (in *Instance) Respond(r Responder) {
 	in.mu.Unlock()
 }
 
-// NewActor adds a Person called name.
+// NewActor adds a Person called name. Its key id is IRI/main-key, served
+// publicly as GoToSocial serves it.
 func (in *Instance) NewActor(name string) *Actor {
 	a := &Actor{Name: name, IRI: in.URL + "/users/" + name, inst: in}
-	a.KeyID = a.IRI + "#main-key"
+	a.KeyID = a.IRI + "/main-key"
 	a.Inbox = a.IRI + "/inbox"
 	in.mu.Lock()
 	in.actors[name] = a
@@ -217,7 +249,14 @@ func (in *Instance) RotateKey(t testing.TB) {
 }
 
 // ActorJSON is the actor document the instance serves for a.
-func (a *Actor) ActorJSON() []byte {
+func (a *Actor) ActorJSON() []byte { return a.person(false) }
+
+// KeyJSON is the document served at a's key id: GoToSocial's minimal
+// Person, whose id is the actor and which holds nothing but
+// preferredUsername and publicKey.
+func (a *Actor) KeyJSON() []byte { return a.person(true) }
+
+func (a *Actor) person(minimal bool) []byte {
 	a.inst.mu.Lock()
 	pemText := a.inst.pem
 	a.inst.mu.Unlock()
@@ -229,6 +268,10 @@ func (a *Actor) ActorJSON() []byte {
 	pu := streams.NewActivityStreamsPreferredUsernameProperty()
 	pu.SetXMLSchemaString(a.Name)
 	p.SetActivityStreamsPreferredUsername(pu)
+	p.SetW3IDSecurityV1PublicKey(publicKey(iri, a.KeyID, pemText))
+	if minimal {
+		return marshal(p)
+	}
 	name := streams.NewActivityStreamsNameProperty()
 	name.AppendXMLSchemaString("Test user " + a.Name)
 	p.SetActivityStreamsName(name)
@@ -240,27 +283,36 @@ func (a *Actor) ActorJSON() []byte {
 	outboxIRI, _ := url.Parse(a.IRI + "/outbox")
 	outbox.SetIRI(outboxIRI)
 	p.SetActivityStreamsOutbox(outbox)
+	p.GetUnknownProperties()["endpoints"] = map[string]any{"sharedInbox": a.inst.SharedInbox()}
+	return marshal(p)
+}
+
+func publicKey(owner *url.URL, keyID, pemText string) vocab.W3IDSecurityV1PublicKeyProperty {
 	k := streams.NewW3IDSecurityV1PublicKey()
 	kid := streams.NewJSONLDIdProperty()
-	kidIRI, _ := url.Parse(a.KeyID)
-	kid.Set(kidIRI)
+	kid.Set(mustURL(keyID))
 	k.SetJSONLDId(kid)
-	owner := streams.NewW3IDSecurityV1OwnerProperty()
-	owner.SetIRI(iri)
-	k.SetW3IDSecurityV1Owner(owner)
+	o := streams.NewW3IDSecurityV1OwnerProperty()
+	o.SetIRI(owner)
+	k.SetW3IDSecurityV1Owner(o)
 	kp := streams.NewW3IDSecurityV1PublicKeyPemProperty()
 	kp.Set(pemText)
 	k.SetW3IDSecurityV1PublicKeyPem(kp)
-	kprop := streams.NewW3IDSecurityV1PublicKeyProperty()
-	kprop.AppendW3IDSecurityV1PublicKey(k)
-	p.SetW3IDSecurityV1PublicKey(kprop)
-	p.GetUnknownProperties()["endpoints"] = map[string]any{"sharedInbox": a.inst.SharedInbox()}
-	b, err := federation.Marshal(p)
+	prop := streams.NewW3IDSecurityV1PublicKeyProperty()
+	prop.AppendW3IDSecurityV1PublicKey(k)
+	return prop
+}
+
+func marshal(t vocab.Type) []byte {
+	b, err := federation.Marshal(t)
 	if err != nil {
-		panic(err) // a Person we built ourselves always serializes
+		panic(err) // a document we built ourselves always serializes
 	}
 	return b
 }
+
+// mediaAS is what the instance sends and serves ActivityStreams as.
+const mediaAS = `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
 
 func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	in.mu.Lock()
@@ -268,124 +320,137 @@ func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		in.gets[r.URL.Path]++
 	}
+	doc, isDoc := in.documents[r.URL.Path]
 	in.mu.Unlock()
 	if down {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
 	}
-	in.mu.Lock()
-	doc, isDoc := in.documents[r.URL.Path]
-	in.mu.Unlock()
 	switch {
-	case r.Method == http.MethodGet && isDoc:
-		w.Header().Set("Content-Type", "application/activity+json")
-		_, _ = w.Write(doc)
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/users/"):
-		in.mu.Lock()
-		a := in.actors[strings.TrimPrefix(r.URL.Path, "/users/")]
-		in.mu.Unlock()
+	case r.Method == http.MethodGet && r.URL.Path == "/.well-known/webfinger":
+		in.webFinger(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/users/") && strings.HasSuffix(r.URL.Path, "/main-key"):
+		// The key document is public, as on GoToSocial.
+		a := in.actor(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/users/"), "/main-key"))
 		if a == nil {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/activity+json")
-		_, _ = w.Write(a.ActorJSON())
-	case r.Method == http.MethodGet && r.URL.Path == "/.well-known/webfinger":
-		user, host, _ := strings.Cut(strings.TrimPrefix(r.URL.Query().Get("resource"), "acct:"), "@")
-		in.mu.Lock()
-		a := in.actors[user]
-		in.mu.Unlock()
-		if a == nil || host != in.Host {
+		_, _ = w.Write(a.KeyJSON())
+	case r.Method == http.MethodGet:
+		if status, err := in.authorizeGet(r); err != nil {
+			http.Error(w, err.Error(), status)
+			return
+		}
+		if isDoc {
+			w.Header().Set("Content-Type", "application/activity+json")
+			_, _ = w.Write(doc)
+			return
+		}
+		a := in.actor(strings.TrimPrefix(r.URL.Path, "/users/"))
+		if !strings.HasPrefix(r.URL.Path, "/users/") || a == nil {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "application/jrd+json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"subject": "acct:" + user + "@" + host,
-			"links":   []map[string]string{{"rel": "self", "type": "application/activity+json", "href": a.IRI}},
-		})
+		w.Header().Set("Content-Type", "application/activity+json")
+		_, _ = w.Write(a.ActorJSON())
 	case r.Method == http.MethodPost && (r.URL.Path == "/inbox" || strings.HasSuffix(r.URL.Path, "/inbox")):
-		in.mu.Lock()
-		resp := in.responder
-		in.mu.Unlock()
-		if resp != nil {
-			if code := resp(r); code != 0 {
-				w.WriteHeader(code)
-				return
-			}
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		rec := Received{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()}
-		rec.KeyID, rec.Err = in.verify(r, body)
-		_ = json.Unmarshal(body, &rec.Activity)
-		in.mu.Lock()
-		in.received = append(in.received, rec)
-		in.mu.Unlock()
-		select {
-		case in.notify <- struct{}{}:
-		default:
-		}
-		if rec.Err != nil {
-			http.Error(w, rec.Err.Error(), http.StatusUnauthorized)
-			return
-		}
-		w.WriteHeader(http.StatusAccepted)
+		in.inbox(w, r)
 	default:
 		http.NotFound(w, r)
 	}
 }
 
-// verify checks the signature of a delivery the way Mastodon does: the key
-// is fetched from the keyId URL and must belong to the activity's actor.
+func (in *Instance) actor(name string) *Actor {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.actors[name]
+}
+
+// webFinger answers acct:NAME@HOST for the instance's actors.
+func (in *Instance) webFinger(w http.ResponseWriter, r *http.Request) {
+	user, host, _ := strings.Cut(strings.TrimPrefix(r.URL.Query().Get("resource"), "acct:"), "@")
+	a := in.actor(user)
+	if a == nil || host != in.Host {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jrd+json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"subject": "acct:" + user + "@" + host,
+		"links":   []map[string]string{{"rel": "self", "type": "application/activity+json", "href": a.IRI}},
+	})
+}
+
+// authorizeGet lets a GET through when the instance is lenient or the
+// request is signed by an actor that authenticates (see authenticate).
+func (in *Instance) authorizeGet(r *http.Request) (int, error) {
+	if !in.strict {
+		return 0, nil
+	}
+	if r.Header.Get("Signature") == "" && r.Header.Get("Signature-Input") == "" {
+		return http.StatusUnauthorized, errors.New("this server requires signed GETs")
+	}
+	if _, err := in.authenticate(r, nil, ""); err != nil {
+		var ae *authError
+		if errors.As(err, &ae) && ae.signer {
+			// GoToSocial answers 500 when it cannot dereference or
+			// WebFinger the signer of a GET.
+			return http.StatusInternalServerError, err
+		}
+		return http.StatusUnauthorized, err
+	}
+	return 0, nil
+}
+
+func (in *Instance) inbox(w http.ResponseWriter, r *http.Request) {
+	in.mu.Lock()
+	resp := in.responder
+	in.mu.Unlock()
+	if resp != nil {
+		if code := resp(r); code != 0 {
+			w.WriteHeader(code)
+			return
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	rec := Received{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()}
+	rec.KeyID, rec.Err = in.verify(r, body)
+	_ = json.Unmarshal(body, &rec.Activity)
+	in.mu.Lock()
+	in.received = append(in.received, rec)
+	in.mu.Unlock()
+	select {
+	case in.notify <- struct{}{}:
+	default:
+	}
+	if rec.Err != nil {
+		http.Error(w, rec.Err.Error(), http.StatusUnauthorized)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// verify checks the signature of a delivery the way GoToSocial and
+// Mastodon do: the signer authenticates (see authenticate) and is the
+// activity's actor.
 func (in *Instance) verify(r *http.Request, body []byte) (string, error) {
-	s, err := signature.Parse(r, body, signature.Options{Now: time.Now, Host: in.Host})
-	if err != nil {
-		return "", err
-	}
-	pub, owner, err := in.fetchKey(r.Context(), s.KeyID())
-	if err != nil {
-		return s.KeyID(), err
-	}
-	if err := s.Verify(pub); err != nil {
-		return s.KeyID(), err
-	}
 	var act struct {
 		Actor string `json:"actor"`
 	}
-	if err := json.Unmarshal(body, &act); err != nil || act.Actor != owner {
-		return s.KeyID(), fmt.Errorf("key owner %s is not the actor %q", owner, act.Actor)
+	if err := json.Unmarshal(body, &act); err != nil {
+		return "", fmt.Errorf("activity: %w", err)
 	}
-	return s.KeyID(), nil
-}
-
-func (in *Instance) fetchKey(ctx context.Context, keyID string) (crypto.PublicKey, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.SplitN(keyID, "#", 2)[0], nil)
+	s, err := in.authenticate(r, body, act.Actor)
 	if err != nil {
-		return nil, "", err
+		return s.keyID, err
 	}
-	req.Header.Set("Accept", "application/activity+json")
-	res, err := in.client.Do(req)
-	if err != nil {
-		return nil, "", fmt.Errorf("fetch key %s: %w", keyID, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil || res.StatusCode != 200 {
-		return nil, "", fmt.Errorf("fetch key %s: status %d %v", keyID, res.StatusCode, err)
-	}
-	a, err := federation.ParseActor(ctx, b)
-	if err != nil {
-		return nil, "", fmt.Errorf("fetch key %s: %w", keyID, err)
-	}
-	if a.KeyID != keyID {
-		return nil, "", fmt.Errorf("actor %s does not own key %s", a.IRI, keyID)
-	}
-	pub, err := keypair.ParsePublic(a.PublicKeyPEM)
-	return pub, a.IRI, err
+	return s.keyID, nil
 }
 
 // Received returns a copy of every POST received so far.
@@ -454,11 +519,8 @@ func (a *Actor) SignedRequest(inbox string, body []byte, now time.Time) (*http.R
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/activity+json")
-	a.inst.mu.Lock()
-	key := a.inst.key
-	a.inst.mu.Unlock()
-	if err := signature.Sign(req, body, a.KeyID, key, now); err != nil {
+	req.Header.Set("Content-Type", mediaAS)
+	if err := signature.SignHS2019(req, body, a.KeyID, a.inst.Key(), now); err != nil {
 		return nil, err
 	}
 	return req, nil

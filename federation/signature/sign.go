@@ -26,6 +26,18 @@ import (
 // rewrites it, since some servers built on node-http-signature reject
 // hs2019 and the parameter is not itself signed.
 func Sign(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey, now time.Time) error {
+	if err := SignHS2019(r, body, keyID, key, now); err != nil {
+		return err
+	}
+	sig := r.Header.Get("Signature")
+	r.Header.Set("Signature", strings.Replace(sig, `algorithm="hs2019"`, `algorithm="rsa-sha256"`, 1))
+	return nil
+}
+
+// SignHS2019 is Sign with the algorithm parameter left as go-fed/httpsig
+// writes it, algorithm="hs2019", as GoToSocial signs (RSA-SHA256
+// underneath). Test peers use it to sign the way GoToSocial does.
+func SignHS2019(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey, now time.Time) error {
 	if key == nil {
 		return errors.New("sign request: no private key")
 	}
@@ -83,7 +95,5 @@ func Sign(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey, now t
 	if err := signer.SignRequest(key, keyID, &target, body); err != nil {
 		return fmt.Errorf("sign request: %w", err)
 	}
-	sig := r.Header.Get("Signature")
-	r.Header.Set("Signature", strings.Replace(sig, `algorithm="hs2019"`, `algorithm="rsa-sha256"`, 1))
 	return nil
 }

@@ -2,10 +2,12 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 
+	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
@@ -331,6 +333,10 @@ func (h *Handler) Activity() http.Handler {
 	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
 		iri := h.iris.CommunityCollection(pathVar(r, "name"), "activities/"+pathVar(r, "id"))
 		a, err := h.community.SentActivity(r.Context(), iri.String())
+		if errors.Is(err, community.ErrGone) {
+			// An announce of a post since deleted or removed (issue 17).
+			return tombstone(w, r, iri)
+		}
 		if err != nil {
 			return err
 		}

@@ -181,6 +181,25 @@ func (r *Renderer) AnnounceObject(c storage.Community, th storage.Thread, object
 	return r.finish(a, iri, c)
 }
 
+// UndoAnnounce renders Undo{Announce}: the community takes back a boost.
+// The Announce is embedded as it was sent, same id: Mastodon and
+// GoToSocial look the boost up by that id, and check that the Undo comes
+// from the actor that announced.
+func (r *Renderer) UndoAnnounce(c storage.Community, th storage.Thread, announce storage.OutboxActivity) (storage.OutboxActivity, error) {
+	inner, err := parseAS(context.Background(), announce.Body)
+	if err != nil {
+		return storage.OutboxActivity{}, fmt.Errorf("undo %s: %w", announce.IRI, err)
+	}
+	u := streams.NewActivityStreamsUndo()
+	iri := r.address(u, c, th)
+	op := streams.NewActivityStreamsObjectProperty()
+	if err := op.AppendType(inner); err != nil {
+		return storage.OutboxActivity{}, fmt.Errorf("undo %s: %w", announce.IRI, err)
+	}
+	u.SetActivityStreamsObject(op)
+	return r.finish(u, iri, c)
+}
+
 // ModAction renders a moderator's action on a thread as the community:
 // Add/Remove of the root post to the featured collection (Lemmy's pin),
 // Lock/Undo{Lock} (Lemmy), or Delete of the root post.

@@ -68,16 +68,25 @@ type OutboxActivity struct {
 	Body        []byte
 	Listed      bool // shown in the community's outbox collection
 	CreatedAt   time.Time
+	// ObjectIRI is the post an Announce (or an announced Update) is about,
+	// so it can be withdrawn when the post goes; "" for anything else.
+	ObjectIRI string
+	// Boost marks Announce{ObjectIRI} itself, the boost microblog servers
+	// show, which is withdrawn from them with Undo{Announce}.
+	Boost bool
+	// Withdrawn is set once the post is deleted or removed: the activity is
+	// no longer served (410) nor listed.
+	Withdrawn bool
 }
 
 const createOutboxActivityQuery = `
-	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at)
-	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?) RETURNING id`
+	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at, object_iri, boost)
+	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // CreateOutboxActivity stores an activity to send and returns its row ID.
 func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64, error) {
 	var id int64
-	err := tx.tx.QueryRowContext(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt)).Scan(&id)
+	err := tx.tx.QueryRowContext(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, mapError(err))
 	}
@@ -135,14 +144,14 @@ func (s *Store) RowCounts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
-const outboxActivityByIRIQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at FROM outbox_activities WHERE iri = ?`
+const outboxActivityByIRIQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at, object_iri, boost, withdrawn_at != 0 FROM outbox_activities WHERE iri = ?`
 
 // OutboxActivityByIRI returns an activity we sent, by its id, or ErrNotFound.
 func (s *Store) OutboxActivityByIRI(ctx context.Context, iri string) (OutboxActivity, error) {
 	var a OutboxActivity
 	var body string
 	var created int64
-	err := s.read.QueryRowContext(ctx, outboxActivityByIRIQuery, iri).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created)
+	err := s.read.QueryRowContext(ctx, outboxActivityByIRIQuery, iri).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created, &a.ObjectIRI, &a.Boost, &a.Withdrawn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxActivity{}, ErrNotFound
 	}
@@ -154,7 +163,7 @@ func (s *Store) OutboxActivityByIRI(ctx context.Context, iri string) (OutboxActi
 }
 
 const listedActivitiesQuery = `
-	SELECT iri FROM outbox_activities WHERE community_id = ? AND listed = 1 ORDER BY id DESC LIMIT ? OFFSET ?`
+	SELECT iri FROM outbox_activities WHERE community_id = ? AND listed = 1 AND withdrawn_at = 0 ORDER BY id DESC LIMIT ? OFFSET ?`
 
 // ListedActivities returns the ids of a community's outbox, newest first.
 func (s *Store) ListedActivities(ctx context.Context, communityID int64, offset, limit int) ([]string, error) {
@@ -177,7 +186,7 @@ func (s *Store) ListedActivities(ctx context.Context, communityID int64, offset,
 // CountListedActivities counts a community's outbox.
 func (s *Store) CountListedActivities(ctx context.Context, communityID int64) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_activities WHERE community_id = ? AND listed = 1`, communityID).Scan(&n); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_activities WHERE community_id = ? AND listed = 1 AND withdrawn_at = 0`, communityID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count outbox: %w", err)
 	}
 	return n, nil
@@ -191,4 +200,46 @@ func (tx *Tx) OutboxActivityID(ctx context.Context, iri string) (int64, error) {
 		return 0, ErrNotFound
 	}
 	return id, err
+}
+
+const withdrawAnnouncesQuery = `
+	UPDATE outbox_activities SET withdrawn_at = ?1
+	WHERE community_id = ?2 AND withdrawn_at = 0 AND object_iri != '' AND (
+		object_iri = ?3
+		OR (?4 != 0 AND object_iri IN (SELECT iri FROM posts WHERE thread_id = ?4)))
+	RETURNING id, iri, type, key_id, body, created_at, object_iri, boost`
+
+// WithdrawAnnounces marks every activity of a community that is about the
+// post objectIRI, or about any post of thread threadID when it is not 0, as
+// withdrawn, drops the deliveries of them still queued, and returns them.
+func (tx *Tx) WithdrawAnnounces(ctx context.Context, communityID int64, objectIRI string, threadID int64, at time.Time) ([]OutboxActivity, error) {
+	rows, err := tx.tx.QueryContext(ctx, withdrawAnnouncesQuery, toDB(at), communityID, objectIRI, threadID)
+	if err != nil {
+		return nil, fmt.Errorf("withdraw announces of %s: %w", objectIRI, err)
+	}
+	var out []OutboxActivity
+	for rows.Next() {
+		a := OutboxActivity{CommunityID: communityID, Withdrawn: true}
+		var body string
+		var created int64
+		if err := rows.Scan(&a.ID, &a.IRI, &a.Type, &a.KeyID, &body, &created, &a.ObjectIRI, &a.Boost); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("withdraw announces of %s: %w", objectIRI, err)
+		}
+		a.Body, a.CreatedAt = []byte(body), fromDB(created)
+		out = append(out, a)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("withdraw announces of %s: %w", objectIRI, err)
+	}
+	// A withdrawn activity that has not left yet need not leave at all.
+	for _, a := range out {
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM deliveries WHERE activity_id = ? AND state = 'queued' AND claimed_until <= ?`, a.ID, toDB(at)); err != nil {
+			return nil, fmt.Errorf("drop deliveries of %s: %w", a.IRI, err)
+		}
+	}
+	return out, nil
 }

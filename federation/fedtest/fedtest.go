@@ -72,20 +72,23 @@ type Instance struct {
 	key  *rsa.PrivateKey
 	pem  string
 
-	strict bool
+	strict     bool
+	groupAware bool
 	// self is the instance's own actor, which signs the GETs it makes.
 	self *Actor
 
-	mu        sync.Mutex
-	actors    map[string]*Actor
-	signers   map[string]signer // keyID → a signer authenticated before
-	responder Responder
-	received  []Received
-	gets      map[string]int
-	documents map[string][]byte // path → ActivityStreams document served at it
-	down      bool              // answer every request with 503
-	notify    chan struct{}
-	client    *http.Client
+	mu         sync.Mutex
+	actors     map[string]*Actor
+	signers    map[string]signer // keyID → a signer authenticated before
+	handshakes map[string]int    // host → dereferences of its actors in progress
+	responder  Responder
+	received   []Received
+	timeline   []Shown
+	gets       map[string]int
+	documents  map[string][]byte // path → ActivityStreams document served at it
+	down       bool              // answer every request with 503
+	notify     chan struct{}
+	client     *http.Client
 }
 
 // Actor is a Person on a fake instance.
@@ -125,8 +128,9 @@ func poolKey(t testing.TB) *rsa.PrivateKey {
 type Option func(*config)
 
 type config struct {
-	addr    string
-	lenient bool
+	addr       string
+	lenient    bool
+	groupAware bool
 }
 
 // Lenient makes the instance accept unsigned GETs and stop dereferencing
@@ -158,8 +162,8 @@ func New(t testing.TB, opts ...Option) *Instance {
 	in := &Instance{
 		t: t, key: key,
 		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		strict: !cfg.lenient,
-		actors: map[string]*Actor{}, signers: map[string]signer{}, gets: map[string]int{}, documents: map[string][]byte{},
+		strict: !cfg.lenient, groupAware: cfg.groupAware,
+		actors: map[string]*Actor{}, signers: map[string]signer{}, handshakes: map[string]int{}, gets: map[string]int{}, documents: map[string][]byte{},
 		notify: make(chan struct{}, 1),
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
@@ -329,6 +333,8 @@ func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/.well-known/webfinger":
 		in.webFinger(w, r)
+	case r.Method == http.MethodGet && (r.URL.Path == "/.well-known/nodeinfo" || r.URL.Path == "/nodeinfo/2.0"):
+		in.nodeInfo(w, r)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/users/") && strings.HasSuffix(r.URL.Path, "/main-key"):
 		// The key document is public, as on GoToSocial.
 		a := in.actor(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/users/"), "/main-key"))
@@ -422,6 +428,11 @@ func (in *Instance) inbox(w http.ResponseWriter, r *http.Request) {
 	rec := Received{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()}
 	rec.KeyID, rec.Err = in.verify(r, body)
 	_ = json.Unmarshal(body, &rec.Activity)
+	if rec.Err == nil {
+		// Applied before the delivery is seen as received, so a test that
+		// waited for it reads the timeline that follows from it.
+		in.apply(rec.Activity)
+	}
 	in.mu.Lock()
 	in.received = append(in.received, rec)
 	in.mu.Unlock()

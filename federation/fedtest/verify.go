@@ -83,7 +83,14 @@ func (in *Instance) authenticateSigner(ctx context.Context, keyID string) (signe
 	if err != nil {
 		return signer{}, &authError{signer: true, err: fmt.Errorf("key %s: %w", keyID, err)}
 	}
-	if in.strict {
+	keyHost := hostOf(keyID)
+	if in.strict && !in.handshaking(keyHost) {
+		// While this instance dereferences an actor on a host, that host
+		// may dereference this instance's own signer in turn; GoToSocial
+		// then takes the key document alone for the signer instead of
+		// looping ("handshake"), and so does this one.
+		done := in.startHandshake(keyHost)
+		defer done()
 		a, err := in.dereference(ctx, owner)
 		if err != nil {
 			return signer{}, &authError{signer: true, err: err}
@@ -101,6 +108,35 @@ func (in *Instance) authenticateSigner(ctx context.Context, keyID string) (signe
 		return signer{}, &authError{signer: true, err: fmt.Errorf("key %s: %w", keyID, err)}
 	}
 	return signer{keyID: keyID, actor: owner, key: pub}, nil
+}
+
+// handshaking reports whether the instance is dereferencing an actor on
+// host right now.
+func (in *Instance) handshaking(host string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.handshakes[host] > 0
+}
+
+// startHandshake marks host as being dereferenced until the returned
+// function is called.
+func (in *Instance) startHandshake(host string) func() {
+	in.mu.Lock()
+	in.handshakes[host]++
+	in.mu.Unlock()
+	return func() {
+		in.mu.Lock()
+		in.handshakes[host]--
+		in.mu.Unlock()
+	}
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // keyDocument reads the document served at a key id: a whole actor that

@@ -56,7 +56,7 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if err := tx.IndexDocument(ctx, storage.SearchPost, p.ID, c.ID, th.Title, s.sanitize.Text(p.Content, 0)); err != nil {
 			return err
 		}
-		return s.announce(ctx, tx, c, th, in.Raw, "", false)
+		return s.announce(ctx, tx, c, th, in.Raw, p.IRI, false)
 	})
 }
 
@@ -108,6 +108,9 @@ func (s *Service) Delete(ctx context.Context, communityName string, in Incoming,
 		}
 		th, err := tx.ThreadByID(ctx, p.ThreadID)
 		if err != nil {
+			return err
+		}
+		if err := s.withdraw(ctx, tx, c, th, p.IRI, 0); err != nil {
 			return err
 		}
 		return s.announce(ctx, tx, c, th, in.Raw, "", false)
@@ -254,6 +257,11 @@ func (s *Service) moderateThread(ctx context.Context, postIRI, action, by string
 			return err
 		}
 		th.Pinned, th.Locked, th.Removed = f.Pinned, f.Locked, f.Removed
+		if action == ActionRemove {
+			if err := s.withdraw(ctx, tx, c, th, "", th.ID); err != nil {
+				return err
+			}
+		}
 		a, err := s.render.ModAction(c, th, action)
 		if err != nil {
 			return err

@@ -23,6 +23,9 @@ type Renderer interface {
 	// AnnounceObject renders Announce{object IRI}, the boost microblog
 	// servers show.
 	AnnounceObject(c storage.Community, th storage.Thread, objectIRI string) (storage.OutboxActivity, error)
+	// UndoAnnounce renders Undo{Announce} of an Announce community c sent
+	// (embedded with its own id), to withdraw a boost.
+	UndoAnnounce(c storage.Community, th storage.Thread, announce storage.OutboxActivity) (storage.OutboxActivity, error)
 	// ModAction renders what a community sends when a moderator acts on a
 	// thread: Add or Remove of its root to the featured collection (pin,
 	// unpin), Lock or Undo{Lock} (lock, unlock), Delete (remove).
@@ -255,6 +258,12 @@ func (s *Service) ResolveActor(ctx context.Context, arg string) (string, error) 
 
 // SentActivity returns an activity a community sent, by its id, so that
 // peers can dereference it.
+// A withdrawn activity (an announce of a post since deleted or removed) is
+// ErrGone.
 func (s *Service) SentActivity(ctx context.Context, iri string) (storage.OutboxActivity, error) {
-	return s.store.OutboxActivityByIRI(ctx, iri)
+	a, err := s.store.OutboxActivityByIRI(ctx, iri)
+	if err == nil && a.Withdrawn {
+		return storage.OutboxActivity{}, ErrGone
+	}
+	return a, err
 }

@@ -295,6 +295,9 @@ func (s *Service) removePost(ctx context.Context, tx *storage.Tx, c storage.Comm
 	if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "remove post", Target: p.IRI, Reason: reason, At: s.now()}); err != nil {
 		return err
 	}
+	if err := s.withdraw(ctx, tx, c, th, p.IRI, 0); err != nil {
+		return err
+	}
 	a, err := s.render.RemovePost(c, th, p.IRI, reason)
 	if err != nil {
 		return err

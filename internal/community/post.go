@@ -245,12 +245,14 @@ func (s *Service) postRow(c storage.Community, th storage.Thread, n Note) storag
 // Misskey) only show Announce{object} as a boost and ignore the other, so
 // both go to every follower. boostObject false leaves out the second one,
 // for communities that boost only thread starters to microblog timelines.
+// objectIRI is the post the activity is about ("" for a Delete, which must
+// stay served); boostObject false leaves out the boost.
 func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Community, th storage.Thread, activity []byte, objectIRI string, boostObject bool) error {
 	a, err := s.render.AnnounceActivity(c, th, activity)
 	if err != nil {
 		return err
 	}
-	a.Listed = true
+	a.Listed, a.ObjectIRI = true, objectIRI
 	if err := s.fanOut(ctx, tx, c, a); err != nil {
 		return err
 	}
@@ -261,6 +263,7 @@ func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Commun
 	if err != nil {
 		return err
 	}
+	b.ObjectIRI, b.Boost = objectIRI, true
 	return s.fanOut(ctx, tx, c, b)
 }
 

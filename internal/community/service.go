@@ -24,6 +24,10 @@ var ErrConflict = storage.ErrConflict
 // ErrForbidden means the actor may not do what it asked.
 var ErrForbidden = errors.New("forbidden")
 
+// ErrGone is what asking for something that was withdrawn gets: an
+// announce of a post since deleted or removed (410).
+var ErrGone = errors.New("gone")
+
 // InvalidError reports input that breaks a rule, field by field.
 type InvalidError struct {
 	Fields map[string]string

@@ -151,7 +151,7 @@ CREATE TABLE outbox_activities (
 	key_id TEXT NOT NULL,
 	body TEXT NOT NULL,
 	created_at INTEGER NOT NULL
-, listed INTEGER NOT NULL DEFAULT 0);
+, listed INTEGER NOT NULL DEFAULT 0, object_iri TEXT NOT NULL DEFAULT '', boost INTEGER NOT NULL DEFAULT 0, withdrawn_at INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE posts (
 	id INTEGER PRIMARY KEY,
 	iri TEXT NOT NULL UNIQUE,
@@ -300,6 +300,7 @@ CREATE INDEX follows_community_state ON follows (community_id, state, id);
 CREATE INDEX meetings_start ON meetings (community_id, start_at);
 CREATE INDEX mod_log_community ON mod_log (community_id, id DESC);
 CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);
+CREATE INDEX outbox_object ON outbox_activities (object_iri) WHERE object_iri != '';
 CREATE INDEX posts_thread ON posts (thread_id, published, id);
 CREATE INDEX reports_open ON reports (community_id, state, id);
 CREATE UNIQUE INDEX resources_source ON resources (community_id, source_iri) WHERE source_iri != '';

@@ -61,7 +61,13 @@
 //     Going, Maybe or Not going replying to a meeting's poll is an RSVP.
 //   - Update and Delete of a post by its author: applied and announced
 //     (Announce{Update}, Announce{Delete}). Delete by a moderator of the
-//     community is a removal; by anyone else 403.
+//     community is a removal; by anyone else 403. A deleted or removed
+//     post's boost (Announce{object}) is withdrawn with Undo{Announce} of
+//     the same id, for Mastodon, GoToSocial and the other microblog servers,
+//     which ignore Announce{Delete}; its announces then answer 410.
+//   - attributedTo may be a list (PeerTube: account and channel; Plume:
+//     author and blog): the author is the entry that is the activity's
+//     actor. Note, Page, Article, Question and Video are posts.
 //   - Like, Dislike and their Undo: one vote per actor and post.
 //   - Join, Leave, Accept, TentativeAccept, Reject of one of our Events
 //     (Mobilizon, Friendica): RSVPs, one per actor, last wins; the Event and
@@ -78,7 +84,8 @@
 //
 // All as the community's Group actor, signed with its key: Accept/Reject of
 // Follows; the Announces above; Add/Remove on featured (pin), Lock/Undo{Lock},
-// Delete (moderator removal); Add/Remove on moderators (role changes);
+// Delete (moderator removal); Undo{Announce} (a boost withdrawn after a
+// deletion or removal); Add/Remove on moderators (role changes);
 // Block{target: community} and Undo (bans); Create{Page|Document} and Add to
 // resources, Remove (archive); Create/Update{Event} and {Question} (meetings
 // and their RSVP polls); Update{Group} (profile and rules); Follow of

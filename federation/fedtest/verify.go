@@ -237,8 +237,49 @@ func (in *Instance) webFingerCheck(ctx context.Context, a storage.Actor) error {
 	return fmt.Errorf("webfinger %s: no ActivityPub self link", acct)
 }
 
-// fetch GETs an ActivityStreams document, signed by the instance's own
-// actor as GoToSocial signs its GETs.
+// Fetch GETs an ActivityStreams document signed by the instance's own
+// actor, as a GoToSocial user's server does when it looks something up.
+func (in *Instance) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
+	return in.fetch(ctx, rawURL)
+}
+
+// Resolve finds the actor of a handle (NAME@HOST) the way GoToSocial does
+// when a user searches for it: WebFinger, a signed GET of the self link,
+// and the round trip from the actor's preferredUsername back to it. It
+// returns the actor's document.
+func (in *Instance) Resolve(ctx context.Context, handle string) (storage.Actor, error) {
+	user, host, ok := strings.Cut(strings.TrimPrefix(handle, "@"), "@")
+	if !ok {
+		return storage.Actor{}, fmt.Errorf("resolve %q: want NAME@HOST", handle)
+	}
+	wf := "http://" + host + "/.well-known/webfinger?" + url.Values{"resource": {"acct:" + user + "@" + host}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wf, nil)
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	res, err := in.client.Do(req)
+	if err != nil {
+		return storage.Actor{}, fmt.Errorf("resolve %s: %w", handle, err)
+	}
+	defer res.Body.Close()
+	var jrd struct {
+		Links []struct{ Rel, Type, Href string } `json:"links"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<16)).Decode(&jrd); err != nil || res.StatusCode != http.StatusOK {
+		return storage.Actor{}, fmt.Errorf("resolve %s: status %d, %v", handle, res.StatusCode, err)
+	}
+	for _, l := range jrd.Links {
+		if l.Rel == "self" && (l.Type == "application/activity+json" || l.Type == mediaAS) {
+			a, err := in.dereference(ctx, l.Href)
+			if err != nil {
+				return storage.Actor{}, err
+			}
+			return a, in.webFingerCheck(ctx, a)
+		}
+	}
+	return storage.Actor{}, fmt.Errorf("resolve %s: no ActivityPub self link", handle)
+}
+
 func (in *Instance) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {

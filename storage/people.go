@@ -359,3 +359,13 @@ func sortContributors(cs []Contributor) {
 		return cs[i].ActorIRI < cs[j].ActorIRI
 	})
 }
+
+// IsBanned reports, inside a transaction, whether an actor is banned from a
+// community.
+func (tx *Tx) IsBanned(ctx context.Context, communityID int64, actorIRI string) (bool, error) {
+	var n int
+	if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bans WHERE community_id = ? AND actor_iri = ?`, communityID, actorIRI).Scan(&n); err != nil {
+		return false, fmt.Errorf("ban of %s: %w", actorIRI, err)
+	}
+	return n > 0, nil
+}

@@ -40,6 +40,26 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if err != nil || p.DeletedAt.After(p.Published) {
 			return err
 		}
+		// An edit passes the rules a new post passes: a banned author
+		// cannot change what is shown, a removed thread stays removed, and
+		// the author's host policy holds (issue 11, bypass 1).
+		st, err := s.standingOf(ctx, tx, c, in)
+		if err != nil {
+			return err
+		}
+		if st.banned {
+			return refused("you are banned from this community")
+		}
+		th, err := tx.ThreadByID(ctx, p.ThreadID)
+		if err != nil {
+			return err
+		}
+		if th.Removed {
+			return refused("the thread was removed")
+		}
+		if st.policy == "reject_media" {
+			n.Content = imgRE.ReplaceAllString(s.sanitize.HTML(n.Content), "")
+		}
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
 		if err != nil || !fresh {
 			return err
@@ -49,14 +69,13 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if err := tx.UpdatePost(ctx, p); err != nil {
 			return err
 		}
-		th, err := tx.ThreadByID(ctx, p.ThreadID)
-		if err != nil {
-			return err
-		}
 		if err := tx.IndexDocument(ctx, storage.SearchPost, p.ID, c.ID, th.Title, s.sanitize.Text(p.Content, 0)); err != nil {
 			return err
 		}
-		return s.announce(ctx, tx, c, th, in.Raw, p.IRI, false)
+		if st.policy == "silence" {
+			return nil // kept, not announced, as a new post from there
+		}
+		return s.announce(ctx, tx, c, th, s.editedActivity(in.Raw, st), p.IRI, false)
 	})
 }
 
@@ -147,6 +166,15 @@ func (s *Service) vote(ctx context.Context, communityName string, in Incoming, o
 		}
 	}
 	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+		banned, err := tx.IsBanned(ctx, p.CommunityID, in.Actor.IRI)
+		if err != nil {
+			return err
+		}
+		if banned && kind != "" {
+			// A banned actor's votes do not count (issue 11, bypass 2);
+			// taking a vote back is always allowed.
+			return refused("you are banned from this community")
+		}
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, p.CommunityID))
 		if err != nil || !fresh {
 			return err

@@ -158,6 +158,17 @@ func (s *Service) RSVP(ctx context.Context, in Incoming, meetingIRI, answer stri
 		return refused("the meeting was cancelled")
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
+		// Only members in good standing answer a community's meetings:
+		// strangers could otherwise fill a meeting's places and keep its
+		// members out (issue 11, bypass 3). Taking an answer back is
+		// always allowed.
+		st, err := s.standingOf(ctx, tx, c, in)
+		if err != nil {
+			return err
+		}
+		if answer != "" && (st.banned || !st.member) {
+			return refused("only members of %s may answer its meetings: follow it first", c.Name)
+		}
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
 		if err != nil || !fresh {
 			return err

@@ -153,7 +153,7 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if policy == "silence" {
 			return nil
 		}
-		return s.announce(ctx, tx, c, th, sub.Activity.Raw, n.IRI, delta == 0 || c.BoostReplies)
+		return s.announce(ctx, tx, c, th, s.editedActivity(sub.Activity.Raw, standing{policy: policy}), n.IRI, delta == 0 || c.BoostReplies)
 	})
 }
 

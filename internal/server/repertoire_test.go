@@ -120,6 +120,9 @@ func TestMeetingRSVPs(t *testing.T) {
 	mob, fri, mast, eve := peer.NewActor("mob"), peer.NewActor("fri"), peer.NewActor("mast"), peer.NewActor("eve")
 	bob := followers.NewActor("bob")
 	member(t, ti, followers, bob)
+	for _, a := range []*fedtest.Actor{mob, fri, mast, eve} {
+		member(t, ti, peer, a) // only members answer meetings
+	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	start := time.Date(2026, 12, 3, 19, 0, 0, 0, berlin)
 	m, err := ti.svc.CreateMeeting(ctx, "seedbreeders", community.NewMeeting{

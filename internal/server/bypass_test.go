@@ -1,0 +1,187 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/community"
+)
+
+// The rule bypasses of issue 11: each way into a community (post, edit,
+// like, meeting answer) passes the same standing check.
+
+// update builds alice's Update of her post id with new content.
+func update(a *fedtest.Actor, id, uid, content string, extra map[string]any) []byte {
+	obj := map[string]any{"id": a.IRI + "/notes/" + id, "type": "Note", "attributedTo": a.IRI, "content": content,
+		"to": []any{"https://www.w3.org/ns/activitystreams#Public"}}
+	for k, v := range extra {
+		obj[k] = v
+	}
+	b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/notes/" + id + "/updates/" + uid,
+		"type": "Update", "actor": a.IRI, "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "object": obj})
+	return b
+}
+
+// bypassHarness: seedbreeders with alice (author, on peer) and bob (a
+// follower on another host), alice's post 1 announced.
+func bypassHarness(t *testing.T) (*testInstance, *fedtest.Instance, *fedtest.Actor, *fedtest.Instance) {
+	t.Helper()
+	ti := newInstance(t, true)
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
+	followers := fedtest.New(t, fedtest.OnAddress("127.0.0.3"))
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	member(t, ti, followers, followers.NewActor("bob"))
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ti.actor("seedbreeders"), "", "original", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	followers.Wait(t, 1, wait, announced(alice.IRI+"/notes/1"))
+	return ti, peer, alice, followers
+}
+
+// outboxHas reports whether an activity on the community's first outbox
+// page mentions s.
+func outboxHas(t *testing.T, ti *testInstance, s string) bool {
+	t.Helper()
+	_, body := get(t, ti.actor("seedbreeders")+"/outbox?page=1", "application/activity+json")
+	items, _ := decode(t, body)["orderedItems"].([]any)
+	if len(items) == 0 {
+		t.Fatalf("the outbox is empty: %s", body)
+	}
+	for _, it := range items {
+		iri, _ := it.(string)
+		if _, b := get(t, iri, "application/activity+json"); strings.Contains(string(b), s) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestUpdateByABannedMemberIsRefused(t *testing.T) {
+	ti, _, alice, _ := bypassHarness(t)
+	if err := ti.svc.Ban(context.Background(), "seedbreeders", alice.IRI, "spam", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	upd := update(alice, "1", "u1", "spam spam", nil)
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), upd); code != 403 {
+		t.Errorf("Update by a banned member = %d %s, want 403", code, body)
+	}
+	p, err := ti.store.PostByIRI(context.Background(), alice.IRI+"/notes/1")
+	if err != nil || strings.Contains(p.Content, "spam") {
+		t.Errorf("post after the refused Update = %q, %v", p.Content, err)
+	}
+	if outboxHas(t, ti, alice.IRI+"/notes/1/updates/u1") {
+		t.Errorf("the refused Update was announced")
+	}
+}
+
+func TestUpdateOfAPostInARemovedThreadIsRefused(t *testing.T) {
+	ti, _, alice, _ := bypassHarness(t)
+	if _, err := ti.svc.ModerateThread(context.Background(), alice.IRI+"/notes/1", "remove"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), update(alice, "1", "u1", "back again", nil)); code != 403 {
+		t.Errorf("Update in a removed thread = %d %s, want 403", code, body)
+	}
+	if outboxHas(t, ti, alice.IRI+"/notes/1/updates/u1") {
+		t.Errorf("the refused Update was announced")
+	}
+}
+
+func TestUpdateFromASilencedHostIsKeptButNotAnnounced(t *testing.T) {
+	ti, peer, alice, _ := bypassHarness(t)
+	if err := ti.svc.SetDomainPolicy(context.Background(), peer.Host, "silence"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), update(alice, "1", "u1", "edited quietly", nil)); code != 202 {
+		t.Fatalf("Update: %d %s", code, body)
+	}
+	if p, err := ti.store.PostByIRI(context.Background(), alice.IRI+"/notes/1"); err != nil || !strings.Contains(p.Content, "edited quietly") {
+		t.Errorf("post = %q, %v; want the edit kept", p.Content, err)
+	}
+	if outboxHas(t, ti, alice.IRI+"/notes/1/updates/u1") {
+		t.Errorf("an Update from a silenced host was announced")
+	}
+}
+
+func TestUpdateFromARejectMediaHostLosesItsImages(t *testing.T) {
+	ti, peer, alice, followers := bypassHarness(t)
+	if err := ti.svc.SetDomainPolicy(context.Background(), peer.Host, "reject_media"); err != nil {
+		t.Fatal(err)
+	}
+	img := `<p>see <img src="https://evil.example/tracker.png" alt="x"></p>`
+	upd := update(alice, "1", "u1", img, map[string]any{"attachment": []any{map[string]any{"type": "Document", "mediaType": "image/png", "url": "https://evil.example/big.png"}}})
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), upd); code != 202 {
+		t.Fatalf("Update: %d %s", code, body)
+	}
+	if p, err := ti.store.PostByIRI(context.Background(), alice.IRI+"/notes/1"); err != nil || strings.Contains(p.Content, "<img") {
+		t.Errorf("stored post = %q, %v; want no image", p.Content, err)
+	}
+	got := followers.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		inner, _ := r.Activity["object"].(map[string]any)
+		return r.Activity["type"] == "Announce" && inner["id"] == alice.IRI+"/notes/1/updates/u1"
+	})
+	if body := string(got[0].Body); strings.Contains(body, "evil.example") {
+		t.Errorf("the announced Update still carries the media: %s", body)
+	}
+}
+
+func TestABannedActorsLikeIsNotCounted(t *testing.T) {
+	ti, peer, alice, _ := bypassHarness(t)
+	carol := peer.NewActor("carol")
+	member(t, ti, peer, carol)
+	if err := ti.svc.Ban(context.Background(), "seedbreeders", carol.IRI, "brigading", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	like, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": carol.IRI + "/likes/1", "type": "Like", "actor": carol.IRI, "object": alice.IRI + "/notes/1"})
+	if code, body := carol.Post(t, ti.inbox("seedbreeders"), like); code != 403 {
+		t.Errorf("Like by a banned actor = %d %s, want 403", code, body)
+	}
+	if p, err := ti.store.PostByIRI(context.Background(), alice.IRI+"/notes/1"); err != nil || p.Likes != 0 {
+		t.Errorf("likes = %d, %v; want 0", p.Likes, err)
+	}
+}
+
+func TestStrangersCannotFillAMeeting(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
+	start := time.Date(2026, 12, 10, 18, 0, 0, 0, time.UTC)
+	m, err := ti.svc.CreateMeeting(ctx, "seedbreeders", community.NewMeeting{
+		Title: "Small seed swap", Start: start, End: start.Add(time.Hour), TimeZone: "UTC", Place: "The barn", Capacity: 3, By: "admin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := func(a *fedtest.Actor, id string) []byte {
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/join/" + id, "type": "Join", "actor": a.IRI, "object": m.IRI})
+		return b
+	}
+	for i := range 3 {
+		stranger := peer.NewActor("stranger" + itoa(i))
+		if code, body := stranger.Post(t, ti.sharedInbox(), join(stranger, "1")); code != 403 {
+			t.Errorf("Join by a stranger = %d %s, want 403", code, body)
+		}
+	}
+	banned := peer.NewActor("banned")
+	member(t, ti, peer, banned)
+	if err := ti.svc.Ban(ctx, "seedbreeders", banned.IRI, "", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := banned.Post(t, ti.sharedInbox(), join(banned, "1")); code != 403 {
+		t.Errorf("Join by a banned actor = %d %s, want 403", code, body)
+	}
+	dora := peer.NewActor("dora")
+	member(t, ti, peer, dora)
+	if code, body := dora.Post(t, ti.sharedInbox(), join(dora, "1")); code != 202 {
+		t.Errorf("Join by a member = %d %s, want 202", code, body)
+	}
+	mv, err := ti.svc.Meeting(ctx, m.IRI)
+	if err != nil || mv.Counts.Going != 1 {
+		t.Errorf("going = %d, %v; want 1 (the member only)", mv.Counts.Going, err)
+	}
+}

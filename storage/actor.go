@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/coppice-dev/coppice/internal/hostname"
 )
 
 // Actor is a remote actor as we last fetched it: what delivery and
@@ -37,14 +38,10 @@ func (a Actor) DeliveryInbox() string {
 	return a.Inbox
 }
 
-// HostOf returns the lower-case host[:port] of an inbox URL, the key
-// deliveries are grouped and limited by.
+// HostOf returns the normalized host of an inbox URL (internal/hostname),
+// the key deliveries are grouped, limited and policed by.
 func HostOf(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSuffix(u.Host, "."))
+	return hostname.Of(rawURL)
 }
 
 const actorColumns = `iri, type, host, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, raw, fetched_at, expires_at`

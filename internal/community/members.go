@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -322,14 +323,20 @@ func (s *Service) Contributions(ctx context.Context, actorIRI string) ([]storage
 // Federation policy.
 
 // SetDomainPolicy blocks, silences, allows (a partner) or clears ("") a
-// host.
+// host, its every port (unless one is given) and its subdomains. The host
+// is stored normalized (internal/hostname), the one spelling every check
+// compares.
 func (s *Service) SetDomainPolicy(ctx context.Context, host, policy string) error {
 	switch policy {
 	case "", "block", "silence", "reject_media", "allow":
 	default:
 		return &InvalidError{Fields: map[string]string{"policy": "must be block, silence, reject_media, allow or none"}}
 	}
-	return s.store.SetDomainPolicy(ctx, host, policy, s.now())
+	h, err := hostname.Parse(host)
+	if err != nil {
+		return &InvalidError{Fields: map[string]string{"host": "must be a host name or IP address, with an optional port"}}
+	}
+	return s.store.SetDomainPolicy(ctx, h, policy, s.now())
 }
 
 // SetFederationMode sets open or allowlist mode.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
 )
@@ -76,5 +77,47 @@ func TestSilenceAndRejectMediaBySpelling(t *testing.T) {
 	}
 	if p, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/2"); err != nil || strings.Contains(p.Content, "<img") {
 		t.Errorf("reject_media on the host without port: content %q, %v; want no image", p.Content, err)
+	}
+}
+
+// TestFET13AcceptNotDeliveredToBlockedThirdHost (issue 12, item 3): an
+// actor on an allowed host that names an inbox on a blocked host gets its
+// Follow answered, but the Accept is never sent there.
+func TestFET13AcceptNotDeliveredToBlockedThirdHost(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.14"))
+	third := fedtest.New(t, fedtest.OnAddress("127.0.0.15"))
+	if err := ti.svc.SetDomainPolicy(ctx, "127.0.0.15", "block"); err != nil {
+		t.Fatal(err)
+	}
+	alice := peer.NewActor("alice")
+	alice.Inbox = third.URL + "/users/victim/inbox"
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), alice.Follow(ti.actor("seedbreeders"))); code != http.StatusAccepted {
+		t.Fatalf("Follow: %d %s", code, body)
+	}
+	waitFor(t, "the Accept to fail", func() bool {
+		_, failed, err := ti.store.QueueStats(ctx)
+		return err == nil && failed == 1
+	})
+	if got := third.Received(); len(got) != 0 {
+		t.Errorf("blocked host received %d deliveries, want 0", len(got))
+	}
+}
+
+// waitFor polls cond until it holds, or fails the test after wait. It is
+// for state that no channel announces (the delivery queue in the database).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("waited %v for %s", wait, what)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 		t.Fatal(err)
 	}
 	iris := federation.NewIRIs(base)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: 10 * time.Second})
+	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: 10 * time.Second, Policy: st.HostAllowed})
 	worker := delivery.New(delivery.Options{Store: st, Client: client, Log: log})
 	svc := community.New(st, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
 	in, err := svc.Instance(context.Background())

@@ -168,7 +168,9 @@ func minimalKeyOwner(ctx context.Context, body []byte, keyID, fetchedURL string)
 }
 
 // ownedKey returns the first public key whose owner is the actor itself
-// (SIG-12: a key owned by someone else does not speak for this actor).
+// (SIG-12: a key owned by someone else does not speak for this actor) and
+// whose id is on the actor's own origin (SIG-20: an actor cannot claim the
+// key id of an actor on another host).
 func ownedKey(p vocab.W3IDSecurityV1PublicKeyProperty, actor *url.URL) (keyID, pem string, err error) {
 	if p == nil || p.Len() == 0 {
 		return "", "", errors.New("actor has no publicKey")
@@ -179,7 +181,7 @@ func ownedKey(p vocab.W3IDSecurityV1PublicKeyProperty, actor *url.URL) (keyID, p
 		}
 		k := it.Get()
 		kid, err := httpIRI(k.GetJSONLDId())
-		if err != nil {
+		if err != nil || !sameOrigin(kid, actor) {
 			continue
 		}
 		o := k.GetW3IDSecurityV1Owner()

@@ -35,8 +35,13 @@
 //  3. The key is fetched from keyId (signed GET by the instance actor,
 //     cached for 24 hours, fetched again at most once a minute when the
 //     signature fails, for key rotation). The key document's actor must own
-//     the key. 401 otherwise; 503 when the key's host cannot be reached, so
-//     the sender retries.
+//     the key, and the key id must be on the actor's origin; a key id has
+//     one owner, and a key is replaced only by fetching the key id again
+//     (an Update of an actor never changes its key). The actor is stored
+//     only once its key verified the request. 401 otherwise; 503 when the
+//     key's host cannot be reached, so the sender retries. The federation
+//     policy applies to the key id's host before the fetch and to the
+//     verified actor's host after it (403).
 //  4. The body is one JSON object without repeated keys whose id, type and
 //     actor are single values (400 otherwise); the actor must be the key's
 //     owner (401) and the activity id on the actor's host (403).

@@ -41,34 +41,47 @@ func NewKeys(store *storage.Store, fetcher *fetch.Fetcher, now func() time.Time,
 }
 
 // Actor returns the actor that owns keyID. With refresh it ignores the
-// cache (key rotation), at most once per key id per minute.
-func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (storage.Actor, error) {
+// cache (key rotation), at most once per key id per minute. fetched says
+// the actor was fetched just now and is not stored yet: the caller stores
+// it with Remember once its key has verified a request (SIG-21).
+func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (a storage.Actor, fetched bool, err error) {
 	var stale *storage.Actor
 	if !refresh {
 		a, err := k.store.ActorByKeyID(ctx, keyID)
 		if err == nil && a.ExpiresAt.After(k.now()) {
-			return a, nil
+			return a, false, nil
 		}
 		if err == nil {
 			stale = &a
 		} else if !errors.Is(err, storage.ErrNotFound) {
-			return storage.Actor{}, err
+			return storage.Actor{}, false, err
 		}
 	} else if !k.mayRefetch(keyID) {
-		return storage.Actor{}, reject(http.StatusUnauthorized, "signature does not verify")
+		return storage.Actor{}, false, reject(http.StatusUnauthorized, "signature does not verify")
 	}
-	a, err := k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
+	a, err = k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
 	var rej *RejectError
 	if stale != nil && errors.As(err, &rej) && rej.Status == http.StatusServiceUnavailable {
 		// The key's host is down but we know its key from before: use the
 		// stale copy rather than make the peer retry; a wrong signature
 		// still fails, and the next request refreshes the cache.
-		return *stale, nil
+		return *stale, false, nil
 	}
-	return a, err
+	return a, err == nil, err
 }
 
-// ActorByIRI returns the actor with that id, from the cache while fresh.
+// Remember stores an actor returned by Actor with fetched set, after its
+// key verified a request. The key id's own document named it as the key's
+// owner, so it takes the key id from whoever held it before (SIG-20).
+func (k *Keys) Remember(ctx context.Context, a storage.Actor) error {
+	return k.store.UpsertActor(ctx, a)
+}
+
+// ActorByIRI returns the actor with that id, from the cache while fresh,
+// else fetched and stored. A fetched actor document is not its key's own
+// document unless the key id is the document's URL with a fragment: only
+// then is its key stored (SIG-20; a GoToSocial key id such as
+// IRI/main-key is learnt by fetching the key id itself, in Actor).
 func (k *Keys) ActorByIRI(ctx context.Context, iri string) (storage.Actor, error) {
 	a, err := k.store.ActorByIRI(ctx, iri)
 	if err == nil && a.ExpiresAt.After(k.now()) {
@@ -77,7 +90,17 @@ func (k *Keys) ActorByIRI(ctx context.Context, iri string) (storage.Actor, error
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.Actor{}, err
 	}
-	return k.fetchActor(ctx, iri, "")
+	a, err = k.fetchActor(ctx, iri, "")
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	if strings.SplitN(a.KeyID, "#", 2)[0] != a.IRI {
+		a.KeyID, a.PublicKeyPEM = "", ""
+	}
+	if err := k.store.UpsertActor(ctx, a); err != nil {
+		return storage.Actor{}, err
+	}
+	return k.store.ActorByIRI(ctx, iri)
 }
 
 func (k *Keys) mayRefetch(keyID string) bool {
@@ -94,8 +117,8 @@ func (k *Keys) mayRefetch(keyID string) bool {
 	return true
 }
 
-// fetchActor fetches the actor document at rawURL and caches it. When
-// keyID is set, the actor must own that key (SIG-12, SIG-14).
+// fetchActor fetches the actor document at rawURL; it does not store it.
+// When keyID is set, the actor must own that key (SIG-12, SIG-14).
 func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Actor, error) {
 	body, _, err := k.fetcher.Fetch(ctx, rawURL)
 	if err != nil {
@@ -129,9 +152,6 @@ func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Ac
 	}
 	now := k.now()
 	a.FetchedAt, a.ExpiresAt = now, now.Add(actorTTL)
-	if err := k.store.UpsertActor(ctx, a); err != nil {
-		return storage.Actor{}, err
-	}
 	return a, nil
 }
 

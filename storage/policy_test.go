@@ -85,3 +85,38 @@ func TestEnqueueFollowersSkipsBlockedSubdomainsAndPorts(t *testing.T) {
 		t.Errorf("claimed %v, %v; want one delivery to fine.test", fmt.Sprint(ds), err)
 	}
 }
+
+// TestSIG20KeyIDHasOneOwner: storing an actor with a key id takes that key
+// id from whoever held it; storing one without a key keeps its stored key.
+func TestSIG20KeyIDHasOneOwner(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	actor := func(user, keyID string) storage.Actor {
+		return storage.Actor{IRI: "https://a.test/users/" + user, Type: "Person", Host: "a.test", Inbox: "https://a.test/users/" + user + "/inbox",
+			KeyID: keyID, PublicKeyPEM: "pem of " + user, Raw: []byte("{}"), FetchedAt: time.Unix(1, 0), ExpiresAt: time.Unix(2, 0)}
+	}
+	key := "https://a.test/users/alice#main-key"
+	for _, a := range []storage.Actor{actor("alice", key), actor("mallory", key)} {
+		if err := st.UpsertActor(ctx, a); err != nil {
+			t.Fatalf("UpsertActor(%s) = %v", a.IRI, err)
+		}
+	}
+	if a, err := st.ActorByKeyID(ctx, key); err != nil || a.IRI != actor("mallory", "").IRI {
+		t.Errorf("ActorByKeyID = %s, %v; want the last actor vouched for", a.IRI, err)
+	}
+	if a, err := st.ActorByIRI(ctx, actor("alice", "").IRI); err != nil || a.KeyID != "" || a.PublicKeyPEM != "" {
+		t.Errorf("alice kept key %q %q (%v), want none", a.KeyID, a.PublicKeyPEM, err)
+	}
+	if err := st.UpsertActor(ctx, actor("alice", key)); err != nil {
+		t.Fatal(err)
+	}
+	profile := actor("alice", "")
+	profile.Name = "Alice"
+	if err := st.UpsertActor(ctx, profile); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := st.ActorByIRI(ctx, profile.IRI); err != nil || a.KeyID != key || a.PublicKeyPEM != "pem of alice" || a.Name != "Alice" {
+		t.Errorf("after a profile update: key %q pem %q name %q (%v), want the key kept", a.KeyID, a.PublicKeyPEM, a.Name, err)
+	}
+}

@@ -381,13 +381,16 @@ func (s *Service) KnownActors(ctx context.Context, iris []string) (map[string]st
 	return s.store.ActorsByIRI(ctx, iris)
 }
 
-// ActorUpdated stores an actor's new profile from its own Update, keeping
-// the cache expiry of the copy it replaces.
+// ActorUpdated stores an actor's new profile from its own Update. Its key
+// stays as it was: a key is replaced only by fetching the key id itself,
+// never by a document the actor pushes (SIG-20: an Update{Person} naming
+// another actor's key id took that key id over).
 func (s *Service) ActorUpdated(ctx context.Context, in Incoming, a storage.Actor) error {
 	fresh, err := s.recordOnce(ctx, in)
 	if err != nil || !fresh {
 		return err
 	}
+	a.KeyID, a.PublicKeyPEM = "", ""
 	a.FetchedAt, a.ExpiresAt = s.now(), s.now().Add(24*time.Hour)
 	return s.store.UpsertActor(ctx, a)
 }

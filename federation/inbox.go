@@ -120,7 +120,7 @@ func (h *Handler) verifySignature(ctx context.Context, s *signature.Signed) (sto
 			return storage.Actor{}, err
 		}
 		if err := verifyWith(s.Verify, a); err != nil {
-			return storage.Actor{}, reject(http.StatusUnauthorized, err.Error())
+			return storage.Actor{}, unverified(err)
 		}
 	}
 	if fetched {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coppice-dev/coppice/federation/fetch"
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/storage"
 )
@@ -31,13 +32,15 @@ type Keys struct {
 	now     func() time.Time
 	log     *slog.Logger
 
+	limits *keyFetchLimits
+
 	mu        sync.Mutex
 	refetched map[string]time.Time // mu guards refetched
 }
 
 // NewKeys returns a key finder over store that fetches with fetcher.
 func NewKeys(store *storage.Store, fetcher *fetch.Fetcher, now func() time.Time, log *slog.Logger) *Keys {
-	return &Keys{store: store, fetcher: fetcher, now: now, log: log, refetched: map[string]time.Time{}}
+	return &Keys{store: store, fetcher: fetcher, now: now, log: log, limits: newKeyFetchLimits(), refetched: map[string]time.Time{}}
 }
 
 // Actor returns the actor that owns keyID. With refresh it ignores the
@@ -57,17 +60,56 @@ func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (a storage
 			return storage.Actor{}, false, err
 		}
 	} else if !k.mayRefetch(keyID) {
-		return storage.Actor{}, false, reject(http.StatusUnauthorized, "signature does not verify")
+		return storage.Actor{}, false, unverified(errors.New("the key was refetched less than a minute ago"))
 	}
-	a, err = k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
+	a, err = k.fetchKey(ctx, keyID)
 	var rej *RejectError
-	if stale != nil && errors.As(err, &rej) && rej.Status == http.StatusServiceUnavailable {
-		// The key's host is down but we know its key from before: use the
-		// stale copy rather than make the peer retry; a wrong signature
-		// still fails, and the next request refreshes the cache.
+	if stale != nil && errors.As(err, &rej) && (rej.Status == http.StatusServiceUnavailable || rej.Status == http.StatusTooManyRequests) {
+		// The key's host is down (or over its fetch budget) but we know
+		// its key from before: use the stale copy rather than make the peer
+		// retry; a wrong signature still fails, and the next request
+		// refreshes the cache.
 		return *stale, false, nil
 	}
 	return a, err == nil, err
+}
+
+// fetchKey fetches the actor that owns keyID, within the key host's fetch
+// budget (RAT-04), and remembers failures for a while so that they cost
+// no second request (RAT-05).
+func (k *Keys) fetchKey(ctx context.Context, keyID string) (storage.Actor, error) {
+	host, now := hostname.Of(keyID), k.now()
+	switch why, wait := k.limits.take(keyID, host, now); why {
+	case keyFailedBefore:
+		return storage.Actor{}, unverified(errors.New("the key id failed to fetch a moment ago"))
+	case hostDownBefore:
+		return storage.Actor{}, keyHostDown(wait, errors.New("the key's host failed to answer a moment ago"))
+	case hostOverBudget:
+		return storage.Actor{}, &RejectError{Status: http.StatusTooManyRequests, Reason: "too many new keys from this host, retry later", RetryAfter: wait}
+	}
+	a, err := k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
+	var rej *RejectError
+	switch {
+	case errors.As(err, &rej) && rej.Status == http.StatusServiceUnavailable:
+		k.limits.down(host, now)
+	case errors.As(err, &rej) && rej.Status == http.StatusUnauthorized:
+		k.limits.failed(keyID, now)
+	}
+	return a, err
+}
+
+// unverified is the one answer to a signature we could not verify, for
+// whatever reason: the peer learns nothing of what our key fetch found
+// (SIG-22); cause goes to our log.
+func unverified(cause error) *RejectError {
+	return &RejectError{Status: http.StatusUnauthorized, Reason: "signature not verified", Cause: cause}
+}
+
+// keyHostDown answers 503 when the key's host cannot be reached now
+// (FLT-16), so that the sender retries; cause goes to our log.
+func keyHostDown(retryAfter time.Duration, cause error) *RejectError {
+	return &RejectError{Status: http.StatusServiceUnavailable, Reason: "cannot verify the signature now, retry later", Cause: cause,
+		RetryAfter: max(retryAfter, time.Second)}
 }
 
 // Remember stores an actor returned by Actor with fetched set, after its
@@ -125,9 +167,9 @@ func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Ac
 		var fe *fetch.Error
 		if errors.As(err, &fe) && fe.Kind == fetch.KindUnreachable {
 			// FLT-16: the sender should retry later rather than drop it.
-			return storage.Actor{}, reject(http.StatusServiceUnavailable, fmt.Sprintf("cannot fetch key %s now", truncate(rawURL, 200)))
+			return storage.Actor{}, keyHostDown(DownKeyHostTTL, fmt.Errorf("fetch key: %w", err))
 		}
-		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("cannot fetch key: %v", err))
+		return storage.Actor{}, unverified(fmt.Errorf("fetch key: %w", err))
 	}
 	a, err := ParseActor(ctx, body)
 	if err != nil && keyID != "" {
@@ -145,10 +187,10 @@ func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Ac
 		}
 	}
 	if err != nil {
-		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("key document: %v", err))
+		return storage.Actor{}, unverified(fmt.Errorf("key document: %w", err))
 	}
 	if keyID != "" && a.KeyID != keyID {
-		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("actor %s does not own key %s", truncate(a.IRI, 200), truncate(keyID, 200)))
+		return storage.Actor{}, unverified(fmt.Errorf("actor %s does not own key %s", truncate(a.IRI, 200), truncate(keyID, 200)))
 	}
 	now := k.now()
 	a.FetchedAt, a.ExpiresAt = now, now.Add(actorTTL)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
@@ -81,7 +82,11 @@ func actorFromAS(t vocab.Type, raw []byte) (storage.Actor, error) {
 	if err != nil {
 		return storage.Actor{}, fmt.Errorf("actor id: %w", err)
 	}
-	out := storage.Actor{IRI: id.String(), Type: t.GetTypeName(), Host: hostKey(id), Raw: raw}
+	host, err := hostname.FromURL(id)
+	if err != nil {
+		return storage.Actor{}, fmt.Errorf("actor id: %w", err)
+	}
+	out := storage.Actor{IRI: id.String(), Type: t.GetTypeName(), Host: host, Raw: raw}
 	if p := a.GetActivityStreamsInbox(); p != nil {
 		if u := p.GetIRI(); p.IsIRI() && u != nil {
 			out.Inbox = u.String()
@@ -163,7 +168,9 @@ func minimalKeyOwner(ctx context.Context, body []byte, keyID, fetchedURL string)
 }
 
 // ownedKey returns the first public key whose owner is the actor itself
-// (SIG-12: a key owned by someone else does not speak for this actor).
+// (SIG-12: a key owned by someone else does not speak for this actor) and
+// whose id is on the actor's own origin (SIG-20: an actor cannot claim the
+// key id of an actor on another host).
 func ownedKey(p vocab.W3IDSecurityV1PublicKeyProperty, actor *url.URL) (keyID, pem string, err error) {
 	if p == nil || p.Len() == 0 {
 		return "", "", errors.New("actor has no publicKey")
@@ -174,7 +181,7 @@ func ownedKey(p vocab.W3IDSecurityV1PublicKeyProperty, actor *url.URL) (keyID, p
 		}
 		k := it.Get()
 		kid, err := httpIRI(k.GetJSONLDId())
-		if err != nil {
+		if err != nil || !sameOrigin(kid, actor) {
 			continue
 		}
 		o := k.GetW3IDSecurityV1Owner()
@@ -211,7 +218,7 @@ func httpIRI(p vocab.JSONLDIdProperty) (*url.URL, error) {
 }
 
 // checkHTTPURL parses s and accepts only absolute http(s) URLs with a host
-// and no user info (FET-04).
+// that normalizes (internal/hostname) and no user info (FET-04).
 func checkHTTPURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -220,11 +227,8 @@ func checkHTTPURL(s string) (*url.URL, error) {
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return nil, fmt.Errorf("%q is not an http(s) URL", truncate(s, 100))
 	}
+	if _, err := hostname.FromURL(u); err != nil {
+		return nil, fmt.Errorf("%q: %w", truncate(s, 100), err)
+	}
 	return u, nil
-}
-
-// hostKey is the host[:port] of u in lower case, the key we group
-// deliveries and health by.
-func hostKey(u *url.URL) string {
-	return strings.ToLower(strings.TrimSuffix(u.Host, "."))
 }

@@ -35,8 +35,17 @@
 //  3. The key is fetched from keyId (signed GET by the instance actor,
 //     cached for 24 hours, fetched again at most once a minute when the
 //     signature fails, for key rotation). The key document's actor must own
-//     the key. 401 otherwise; 503 when the key's host cannot be reached, so
-//     the sender retries.
+//     the key, and the key id must be on the actor's origin; a key id has
+//     one owner, and a key is replaced only by fetching the key id again
+//     (an Update of an actor never changes its key). The actor is stored
+//     only once its key verified the request. 401 otherwise; 503 when the
+//     key's host cannot be reached, so the sender retries; the 401 never
+//     says what our fetch found. A key host may cause 30 key fetches at
+//     once, then one every 2 s (429 with Retry-After beyond); a key id that
+//     failed is answered 401 for 5 minutes, and the keys of a host that did
+//     not answer 503 for a minute, without fetching again. The federation
+//     policy applies to the key id's host before the fetch and to the
+//     verified actor's host after it (403).
 //  4. The body is one JSON object without repeated keys whose id, type and
 //     actor are single values (400 otherwise); the actor must be the key's
 //     owner (401) and the activity id on the actor's host (403).

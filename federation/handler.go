@@ -50,13 +50,25 @@ func New(svc *community.Service, opt Options) *Handler {
 }
 
 // RejectError is a request we refuse, with the status and a short reason
-// that is logged and sent to the peer.
+// that is logged and sent to the peer. Cause, when set, is logged but never
+// sent: what our own key fetch found is not the peer's business (SIG-22).
 type RejectError struct {
 	Status int
 	Reason string
+	Cause  error
+	// RetryAfter, when set, is sent as Retry-After (429, 503).
+	RetryAfter time.Duration
 }
 
-func (e *RejectError) Error() string { return e.Reason }
+func (e *RejectError) Error() string {
+	if e.Cause != nil {
+		return e.Reason + ": " + e.Cause.Error()
+	}
+	return e.Reason
+}
+
+// Unwrap returns the cause.
+func (e *RejectError) Unwrap() error { return e.Cause }
 
 func reject(status int, reason string) *RejectError {
 	return &RejectError{Status: status, Reason: reason}
@@ -79,6 +91,9 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 		switch {
 		case errors.As(err, &rej):
 			status, msg = rej.Status, rej.Reason
+			if rej.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int(max(rej.RetryAfter.Round(time.Second), time.Second)/time.Second)))
+			}
 		case errors.As(err, &ref):
 			status, msg = http.StatusForbidden, ref.Reason
 		case errors.Is(err, storage.ErrBusy):

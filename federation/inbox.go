@@ -49,6 +49,9 @@ func (h *Handler) Inbox() http.Handler {
 		if err != nil {
 			return err
 		}
+		if err := h.hostAllowed(ctx, signer.IRI); err != nil { // SIG-20: the verified signer's host
+			return err
+		}
 		if err := h.keys.Revive(ctx, signer.Host); err != nil { // FLT-06
 			return err
 		}
@@ -105,20 +108,25 @@ func (h *Handler) parseSignature(r *http.Request, body []byte) (*signature.Signe
 
 // verifySignature finds the key's owner and checks the signature; when the
 // cached key fails it fetches the key once more, for key rotation.
+// A fetched actor is stored only once its key verified the request (SIG-21).
 func (h *Handler) verifySignature(ctx context.Context, s *signature.Signed) (storage.Actor, error) {
-	a, err := h.keys.Actor(ctx, s.KeyID(), false)
-	if err != nil {
-		return storage.Actor{}, err
-	}
-	if err := verifyWith(s.Verify, a); err == nil {
-		return a, nil
-	}
-	a, err = h.keys.Actor(ctx, s.KeyID(), true)
+	a, fetched, err := h.keys.Actor(ctx, s.KeyID(), false)
 	if err != nil {
 		return storage.Actor{}, err
 	}
 	if err := verifyWith(s.Verify, a); err != nil {
-		return storage.Actor{}, reject(http.StatusUnauthorized, err.Error())
+		a, fetched, err = h.keys.Actor(ctx, s.KeyID(), true)
+		if err != nil {
+			return storage.Actor{}, err
+		}
+		if err := verifyWith(s.Verify, a); err != nil {
+			return storage.Actor{}, unverified(err)
+		}
+	}
+	if fetched {
+		if err := h.keys.Remember(ctx, a); err != nil {
+			return storage.Actor{}, err
+		}
 	}
 	return a, nil
 }

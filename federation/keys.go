@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coppice-dev/coppice/federation/fetch"
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/storage"
 )
@@ -31,44 +32,98 @@ type Keys struct {
 	now     func() time.Time
 	log     *slog.Logger
 
+	limits *keyFetchLimits
+
 	mu        sync.Mutex
 	refetched map[string]time.Time // mu guards refetched
 }
 
 // NewKeys returns a key finder over store that fetches with fetcher.
 func NewKeys(store *storage.Store, fetcher *fetch.Fetcher, now func() time.Time, log *slog.Logger) *Keys {
-	return &Keys{store: store, fetcher: fetcher, now: now, log: log, refetched: map[string]time.Time{}}
+	return &Keys{store: store, fetcher: fetcher, now: now, log: log, limits: newKeyFetchLimits(), refetched: map[string]time.Time{}}
 }
 
 // Actor returns the actor that owns keyID. With refresh it ignores the
-// cache (key rotation), at most once per key id per minute.
-func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (storage.Actor, error) {
+// cache (key rotation), at most once per key id per minute. fetched says
+// the actor was fetched just now and is not stored yet: the caller stores
+// it with Remember once its key has verified a request (SIG-21).
+func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (a storage.Actor, fetched bool, err error) {
 	var stale *storage.Actor
 	if !refresh {
 		a, err := k.store.ActorByKeyID(ctx, keyID)
 		if err == nil && a.ExpiresAt.After(k.now()) {
-			return a, nil
+			return a, false, nil
 		}
 		if err == nil {
 			stale = &a
 		} else if !errors.Is(err, storage.ErrNotFound) {
-			return storage.Actor{}, err
+			return storage.Actor{}, false, err
 		}
 	} else if !k.mayRefetch(keyID) {
-		return storage.Actor{}, reject(http.StatusUnauthorized, "signature does not verify")
+		return storage.Actor{}, false, unverified(errors.New("the key was refetched less than a minute ago"))
+	}
+	a, err = k.fetchKey(ctx, keyID)
+	var rej *RejectError
+	if stale != nil && errors.As(err, &rej) && (rej.Status == http.StatusServiceUnavailable || rej.Status == http.StatusTooManyRequests) {
+		// The key's host is down (or over its fetch budget) but we know
+		// its key from before: use the stale copy rather than make the peer
+		// retry; a wrong signature still fails, and the next request
+		// refreshes the cache.
+		return *stale, false, nil
+	}
+	return a, err == nil, err
+}
+
+// fetchKey fetches the actor that owns keyID, within the key host's fetch
+// budget (RAT-04), and remembers failures for a while so that they cost
+// no second request (RAT-05).
+func (k *Keys) fetchKey(ctx context.Context, keyID string) (storage.Actor, error) {
+	host, now := hostname.Of(keyID), k.now()
+	switch why, wait := k.limits.take(keyID, host, now); why {
+	case keyFailedBefore:
+		return storage.Actor{}, unverified(errors.New("the key id failed to fetch a moment ago"))
+	case hostDownBefore:
+		return storage.Actor{}, keyHostDown(wait, errors.New("the key's host failed to answer a moment ago"))
+	case hostOverBudget:
+		return storage.Actor{}, &RejectError{Status: http.StatusTooManyRequests, Reason: "too many new keys from this host, retry later", RetryAfter: wait}
 	}
 	a, err := k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
 	var rej *RejectError
-	if stale != nil && errors.As(err, &rej) && rej.Status == http.StatusServiceUnavailable {
-		// The key's host is down but we know its key from before: use the
-		// stale copy rather than make the peer retry; a wrong signature
-		// still fails, and the next request refreshes the cache.
-		return *stale, nil
+	switch {
+	case errors.As(err, &rej) && rej.Status == http.StatusServiceUnavailable:
+		k.limits.down(host, now)
+	case errors.As(err, &rej) && rej.Status == http.StatusUnauthorized:
+		k.limits.failed(keyID, now)
 	}
 	return a, err
 }
 
-// ActorByIRI returns the actor with that id, from the cache while fresh.
+// unverified is the one answer to a signature we could not verify, for
+// whatever reason: the peer learns nothing of what our key fetch found
+// (SIG-22); cause goes to our log.
+func unverified(cause error) *RejectError {
+	return &RejectError{Status: http.StatusUnauthorized, Reason: "signature not verified", Cause: cause}
+}
+
+// keyHostDown answers 503 when the key's host cannot be reached now
+// (FLT-16), so that the sender retries; cause goes to our log.
+func keyHostDown(retryAfter time.Duration, cause error) *RejectError {
+	return &RejectError{Status: http.StatusServiceUnavailable, Reason: "cannot verify the signature now, retry later", Cause: cause,
+		RetryAfter: max(retryAfter, time.Second)}
+}
+
+// Remember stores an actor returned by Actor with fetched set, after its
+// key verified a request. The key id's own document named it as the key's
+// owner, so it takes the key id from whoever held it before (SIG-20).
+func (k *Keys) Remember(ctx context.Context, a storage.Actor) error {
+	return k.store.UpsertActor(ctx, a)
+}
+
+// ActorByIRI returns the actor with that id, from the cache while fresh,
+// else fetched and stored. A fetched actor document is not its key's own
+// document unless the key id is the document's URL with a fragment: only
+// then is its key stored (SIG-20; a GoToSocial key id such as
+// IRI/main-key is learnt by fetching the key id itself, in Actor).
 func (k *Keys) ActorByIRI(ctx context.Context, iri string) (storage.Actor, error) {
 	a, err := k.store.ActorByIRI(ctx, iri)
 	if err == nil && a.ExpiresAt.After(k.now()) {
@@ -77,7 +132,17 @@ func (k *Keys) ActorByIRI(ctx context.Context, iri string) (storage.Actor, error
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.Actor{}, err
 	}
-	return k.fetchActor(ctx, iri, "")
+	a, err = k.fetchActor(ctx, iri, "")
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	if strings.SplitN(a.KeyID, "#", 2)[0] != a.IRI {
+		a.KeyID, a.PublicKeyPEM = "", ""
+	}
+	if err := k.store.UpsertActor(ctx, a); err != nil {
+		return storage.Actor{}, err
+	}
+	return k.store.ActorByIRI(ctx, iri)
 }
 
 func (k *Keys) mayRefetch(keyID string) bool {
@@ -94,17 +159,17 @@ func (k *Keys) mayRefetch(keyID string) bool {
 	return true
 }
 
-// fetchActor fetches the actor document at rawURL and caches it. When
-// keyID is set, the actor must own that key (SIG-12, SIG-14).
+// fetchActor fetches the actor document at rawURL; it does not store it.
+// When keyID is set, the actor must own that key (SIG-12, SIG-14).
 func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Actor, error) {
 	body, _, err := k.fetcher.Fetch(ctx, rawURL)
 	if err != nil {
 		var fe *fetch.Error
 		if errors.As(err, &fe) && fe.Kind == fetch.KindUnreachable {
 			// FLT-16: the sender should retry later rather than drop it.
-			return storage.Actor{}, reject(http.StatusServiceUnavailable, fmt.Sprintf("cannot fetch key %s now", truncate(rawURL, 200)))
+			return storage.Actor{}, keyHostDown(DownKeyHostTTL, fmt.Errorf("fetch key: %w", err))
 		}
-		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("cannot fetch key: %v", err))
+		return storage.Actor{}, unverified(fmt.Errorf("fetch key: %w", err))
 	}
 	a, err := ParseActor(ctx, body)
 	if err != nil && keyID != "" {
@@ -122,16 +187,13 @@ func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Ac
 		}
 	}
 	if err != nil {
-		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("key document: %v", err))
+		return storage.Actor{}, unverified(fmt.Errorf("key document: %w", err))
 	}
 	if keyID != "" && a.KeyID != keyID {
-		return storage.Actor{}, reject(http.StatusUnauthorized, fmt.Sprintf("actor %s does not own key %s", truncate(a.IRI, 200), truncate(keyID, 200)))
+		return storage.Actor{}, unverified(fmt.Errorf("actor %s does not own key %s", truncate(a.IRI, 200), truncate(keyID, 200)))
 	}
 	now := k.now()
 	a.FetchedAt, a.ExpiresAt = now, now.Add(actorTTL)
-	if err := k.store.UpsertActor(ctx, a); err != nil {
-		return storage.Actor{}, err
-	}
 	return a, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams"
 )
@@ -119,19 +120,24 @@ func (h *Handler) flag(ctx context.Context, pathName string, act activity, in co
 	return h.community.Report(ctx, name, in, objects, reason)
 }
 
-// hostAllowed applies the instance's federation policy to a host (403
-// for blocked hosts and, in allowlist mode, for non-partners).
+// hostAllowed applies the instance's federation policy to the host of
+// rawURL, normalized (403 for blocked hosts and their subdomains and, in
+// allowlist mode, for non-partners).
 func (h *Handler) hostAllowed(ctx context.Context, rawURL string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return reject(http.StatusBadRequest, "not a URL")
 	}
-	ok, err := h.community.HostAllowed(ctx, hostKey(u))
+	host, err := hostname.FromURL(u)
+	if err != nil {
+		return reject(http.StatusBadRequest, "not a valid host")
+	}
+	ok, err := h.community.HostAllowed(ctx, host)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return reject(http.StatusForbidden, "this instance does not federate with "+hostKey(u))
+		return reject(http.StatusForbidden, "this instance does not federate with "+host)
 	}
 	return nil
 }

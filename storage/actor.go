@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/coppice-dev/coppice/internal/hostname"
 )
 
 // Actor is a remote actor as we last fetched it: what delivery and
@@ -37,14 +38,10 @@ func (a Actor) DeliveryInbox() string {
 	return a.Inbox
 }
 
-// HostOf returns the lower-case host[:port] of an inbox URL, the key
-// deliveries are grouped and limited by.
+// HostOf returns the normalized host of an inbox URL (internal/hostname),
+// the key deliveries are grouped, limited and policed by.
 func HostOf(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSuffix(u.Host, "."))
+	return hostname.Of(rawURL)
 }
 
 const actorColumns = `iri, type, host, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, raw, fetched_at, expires_at`
@@ -59,6 +56,8 @@ func scanActor(row scanner) (Actor, error) {
 	return a, err
 }
 
+// upsertActorQuery keeps the stored key when the new copy has none: only
+// a fetch of the key id itself replaces a key (see UpsertActor).
 const upsertActorQuery = `
 	INSERT INTO actors (iri, type, host, preferred_username, name, inbox, shared_inbox,
 		delivery_inbox, delivery_host, key_id, public_key_pem, raw, fetched_at, expires_at)
@@ -67,14 +66,31 @@ const upsertActorQuery = `
 		type = excluded.type, host = excluded.host, preferred_username = excluded.preferred_username,
 		name = excluded.name, inbox = excluded.inbox, shared_inbox = excluded.shared_inbox,
 		delivery_inbox = excluded.delivery_inbox, delivery_host = excluded.delivery_host,
-		key_id = excluded.key_id, public_key_pem = excluded.public_key_pem, raw = excluded.raw,
-		fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`
+		key_id = CASE WHEN excluded.key_id != '' THEN excluded.key_id ELSE actors.key_id END,
+		public_key_pem = CASE WHEN excluded.key_id != '' THEN excluded.public_key_pem ELSE actors.public_key_pem END,
+		raw = excluded.raw, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`
 
-// UpsertActor stores a freshly fetched remote actor, replacing the old copy.
+// disownKeyQuery takes a key id from every other actor that holds it.
+const disownKeyQuery = `UPDATE actors SET key_id = '', public_key_pem = '' WHERE key_id = ? AND iri != ?`
+
+// UpsertActor stores a remote actor, replacing the old copy. Its key
+// (KeyID and PublicKeyPEM) is stored only when KeyID is set; then the
+// caller vouches that the key id's own document names a as its owner
+// (federation.Keys fetched it), and any other actor that held that key id
+// loses it in the same transaction: a key id has one owner (SIG-20). With
+// an empty KeyID the stored key stays as it was.
 func (s *Store) UpsertActor(ctx context.Context, a Actor) error {
 	di := a.DeliveryInbox()
-	_, err := s.write.ExecContext(ctx, upsertActorQuery, a.IRI, a.Type, a.Host, a.PreferredUsername, a.Name,
-		a.Inbox, a.SharedInbox, di, HostOf(di), a.KeyID, a.PublicKeyPEM, string(a.Raw), toDB(a.FetchedAt), toDB(a.ExpiresAt))
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if a.KeyID != "" {
+			if _, err := tx.tx.ExecContext(ctx, disownKeyQuery, a.KeyID, a.IRI); err != nil {
+				return err
+			}
+		}
+		_, err := tx.tx.ExecContext(ctx, upsertActorQuery, a.IRI, a.Type, a.Host, a.PreferredUsername, a.Name,
+			a.Inbox, a.SharedInbox, di, HostOf(di), a.KeyID, a.PublicKeyPEM, string(a.Raw), toDB(a.FetchedAt), toDB(a.ExpiresAt))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("upsert actor %s: %w", a.IRI, mapError(err))
 	}
@@ -95,7 +111,7 @@ func (s *Store) ActorByIRI(ctx context.Context, iri string) (Actor, error) {
 	return a, nil
 }
 
-const actorByKeyIDQuery = `SELECT ` + actorColumns + ` FROM actors WHERE key_id = ? ORDER BY fetched_at DESC LIMIT 1`
+const actorByKeyIDQuery = `SELECT ` + actorColumns + ` FROM actors WHERE key_id = ?`
 
 // ActorByKeyID returns the cached actor that owns keyID, or ErrNotFound.
 func (s *Store) ActorByKeyID(ctx context.Context, keyID string) (Actor, error) {

@@ -35,17 +35,16 @@ func (tx *Tx) EnqueueDelivery(ctx context.Context, activityID int64, inbox strin
 
 // enqueueFollowersQuery queues one delivery per distinct delivery inbox of
 // the accepted followers: followers on one host that share an inbox get one
-// request. Hosts marked unreachable get nothing new until they are revived.
+// request. Hosts marked unreachable get nothing new until they are revived;
+// hosts the federation policy refuses get nothing (targetAllowed).
 const enqueueFollowersQuery = `
 	INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, queued_at)
-	SELECT DISTINCT ?1, a.delivery_inbox, a.delivery_host, ?2, ?2
-	FROM follows f JOIN actors a ON a.iri = f.actor_iri
+	SELECT DISTINCT ?1, target.delivery_inbox, target.host, ?2, ?2
+	FROM follows f JOIN (SELECT iri, delivery_inbox, delivery_host AS host FROM actors) AS target ON target.iri = f.actor_iri
 	WHERE f.community_id = ?3 AND f.state = 'accepted'
-		AND a.delivery_host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
-		AND a.delivery_host NOT IN (SELECT host FROM domain_policies WHERE policy = 'block')
-		AND (COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open') != 'allowlist'
-			OR a.delivery_host IN (SELECT host FROM domain_policies WHERE policy = 'allow'))
-		AND a.delivery_inbox NOT IN (SELECT value FROM json_each(?4))
+		AND target.host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
+		AND ` + targetAllowed + `
+		AND target.delivery_inbox NOT IN (SELECT value FROM json_each(?4))
 	ON CONFLICT (activity_id, inbox) DO NOTHING`
 
 // EnqueueFollowers queues activityID for every accepted follower of a

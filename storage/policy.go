@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -15,9 +14,8 @@ const (
 	ModeAllowlist = "allowlist"
 )
 
-// SetDomainPolicy sets the policy of a host ("" removes it).
+// SetDomainPolicy sets the policy of a normalized host ("" removes it).
 func (s *Store) SetDomainPolicy(ctx context.Context, host, policy string, at time.Time) error {
-	host = strings.ToLower(host)
 	var err error
 	if policy == "" {
 		_, err = s.write.ExecContext(ctx, `DELETE FROM domain_policies WHERE host = ?`, host)
@@ -70,26 +68,49 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	return nil
 }
 
-// HostAllowed reports whether the instance federates with host: not
-// blocked, and in allowlist mode explicitly allowed.
+// policyApplies is the one statement of which rows p of domain_policies
+// apply to the host target.host. Both sides are normalized hosts
+// (internal/hostname). A row applies to its own host, to every port of it
+// when the row names no port, and to every subdomain, as Mastodon's domain
+// blocks do: a policy for gts.test covers gts.test:8443 and a.gts.test.
+const policyApplies = `(p.host = target.host
+	OR substr(target.host, 1, length(p.host) + 1) = p.host || ':'
+	OR substr(target.host, -length(p.host) - 1) = '.' || p.host
+	OR instr(target.host, '.' || p.host || ':') > 0)`
+
+// targetAllowed is the federation rule for target.host: no block applies,
+// and in allowlist mode an allow applies. Every query that decides whether
+// we talk to a host uses it: the inbox, fetches and deliveries alike.
+const targetAllowed = `(NOT EXISTS (SELECT 1 FROM domain_policies p WHERE p.policy = 'block' AND ` + policyApplies + `)
+	AND (COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open') != 'allowlist'
+		OR EXISTS (SELECT 1 FROM domain_policies p WHERE p.policy = 'allow' AND ` + policyApplies + `)))`
+
+const hostAllowedQuery = `SELECT ` + targetAllowed + ` FROM (SELECT ? AS host) AS target`
+
+// HostAllowed reports whether the instance federates with host, a
+// normalized host: no block applies to it, and in allowlist mode an allow
+// does.
 func (s *Store) HostAllowed(ctx context.Context, host string) (bool, error) {
 	var ok bool
-	err := s.read.QueryRowContext(ctx, hostAllowedQuery, strings.ToLower(host)).Scan(&ok)
+	err := s.read.QueryRowContext(ctx, hostAllowedQuery, host).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("policy of %s: %w", host, err)
 	}
 	return ok, nil
 }
 
-const hostAllowedQuery = `
-	SELECT NOT EXISTS (SELECT 1 FROM domain_policies WHERE host = ?1 AND policy = 'block')
-		AND (COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open') != 'allowlist'
-			OR EXISTS (SELECT 1 FROM domain_policies WHERE host = ?1 AND policy = 'allow'))`
+// domainPolicyQuery picks the policy that applies to a host: a block
+// anywhere above it wins, otherwise the most specific row.
+const domainPolicyQuery = `
+	SELECT p.policy FROM domain_policies p, (SELECT ? AS host) AS target
+	WHERE ` + policyApplies + `
+	ORDER BY p.policy = 'block' DESC, length(p.host) DESC LIMIT 1`
 
-// DomainPolicy returns the policy of one host, "" when it has none.
+// DomainPolicy returns the policy that applies to a normalized host (its
+// own, its domain's, or a block of any domain above it), "" when none does.
 func (s *Store) DomainPolicy(ctx context.Context, host string) (string, error) {
 	var p string
-	err := s.read.QueryRowContext(ctx, `SELECT policy FROM domain_policies WHERE host = ?`, strings.ToLower(host)).Scan(&p)
+	err := s.read.QueryRowContext(ctx, domainPolicyQuery, host).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -33,7 +33,8 @@ func fetchRemoteActor(ctx context.Context, svc *community.Service, cfg config.Co
 		return storage.Actor{}, err
 	}
 	iris := federation.NewIRIs(base)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: cfg.InsecureFederation, Timeout: 30 * time.Second, UserAgent: "Coppice/" + version})
+	client := fetch.NewClient(fetch.Options{AllowPrivate: cfg.InsecureFederation, Timeout: 30 * time.Second, UserAgent: "Coppice/" + version,
+		Policy: svc.HostAllowed})
 	f := fetch.NewFetcher(client, func(r *http.Request) error {
 		return signature.Sign(r, nil, iris.InstanceKey().String(), key, time.Now())
 	}, fetch.FetcherOptions{AllowPrivate: cfg.InsecureFederation})

@@ -78,8 +78,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	userAgent := "Coppice/" + version + " (+" + base.String() + "/)"
 
 	// One outgoing HTTP client for fetches and deliveries, with the
-	// private-address guard unless --insecure-federation.
-	client := fetch.NewClient(fetch.Options{AllowPrivate: cfg.InsecureFederation, UserAgent: userAgent})
+	// private-address guard unless --insecure-federation, and the
+	// federation policy on every request (FET-13).
+	client := fetch.NewClient(fetch.Options{AllowPrivate: cfg.InsecureFederation, UserAgent: userAgent, Policy: store.HostAllowed})
 	worker := delivery.New(delivery.Options{Store: store, Client: client, Log: log, UserAgent: userAgent})
 	svc := community.New(store, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
 	in, err := svc.Instance(ctx)

@@ -1,11 +1,14 @@
 package delivery
 
 import (
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coppice-dev/coppice/federation/fetch"
 )
 
 // DefaultSchedule returns the retry delays by number of attempts made, as
@@ -90,6 +93,11 @@ type classification struct {
 // retryAfterHeader is the answer's Retry-After; defaultWait is how long to
 // leave a host alone after a 429 that does not say.
 func classify(status int, retryAfterHeader string, err error, now time.Time, defaultWait time.Duration) classification {
+	if errors.Is(err, fetch.ErrRefusedHost) {
+		// FET-13: the federation policy refuses the host; nothing was sent,
+		// and nothing will be while the policy stands.
+		return classification{verdict: refused, host: hostUnknown}
+	}
 	if err != nil {
 		// Refused connections, resets, DNS failures and timeouts (FLT-01, FLT-05).
 		return classification{verdict: retry, host: hostFailed}

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+
+	"github.com/coppice-dev/coppice/internal/hostname"
 )
 
 // Limits of the client built by NewClient.
@@ -31,6 +33,13 @@ type Options struct {
 	// UserAgent is sent with every request that sets none, e.g.
 	// "Coppice/0.1.0 (+https://host/)".
 	UserAgent string
+	// Policy, when set, decides for every request, redirects included,
+	// whether the instance talks to its host (normalized by
+	// internal/hostname): the federation policy, so that no delivery and no
+	// fetch reaches a blocked host or, in allowlist mode, a non-partner
+	// (FET-13). A refused host fails with ErrRefusedHost before anything
+	// is dialed; an error of Policy itself fails the request too.
+	Policy func(ctx context.Context, host string) (bool, error)
 }
 
 // NewClient returns the one *http.Client of the process for outgoing
@@ -63,7 +72,7 @@ func NewClient(opt Options) *http.Client {
 		MaxResponseHeaderBytes: maxResponseHeader,
 	}
 	return &http.Client{
-		Transport:     &guard{next: tr, allowPrivate: opt.AllowPrivate, userAgent: opt.UserAgent},
+		Transport:     &guard{next: tr, allowPrivate: opt.AllowPrivate, userAgent: opt.UserAgent, policy: opt.Policy},
 		CheckRedirect: redirectPolicy(opt.AllowPrivate),
 		Timeout:       timeout,
 	}
@@ -105,17 +114,22 @@ func redirectPolicy(allowPrivate bool) func(*http.Request, []*http.Request) erro
 }
 
 // guard is the RoundTripper of NewClient: it checks every URL, first
-// request and redirects alike, before anything is dialed, and sets the
-// User-Agent.
+// request and redirects alike, against CheckURL and the host policy before
+// anything is dialed, and sets the User-Agent.
 type guard struct {
 	next         *http.Transport
 	allowPrivate bool
 	userAgent    string
+	policy       func(ctx context.Context, host string) (bool, error)
 }
 
 // RoundTrip implements http.RoundTripper.
 func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := CheckURL(r.URL, g.allowPrivate); err != nil {
+	err := CheckURL(r.URL, g.allowPrivate)
+	if err == nil {
+		err = g.checkPolicy(r)
+	}
+	if err != nil {
 		if r.Body != nil {
 			r.Body.Close()
 		}
@@ -126,6 +140,26 @@ func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set("User-Agent", g.userAgent)
 	}
 	return g.next.RoundTrip(r)
+}
+
+// checkPolicy applies the host policy to r's host, in its normalized
+// spelling.
+func (g *guard) checkPolicy(r *http.Request) error {
+	if g.policy == nil {
+		return nil
+	}
+	host, err := hostname.FromURL(r.URL)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrForbiddenURL, err)
+	}
+	ok, err := g.policy(r.Context(), host)
+	if err != nil {
+		return fmt.Errorf("policy of %s: %w", host, err)
+	}
+	if !ok {
+		return fmt.Errorf("%s: %w", host, ErrRefusedHost)
+	}
+	return nil
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the

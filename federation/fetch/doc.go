@@ -9,8 +9,11 @@
 // Before dialing, every request URL, redirects included, goes through
 // [CheckURL]: only https (and http with AllowPrivate), no user info, no
 // literal private address, no "localhost", no numeric host that is not a
-// canonical IP address (http://2130706433/). The client never uses a proxy:
-// the proxy's address would be checked instead of the peer's.
+// canonical IP address (http://2130706433/). Then the host, normalized,
+// goes through the instance's federation policy (Options.Policy), so a
+// delivery or fetch never reaches a blocked host, whatever inbox or URL a
+// peer named (FET-13). The client never uses a proxy: the proxy's address
+// would be checked instead of the peer's.
 //
 // [Fetcher] GETs ActivityStreams documents, signed by the instance actor,
 // and returns their bytes. It knows nothing about communities or

@@ -13,6 +13,10 @@ var ErrForbiddenAddress = errors.New("forbidden address")
 // scheme other than https (and http with AllowPrivate), user info, no host.
 var ErrForbiddenURL = errors.New("forbidden URL")
 
+// ErrRefusedHost is returned (wrapped) for a request to a host the
+// instance does not federate with (Options.Policy).
+var ErrRefusedHost = errors.New("host refused by the federation policy")
+
 // errTooManyRedirects ends a redirect chain longer than maxRedirects.
 var errTooManyRedirects = errors.New("too many redirects")
 

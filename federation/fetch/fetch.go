@@ -136,7 +136,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL) (document, error) {
 			err = ue.Err
 		}
 		switch {
-		case errors.Is(err, ErrForbiddenAddress), errors.Is(err, ErrForbiddenURL):
+		case errors.Is(err, ErrForbiddenAddress), errors.Is(err, ErrForbiddenURL), errors.Is(err, ErrRefusedHost):
 			return fail(KindForbidden, err)
 		case errors.Is(err, errTooManyRedirects):
 			return fail(KindInvalid, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -325,14 +326,20 @@ func (s *Service) Contributions(ctx context.Context, actorIRI string) ([]storage
 // Federation policy.
 
 // SetDomainPolicy blocks, silences, allows (a partner) or clears ("") a
-// host.
+// host, its every port (unless one is given) and its subdomains. The host
+// is stored normalized (internal/hostname), the one spelling every check
+// compares.
 func (s *Service) SetDomainPolicy(ctx context.Context, host, policy string) error {
 	switch policy {
 	case "", "block", "silence", "reject_media", "allow":
 	default:
 		return &InvalidError{Fields: map[string]string{"policy": "must be block, silence, reject_media, allow or none"}}
 	}
-	return s.store.SetDomainPolicy(ctx, host, policy, s.now())
+	h, err := hostname.Parse(host)
+	if err != nil {
+		return &InvalidError{Fields: map[string]string{"host": "must be a host name or IP address, with an optional port"}}
+	}
+	return s.store.SetDomainPolicy(ctx, h, policy, s.now())
 }
 
 // SetFederationMode sets open or allowlist mode.
@@ -377,13 +384,16 @@ func (s *Service) KnownActors(ctx context.Context, iris []string) (map[string]st
 	return s.store.ActorsByIRI(ctx, iris)
 }
 
-// ActorUpdated stores an actor's new profile from its own Update, keeping
-// the cache expiry of the copy it replaces.
+// ActorUpdated stores an actor's new profile from its own Update. Its key
+// stays as it was: a key is replaced only by fetching the key id itself,
+// never by a document the actor pushes (SIG-20: an Update{Person} naming
+// another actor's key id took that key id over).
 func (s *Service) ActorUpdated(ctx context.Context, in Incoming, a storage.Actor) error {
 	fresh, err := s.recordOnce(ctx, in)
 	if err != nil || !fresh {
 		return err
 	}
+	a.KeyID, a.PublicKeyPEM = "", ""
 	a.FetchedAt, a.ExpiresAt = s.now(), s.now().Add(24*time.Hour)
 	return s.store.UpsertActor(ctx, a)
 }

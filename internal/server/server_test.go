@@ -49,7 +49,7 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 		t.Fatal(err)
 	}
 	iris := federation.NewIRIs(base)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: 10 * time.Second})
+	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: 10 * time.Second, Policy: st.HostAllowed})
 	worker := delivery.New(delivery.Options{Store: st, Client: client, Log: log})
 	svc := community.New(st, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
 	in, err := svc.Instance(context.Background())
@@ -63,9 +63,16 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 	fetcher := fetch.NewFetcher(client, func(r *http.Request) error {
 		return signature.Sign(r, nil, iris.InstanceKey().String(), key, time.Now())
 	}, fetch.FetcherOptions{AllowPrivate: insecure})
-	fo := federation.Options{IRIs: iris, Keys: federation.NewKeys(st, fetcher, time.Now, log), Log: log, Version: "test"}
+	fo := federation.Options{IRIs: iris, Log: log, Version: "test"}
 	for _, o := range opts {
 		o(&fo)
+	}
+	if fo.Keys == nil {
+		now := fo.Now
+		if now == nil {
+			now = time.Now
+		}
+		fo.Keys = federation.NewKeys(st, fetcher, now, log)
 	}
 	fed := federation.New(svc, fo)
 	files, err := media.NewStore(t.TempDir(), 0)

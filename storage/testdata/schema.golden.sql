@@ -289,7 +289,7 @@ CREATE TABLE votes (
 	created_at INTEGER NOT NULL,
 	PRIMARY KEY (post_id, actor_iri)
 );
-CREATE INDEX actors_key_id ON actors (key_id);
+CREATE UNIQUE INDEX actors_key_id ON actors (key_id) WHERE key_id != '';
 CREATE INDEX contributions_actor ON contributions (actor_iri, community_id);
 CREATE INDEX contributions_recent ON contributions (community_id, created_at);
 CREATE INDEX deliveries_claimed ON deliveries (claimed_until);

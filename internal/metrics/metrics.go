@@ -148,7 +148,7 @@ func (m *Metrics) WatchDeliveries(stats func() DeliveryStats) {
 	for _, o := range outcomes {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "delivery", Name: "attempts_total",
-			Help: "Delivery attempts by outcome: delivered (2xx), dropped (the inbox is gone: 404, 410), retried (will be tried again), failed (refused or given up).",
+			Help:        "Delivery attempts by outcome: delivered (2xx), dropped (the inbox is gone: 404, 410), retried (will be tried again), failed (refused or given up).",
 			ConstLabels: prometheus.Labels{"outcome": o.name},
 		}, func() float64 { return float64(o.get(stats())) }))
 	}

@@ -2,8 +2,8 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"

@@ -198,6 +198,11 @@ type Outcome struct {
 	// Otherwise retry at NextAttemptAt.
 	NextAttemptAt time.Time
 	Error         string
+	// Kind (OutcomeDelivered, …) and At, when the attempt ended, count the
+	// outcome in the hourly history the console charts; an outcome without
+	// them is not counted.
+	Kind string
+	At   time.Time
 }
 
 // RecordOutcomes writes the outcomes of many attempts in one transaction.
@@ -220,7 +225,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 				return fmt.Errorf("record delivery %d: %w", o.ID, mapError(err))
 			}
 		}
-		return nil
+		return tx.countOutcomes(ctx, outs)
 	})
 }
 

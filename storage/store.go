@@ -20,13 +20,24 @@ var ErrConflict = errors.New("conflict")
 // Store is the SQLite database of one Coppice instance. It keeps two pools
 // on one file: a single writer connection and a pool of readers.
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
+	write   *sql.DB
+	read    *sql.DB
+	txTimed func(time.Duration) // told how long each write transaction took; never nil
+}
+
+// Option changes how Open opens a Store.
+type Option func(*Store)
+
+// WithTxObserver makes the Store tell fn how long each write transaction
+// held the writer connection, from begin to commit or rollback (for the
+// metrics).
+func WithTxObserver(fn func(took time.Duration)) Option {
+	return func(s *Store) { s.txTimed = fn }
 }
 
 // Open opens (creating if needed) the SQLite file at path and applies every
 // pending migration.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
 	}
@@ -58,7 +69,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{write: w, read: r}
+	s := &Store{write: w, read: r, txTimed: func(time.Duration) {}}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -79,6 +93,8 @@ type Tx struct {
 // InTx runs fn in one write transaction: it commits when fn returns nil and
 // rolls back otherwise.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	start := time.Now()
+	defer func() { s.txTimed(time.Since(start)) }()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapError(err))

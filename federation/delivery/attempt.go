@@ -32,10 +32,11 @@ type result struct {
 // attempt makes one attempt at d and returns what to record. It never
 // fails: every error becomes an outcome.
 //
-// ctx only stops a wait for a busy host. The request itself runs to its
-// own deadline even when ctx ends, so that what was sent is recorded.
-func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.timeout)
+// ctx only stops a wait for a busy host. The request itself runs under
+// sending, which outlives ctx by the worker's Drain, and to its own
+// deadline, so that what was sent is recorded.
+func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery) result {
+	actx, cancel := context.WithTimeout(sending, w.timeout)
 	defer cancel()
 	n := d.Attempts + 1
 	log := w.log.With("inbox", d.Inbox, "host", d.Host, "attempt", n)
@@ -68,7 +69,7 @@ func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
 		// has no other way to put it back.
 		log.Debug("delivery deferred", "err", why)
 		w.retried.Add(1)
-		return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: until, Error: "deferred: " + why}}
+		return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: until, Error: "deferred: " + why, Kind: storage.OutcomeRetried, At: now}}
 	}
 
 	key, err := w.keys.get(actx, act.CommunityID, now)
@@ -119,11 +120,11 @@ func (w *Worker) attempt(ctx context.Context, d storage.Delivery) result {
 	switch c.verdict {
 	case delivered:
 		w.delivered.Add(1)
-		return result{out: storage.Outcome{ID: d.ID, Done: true}, host: host}
+		return result{out: storage.Outcome{ID: d.ID, Done: true, Kind: storage.OutcomeDelivered, At: done}, host: host}
 	case gone:
 		log.Warn("inbox gone", "status", status)
 		w.dropped.Add(1)
-		return result{out: storage.Outcome{ID: d.ID, Done: true}, host: host}
+		return result{out: storage.Outcome{ID: d.ID, Done: true, Kind: storage.OutcomeDropped, At: done}, host: host}
 	case refused:
 		log.Warn("delivery refused", "status", status, "err", msg)
 		r := w.fail(d, msg)
@@ -217,13 +218,13 @@ func (w *Worker) retryLater(d storage.Delivery, now time.Time, msg string) resul
 
 func (w *Worker) retryAt(d storage.Delivery, next time.Time, msg string, host *storage.HostResult) result {
 	w.retried.Add(1)
-	return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: next, Error: msg}, host: host}
+	return result{out: storage.Outcome{ID: d.ID, NextAttemptAt: next, Error: msg, Kind: storage.OutcomeRetried, At: w.now()}, host: host}
 }
 
 // fail marks d failed for good.
 func (w *Worker) fail(d storage.Delivery, msg string) result {
 	w.failed.Add(1)
-	return result{out: storage.Outcome{ID: d.ID, Failed: true, Error: msg}}
+	return result{out: storage.Outcome{ID: d.ID, Failed: true, Error: msg, Kind: storage.OutcomeFailed, At: w.now()}}
 }
 
 // abandon gives d up: it was queued longer ago than GiveUp, or its next

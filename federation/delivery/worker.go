@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,6 +24,10 @@ const (
 	DefaultPoll    = 500 * time.Millisecond
 	DefaultTimeout = 30 * time.Second
 	DefaultGiveUp  = 8 * 24 * time.Hour
+	DefaultDrain   = 10 * time.Second
+	// SampleEvery is how often Run records the queue depth for the
+	// console's chart.
+	SampleEvery = time.Minute
 )
 
 // Host health thresholds (SECURITY.md FLT-06, after Mastodon's
@@ -81,6 +86,10 @@ type Options struct {
 	GiveUp time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
+	// Drain is how long requests in flight may still run once Run's
+	// context ends; then they are cancelled and retried at the next start.
+	// Default 10s.
+	Drain time.Duration
 }
 
 // Worker claims queued deliveries, sends them and records the outcomes.
@@ -99,6 +108,7 @@ type Worker struct {
 	schedule  []time.Duration
 	giveUp    time.Duration
 	userAgent string
+	drain     time.Duration
 
 	wake  chan struct{} // Wake: rows were committed in this process
 	kick  chan struct{} // the writer unclaimed rows: claim again
@@ -115,6 +125,9 @@ type Worker struct {
 	soonest time.Time
 
 	delivered, dropped, retried, failed, unauthorized, inFlight atomic.Int64
+
+	running   atomic.Bool  // Run is delivering
+	heartbeat atomic.Int64 // Unix ms of the claim loop's last turn
 }
 
 // New returns a worker. It panics when Store or Client is nil or when Poll,
@@ -130,6 +143,7 @@ func New(opt Options) *Worker {
 		batch: orDefault(opt.Batch, DefaultBatch), lease: orDefault(opt.Lease, DefaultLease),
 		poll: orDefault(opt.Poll, DefaultPoll), timeout: orDefault(opt.Timeout, DefaultTimeout),
 		schedule: opt.Schedule, giveUp: orDefault(opt.GiveUp, DefaultGiveUp), userAgent: opt.UserAgent,
+		drain: orDefault(opt.Drain, DefaultDrain),
 	}
 	if w.poll >= time.Second {
 		panic(fmt.Sprintf("delivery.New: Poll %v must be below 1s", w.poll))
@@ -217,8 +231,9 @@ func (w *Worker) Stats() Stats {
 	}
 }
 
-// Run delivers until ctx ends, then waits for every request in flight and
-// for its outcome to be written. It returns nil after a clean stop.
+// Run delivers until ctx ends, then lets the requests in flight finish for
+// up to Drain (cancelling the rest, which are retried later), writes their
+// outcomes and releases its claims. It returns nil after a clean stop.
 //
 // Run assumes it is the only delivering process of its database: it starts
 // by releasing every claim, so deliveries leased by a crashed process are
@@ -227,17 +242,77 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.store.ReleaseClaims(ctx); err != nil {
 		return fmt.Errorf("start delivery: %w", err)
 	}
+	w.beat()
+	w.running.Store(true)
+	defer w.running.Store(false)
+
+	// sending is the context of the requests: it ends Drain after ctx.
+	sending, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSending()
+	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(w.drain, stopSending) })
+	defer stopDrain()
+
 	results := make(chan result, flushSize)
 	written := make(chan error, 1)
 	// The writer outlives ctx: it must still write the outcomes of the
 	// requests that finish after ctx ends.
 	go func() { written <- w.write(context.WithoutCancel(ctx), results) }()
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		w.sample(ctx)
+	}()
 
 	var attempts sync.WaitGroup
-	w.claimLoop(ctx, &attempts, results)
+	w.claimLoop(ctx, sending, &attempts, results)
 	attempts.Wait()
 	close(results)
-	return <-written
+	err := <-written
+	<-sampled
+	// Rows claimed but never started would wait out their lease.
+	if rerr := w.store.ReleaseClaims(context.WithoutCancel(ctx)); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("stop delivery: %w", rerr))
+	}
+	return err
+}
+
+// sample records the queue depth every SampleEvery until ctx ends, for the
+// console's chart. A failed sample is logged; the next one may work.
+func (w *Worker) sample(ctx context.Context) {
+	tick := time.NewTicker(SampleEvery)
+	defer tick.Stop()
+	for {
+		if err := w.store.SampleQueueDepth(ctx, w.now()); err != nil && ctx.Err() == nil {
+			w.log.Error("sample delivery queue", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// beat records that the claim loop is turning, on the real clock: it is
+// compared with the real clock by whoever asks for Health.
+func (w *Worker) beat() { w.heartbeat.Store(time.Now().UnixMilli()) }
+
+// Health is what the worker says about itself.
+type Health struct {
+	// Running: Run is delivering (started and not stopped).
+	Running bool
+	// LastTurn is when the claim loop last looked for work; it turns at
+	// least every Poll while it runs.
+	LastTurn time.Time
+}
+
+// Health reports whether the worker runs and when its loop last turned.
+func (w *Worker) Health() Health {
+	h := Health{Running: w.running.Load()}
+	if ms := w.heartbeat.Load(); ms != 0 {
+		h.LastTurn = time.UnixMilli(ms)
+	}
+	return h
 }
 
 // claimLoop claims due rows and starts an attempt for each as slots free
@@ -252,14 +327,15 @@ func (w *Worker) Run(ctx context.Context) error {
 //
 // Rows still in the backlog when ctx ends keep their lease; the next Run
 // releases it.
-func (w *Worker) claimLoop(ctx context.Context, attempts *sync.WaitGroup, results chan<- result) {
+func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGroup, results chan<- result) {
 	var backlog []storage.Delivery
 	want := true // something may be due: claim when allowed
 	busy := false
 	var notBefore time.Time // rate limit of claims, on the real clock
 	for {
+		w.beat()
 		for len(backlog) > 0 && len(w.slots) < cap(w.slots) && ctx.Err() == nil {
-			w.start(ctx, backlog[0], attempts, results)
+			w.start(ctx, sending, backlog[0], attempts, results)
 			backlog[0] = storage.Delivery{}
 			backlog = backlog[1:]
 		}
@@ -338,11 +414,11 @@ func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, erro
 }
 
 // start takes a slot and makes an attempt at d in a new goroutine.
-func (w *Worker) start(ctx context.Context, d storage.Delivery, attempts *sync.WaitGroup, results chan<- result) {
+func (w *Worker) start(ctx, sending context.Context, d storage.Delivery, attempts *sync.WaitGroup, results chan<- result) {
 	w.slots <- struct{}{} // never blocks: only the claim loop takes slots
 	w.inFlight.Add(1)
 	attempts.Go(func() {
-		results <- w.attempt(ctx, d)
+		results <- w.attempt(ctx, sending, d)
 		w.inFlight.Add(-1)
 		<-w.slots
 		signal(w.freed)

@@ -74,6 +74,12 @@ CREATE TABLE deliveries (
 	last_error TEXT NOT NULL DEFAULT '',
 	UNIQUE (activity_id, inbox)
 );
+CREATE TABLE delivery_hours (
+	hour INTEGER NOT NULL,
+	outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'dropped', 'retried', 'failed')),
+	count INTEGER NOT NULL,
+	PRIMARY KEY (hour, outcome)
+);
 CREATE TABLE domain_policies (
 	host TEXT PRIMARY KEY,
 	policy TEXT NOT NULL CHECK (policy IN ('block', 'silence', 'reject_media', 'allow')),
@@ -170,6 +176,10 @@ CREATE TABLE posts (
 	likes INTEGER NOT NULL DEFAULT 0,
 	dislikes INTEGER NOT NULL DEFAULT 0,
 	raw TEXT NOT NULL
+);
+CREATE TABLE queue_depth_hours (
+	hour INTEGER PRIMARY KEY,
+	depth INTEGER NOT NULL
 );
 CREATE TABLE related (
 	id INTEGER PRIMARY KEY,
@@ -301,6 +311,7 @@ CREATE INDEX meetings_start ON meetings (community_id, start_at);
 CREATE INDEX mod_log_community ON mod_log (community_id, id DESC);
 CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);
 CREATE INDEX outbox_object ON outbox_activities (object_iri) WHERE object_iri != '';
+CREATE INDEX posts_community_published ON posts (community_id, published);
 CREATE INDEX posts_thread ON posts (thread_id, published, id);
 CREATE INDEX reports_open ON reports (community_id, state, id);
 CREATE UNIQUE INDEX resources_source ON resources (community_id, source_iri) WHERE source_iri != '';

@@ -65,7 +65,7 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 				return err
 			}
 			for _, c := range cs {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\n", c.Name, c.JoinMode, c.Title)
+				row(stdout, c.Name, c.JoinMode, c.Title)
 			}
 			return nil
 		})
@@ -110,7 +110,7 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 				return err
 			}
 			for _, f := range fs {
-				fmt.Fprintf(stdout, "%s\t%s\n", f.ActorIRI, f.CreatedAt.Format(time.RFC3339))
+				row(stdout, f.ActorIRI, f.CreatedAt.Format(time.RFC3339))
 			}
 			return nil
 		})

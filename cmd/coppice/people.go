@@ -45,7 +45,7 @@ func runMember(ctx context.Context, args []string, env func(string) string, stdo
 				return err
 			}
 			for _, m := range ms {
-				fmt.Fprintf(stdout, "%s\t%s\n", m.ActorIRI, m.Role)
+				row(stdout, m.ActorIRI, m.Role)
 			}
 			return nil
 		}
@@ -94,7 +94,7 @@ func runReport(ctx context.Context, args []string, env func(string) string, stdo
 				return err
 			}
 			for _, r := range rs {
-				fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\n", r.ID, r.ReporterIRI, strings.Join(r.Objects, " "), r.Reason)
+				row(stdout, r.ID, r.ReporterIRI, strings.Join(r.Objects, " "), r.Reason)
 			}
 			return nil
 		})
@@ -139,7 +139,7 @@ func runFederation(ctx context.Context, args []string, env func(string) string, 
 			}
 			fmt.Fprintf(stdout, "mode\t%s\n", mode)
 			for h, p := range ps {
-				fmt.Fprintf(stdout, "%s\t%s\n", h, p)
+				row(stdout, h, p)
 			}
 			return nil
 		case "mode":

@@ -78,7 +78,7 @@ func runResource(ctx context.Context, args []string, env func(string) string, st
 				return err
 			}
 			for _, r := range rs {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", r.IRI, r.Kind, r.Title, r.ProposedBy)
+				row(stdout, r.IRI, r.Kind, r.Title, r.ProposedBy)
 			}
 			return nil
 		})

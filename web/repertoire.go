@@ -105,11 +105,19 @@ func (s *Site) Calendar() http.Handler {
 			if m.OnlineURL != "" {
 				where = m.OnlineURL
 			}
-			events = append(events, ical.Event{
+			e := ical.Event{
 				UID: m.IRI, Summary: m.Title, Description: m.Description, URL: m.IRI, Location: where,
 				Start: m.Start, End: m.End, TimeZone: m.TimeZone, RRule: m.RRule, Status: status,
 				Created: m.CreatedAt, Modified: m.UpdatedAt, Sequence: m.Sequence,
-			})
+			}
+			// One meeting the calendar format cannot hold (a row from
+			// before dates were bounded, say) is left out; it never takes
+			// the whole feed down (issue 11, bypass 7).
+			if err := ical.Check(e); err != nil {
+				s.log.WarnContext(r.Context(), "meeting left out of the calendar", "community", c.Name, "activity_iri", m.IRI, "err", err)
+				continue
+			}
+			events = append(events, e)
 		}
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 		w.Header().Set("Content-Disposition", `inline; filename="`+c.Name+`.ics"`)

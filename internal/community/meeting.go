@@ -26,6 +26,14 @@ type NewMeeting struct {
 	By          string
 }
 
+// Bounds of a meeting's dates: a year 9999 meeting made the calendar feed
+// fail (issue 11, bypass 7); no community schedules centuries ahead.
+const (
+	MinMeetingYear   = 2000
+	MaxMeetingYear   = 2200
+	MaxMeetingLength = 31 * 24 * time.Hour
+)
+
 // Validate returns a message per bad field, or nil.
 func (n NewMeeting) Validate() map[string]string {
 	errs := map[string]string{}
@@ -37,11 +45,17 @@ func (n NewMeeting) Validate() map[string]string {
 	if utf8.RuneCountInString(n.Description) > MaxSummary {
 		errs["description"] = fmt.Sprintf("at most %d characters", MaxSummary)
 	}
-	if n.Start.IsZero() {
+	switch {
+	case n.Start.IsZero():
 		errs["start"] = "required"
+	case n.Start.UTC().Year() < MinMeetingYear || n.Start.UTC().Year() > MaxMeetingYear:
+		errs["start"] = fmt.Sprintf("must be between the years %d and %d", MinMeetingYear, MaxMeetingYear)
 	}
-	if !n.End.After(n.Start) {
+	switch {
+	case !n.End.After(n.Start):
 		errs["end"] = "must be after the start"
+	case n.End.Sub(n.Start) > MaxMeetingLength:
+		errs["end"] = "a meeting lasts at most 31 days"
 	}
 	if _, err := time.LoadLocation(n.TimeZone); err != nil || n.TimeZone == "" || n.TimeZone == "Local" {
 		errs["timezone"] = "must be an IANA time zone such as Europe/Berlin"

@@ -156,6 +156,21 @@ func zoneIndex(zones []zone, name string) int {
 }
 
 // checkEvent reports what makes e unwritable, and returns its parsed rule.
+// Check reports why Write would refuse an event (a time outside the years
+// it can write, an unknown zone, a bad rule, …), or nil. Feeds drop such an
+// event rather than fail as a whole.
+func Check(e Event) error {
+	if _, err := checkEvent(e); err != nil {
+		return err
+	}
+	if e.TimeZone != "" {
+		if _, err := loadLocation(e.TimeZone); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkEvent(e Event) (Rule, error) {
 	var rule Rule
 	switch {

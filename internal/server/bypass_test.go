@@ -3,12 +3,14 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/storage"
 )
 
 // The rule bypasses of issue 11: each way into a community (post, edit,
@@ -183,5 +185,35 @@ func TestStrangersCannotFillAMeeting(t *testing.T) {
 	mv, err := ti.svc.Meeting(ctx, m.IRI)
 	if err != nil || mv.Counts.Going != 1 {
 		t.Errorf("going = %d, %v; want 1 (the member only)", mv.Counts.Going, err)
+	}
+}
+
+func TestAMeetingInTheYear9999IsRefusedAndABadRowNeverBreaksTheCalendar(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	far := time.Date(9999, 12, 31, 20, 0, 0, 0, time.UTC)
+	_, err := ti.svc.CreateMeeting(ctx, "seedbreeders", community.NewMeeting{Title: "Far away", Start: far, End: far.Add(time.Hour), TimeZone: "UTC", Place: "Moon", By: "admin"})
+	var inv *community.InvalidError
+	if !errors.As(err, &inv) || inv.Fields["start"] == "" {
+		t.Errorf("CreateMeeting in 9999 = %v, want a start field error", err)
+	}
+	start := time.Date(2026, 12, 10, 18, 0, 0, 0, time.UTC)
+	good, err := ti.svc.CreateMeeting(ctx, "seedbreeders", community.NewMeeting{Title: "Seed swap", Start: start, End: start.Add(time.Hour), TimeZone: "UTC", Place: "The barn", By: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A row written before dates were bounded.
+	c := mustCommunity(t, ti, "seedbreeders")
+	err = ti.store.InTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.CreateMeeting(ctx, storage.Meeting{CommunityID: c.ID, IRI: ti.actor("seedbreeders") + "/events/bad", PollIRI: ti.actor("seedbreeders") + "/events/bad/poll",
+			Title: "Old bad row", Start: far, End: far.Add(time.Hour), TimeZone: "UTC", Status: storage.MeetingConfirmed, CreatedBy: "admin", CreatedAt: time.Now()})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, body := get(t, ti.actor("seedbreeders")+"/meetings.ics", "")
+	if res.StatusCode != 200 || !strings.Contains(string(body), good.IRI) || strings.Contains(string(body), "Old bad row") {
+		t.Errorf("meetings.ics = %d, want 200 with the good meeting and without the bad row:\n%s", res.StatusCode, body)
 	}
 }

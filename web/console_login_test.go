@@ -132,19 +132,30 @@ func TestLoginRateLimit(t *testing.T) {
 		tc.clock.advance(10 * time.Minute)
 		wantStatus(t, tc.loginAttempt("192.0.2.7:3000", "root", testPassword, nil), http.StatusSeeOther)
 	})
-	t.Run("five failures for one username from many addresses", func(t *testing.T) {
+	t.Run("five failures for one username from many addresses do not lock its owner out", func(t *testing.T) {
 		t.Parallel()
 		tc := newTestConsole(t, "https://coppice.example")
 		tc.account("root", storage.AccountAdmin, nil)
 		for i := range 5 {
 			wantStatus(t, tc.loginAttempt("192.0.2."+strconv.Itoa(10+i)+":1000", "root", "wrong password", nil), http.StatusUnauthorized)
 		}
-		rec := tc.loginAttempt("203.0.113.9:1000", "Root", testPassword, nil)
+		// The owner, from an address that guessed nothing, gets in.
+		wantStatus(t, tc.loginAttempt("203.0.113.9:1000", "root", testPassword, nil), http.StatusSeeOther)
+	})
+	t.Run("five failures for one username from one address", func(t *testing.T) {
+		t.Parallel()
+		tc := newTestConsole(t, "https://coppice.example")
+		tc.account("root", storage.AccountAdmin, nil)
+		for i := range 5 {
+			wantStatus(t, tc.loginAttempt("192.0.2.10:"+strconv.Itoa(1000+i), "root", "wrong password", nil), http.StatusUnauthorized)
+		}
+		rec := tc.loginAttempt("192.0.2.10:2000", "Root", testPassword, nil)
 		wantStatus(t, rec, http.StatusTooManyRequests)
 		if ra, _ := strconv.Atoi(rec.Header().Get("Retry-After")); ra != 15*60 {
 			t.Errorf("Retry-After = %q, want %d", rec.Header().Get("Retry-After"), 15*60)
 		}
 		wantBody(t, rec, "Too many failed sign-ins")
+		wantStatus(t, tc.loginAttempt("198.51.100.1:1000", "root", testPassword, nil), http.StatusSeeOther)
 	})
 	t.Run("IPv6 addresses of one /64 count together", func(t *testing.T) {
 		t.Parallel()

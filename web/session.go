@@ -156,8 +156,8 @@ func (s *Site) renderLogin(w http.ResponseWriter, status int, f loginForm, token
 }
 
 // login checks the password and starts a session. Failures count per
-// client address and per username; past the limit the answer is 429 with
-// Retry-After, before any password is checked.
+// client address and per address and username; past the limit the answer
+// is 429 with Retry-After, before any password is checked.
 func (s *Site) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.readForm(w, r); err != nil {
 		return err
@@ -167,9 +167,14 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := loginForm{Username: strings.TrimSpace(r.PostFormValue("username")), Password: r.PostFormValue("password")}
+	// Failures count per client address and per address and username,
+	// never per username alone: five wrong guesses from elsewhere must not
+	// lock the owner out from every address (issue 11, bypass 8). Guessing
+	// one username from many addresses stays slow: each guess costs a full
+	// argon2id check, and s.console.checks bounds how many run at once.
 	keys := []string{"ip " + clientKey(r)}
 	if f.Username != "" {
-		keys = append(keys, "user "+strings.ToLower(f.Username))
+		keys = append(keys, "ip "+clientKey(r)+" user "+strings.ToLower(f.Username))
 	}
 	if wait := s.console.limiter.retryAfter(keys...); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)

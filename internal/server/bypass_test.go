@@ -217,3 +217,31 @@ func TestAMeetingInTheYear9999IsRefusedAndABadRowNeverBreaksTheCalendar(t *testi
 		t.Errorf("meetings.ics = %d, want 200 with the good meeting and without the bad row:\n%s", res.StatusCode, body)
 	}
 }
+
+// TestARepliedToPostOnABlockedHostIsNeverFetched: a member's reply to a
+// post on a blocked host does not make us fetch that post, nor import it
+// into the thread (issue 11, bypass 5).
+func TestARepliedToPostOnABlockedHostIsNeverFetched(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
+	blocked := fedtest.New(t, fedtest.OnAddress("127.0.0.8"))
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	eve := blocked.NewActor("eve")
+	parent := eve.IRI + "/notes/p"
+	blocked.Serve("/users/eve/notes/p", []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"`+parent+`","type":"Note","attributedTo":"`+eve.IRI+`","content":"blocked words","to":["https://www.w3.org/ns/activitystreams#Public"]}`))
+	if err := ti.svc.SetDomainPolicy(ctx, blocked.Host, "block"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "r", ti.actor("seedbreeders"), parent, "replying", true, true))
+	if code >= 500 {
+		t.Fatalf("reply: %d %s", code, body)
+	}
+	if n := blocked.Gets("/users/eve/notes/p"); n != 0 {
+		t.Errorf("the blocked host was asked %d times for the parent", n)
+	}
+	if _, err := ti.store.PostByIRI(ctx, parent); err == nil {
+		t.Errorf("the post on the blocked host was imported into the thread")
+	}
+}

@@ -184,3 +184,33 @@ func (s *Store) RSVPCounts(ctx context.Context, meetingID int64) (RSVPCounts, er
 	}
 	return c, nil
 }
+
+// MarkCountsChanged notes that a meeting's answers changed since its counts
+// were last sent; the first change since then is kept.
+func (tx *Tx) MarkCountsChanged(ctx context.Context, meetingID int64, at time.Time) error {
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE meetings SET counts_changed_at = ? WHERE id = ? AND counts_changed_at = 0`, toDB(at), meetingID); err != nil {
+		return fmt.Errorf("mark counts of meeting %d: %w", meetingID, err)
+	}
+	return nil
+}
+
+// TakeChangedCounts returns the meetings whose counts changed at or before
+// settled and clears their mark, in tx: whoever takes them sends them.
+func (tx *Tx) TakeChangedCounts(ctx context.Context, settled time.Time, limit int) ([]Meeting, error) {
+	rows, err := tx.tx.QueryContext(ctx, `UPDATE meetings SET counts_changed_at = 0
+		WHERE id IN (SELECT id FROM meetings WHERE counts_changed_at != 0 AND counts_changed_at <= ? ORDER BY counts_changed_at LIMIT ?)
+		RETURNING `+meetingColumns, toDB(settled), limit)
+	if err != nil {
+		return nil, fmt.Errorf("changed meeting counts: %w", err)
+	}
+	defer rows.Close()
+	var out []Meeting
+	for rows.Next() {
+		m, err := scanMeeting(rows)
+		if err != nil {
+			return nil, fmt.Errorf("changed meeting counts: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -121,9 +121,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	wctx, stopWorker := context.WithCancel(ctx)
 	werr := make(chan error, 1)
 	go func() { werr <- worker.Run(wctx) }()
+	cerr := make(chan error, 1)
+	go func() { cerr <- svc.Run(wctx) }() // batched meeting counts
 	err = server.Serve(ctx, ln, h, log)
 	stopWorker()
-	err = errors.Join(err, <-werr)
+	err = errors.Join(err, <-werr, <-cerr)
 	log.Info("stopped")
 	return err
 }

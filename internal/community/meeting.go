@@ -215,12 +215,64 @@ func (s *Service) RSVP(ctx context.Context, in Incoming, meetingIRI, answer stri
 		if err != nil {
 			return err
 		}
-		counts, err := tx.RSVPCounts(ctx, m.ID)
+		// The new counts go out with the next batch (SendChangedCounts),
+		// not one Update per answer: a member toggling Join and Leave
+		// would otherwise make two activities and a delivery per follower
+		// each time (issue 11, bypass 3).
+		return tx.MarkCountsChanged(ctx, m.ID, s.now())
+	})
+}
+
+// CountsSettle is how long a meeting's answers must rest before its new
+// counts are sent; Run sends them at this pace.
+const CountsSettle = 30 * time.Second
+
+// SendChangedCounts sends Update{Event} and Update{Question} with the
+// current counts for every meeting whose answers changed at least settled
+// ago, one pair per meeting however many answers came in. It returns how
+// many meetings it sent.
+func (s *Service) SendChangedCounts(ctx context.Context, settled time.Duration) (int, error) {
+	sent := 0
+	err := s.inTx(ctx, func(tx *storage.Tx) error {
+		ms, err := tx.TakeChangedCounts(ctx, s.now().Add(-settled), 100)
 		if err != nil {
 			return err
 		}
-		return s.sendMeeting(ctx, tx, c, m, counts, "Update")
+		for _, m := range ms {
+			c, err := s.communityByID(ctx, m.CommunityID)
+			if err != nil {
+				return err
+			}
+			counts, err := tx.RSVPCounts(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			if err := s.sendMeeting(ctx, tx, c, m, counts, "Update"); err != nil {
+				return err
+			}
+		}
+		sent = len(ms)
+		return nil
 	})
+	return sent, err
+}
+
+// Run does the community's timed work until ctx ends: it sends changed
+// meeting counts every CountsSettle. Errors are logged and retried at the
+// next turn.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(CountsSettle / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, err := s.SendChangedCounts(ctx, CountsSettle); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "send meeting counts", "err", err)
+			}
+		}
+	}
 }
 
 // MeetingView is a meeting with its counts and community.

@@ -245,3 +245,44 @@ func TestARepliedToPostOnABlockedHostIsNeverFetched(t *testing.T) {
 		t.Errorf("the post on the blocked host was imported into the thread")
 	}
 }
+
+// TestMeetingAnswersAreSentInBatches: a member toggling Join and Leave 50
+// times makes no activity per answer; the next batch sends one Update of
+// the Event and one of its poll (issue 11, bypass 3).
+func TestMeetingAnswersAreSentInBatches(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
+	dora := peer.NewActor("dora")
+	member(t, ti, peer, dora)
+	start := time.Date(2026, 12, 10, 18, 0, 0, 0, time.UTC)
+	m, err := ti.svc.CreateMeeting(ctx, "seedbreeders", community.NewMeeting{Title: "Seed swap", Start: start, End: start.Add(time.Hour), TimeZone: "UTC", Place: "The barn", By: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := ti.store.RowCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		typ := "Join"
+		if i%2 == 1 {
+			typ = "Leave"
+		}
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": dora.IRI + "/rsvp/" + itoa(i), "type": typ, "actor": dora.IRI, "object": m.IRI})
+		if code, body := dora.Post(t, ti.sharedInbox(), b); code != 202 {
+			t.Fatalf("%s %d: %d %s", typ, i, code, body)
+		}
+	}
+	after, _ := ti.store.RowCounts(ctx)
+	if got := after["outbox_activities"] - before["outbox_activities"]; got != 0 {
+		t.Errorf("50 answers made %d outbox activities at once, want 0 until the batch", got)
+	}
+	if n, err := ti.svc.SendChangedCounts(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("SendChangedCounts = %d, %v; want 1", n, err)
+	}
+	sent, _ := ti.store.RowCounts(ctx)
+	if got := sent["outbox_activities"] - before["outbox_activities"]; got != 2 {
+		t.Errorf("the batch made %d outbox activities, want 2 (Update of the Event and of the poll)", got)
+	}
+}

@@ -182,7 +182,14 @@ func TestMeetingRSVPs(t *testing.T) {
 			t.Errorf("after %s: going %d maybe %d declined %d, want %d %d %d", st.name, c.Going, c.Maybe, c.Declined, st.going, st.maybe, st.no)
 		}
 	}
+	// Nine answers, one batch: a single Update of the Event and the poll.
+	if n, err := ti.svc.SendChangedCounts(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("SendChangedCounts = %d, %v; want 1 meeting", n, err)
+	}
 	followers.Wait(t, 1, wait, typed("Update", func(o map[string]any) bool { return o["id"] == m.IRI && o["participantCount"] == float64(2) }))
+	if n, err := ti.svc.SendChangedCounts(ctx, 0); err != nil || n != 0 {
+		t.Errorf("SendChangedCounts again = %d, %v; want nothing left to send", n, err)
+	}
 
 	// The calendar feed parses back with the meeting and its rule.
 	res, body := get(t, ti.actor("seedbreeders")+"/meetings.ics", "")

@@ -139,7 +139,7 @@ CREATE TABLE meetings (
 	created_by TEXT NOT NULL DEFAULT '',
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
-);
+, counts_changed_at INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE mod_log (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -307,6 +307,7 @@ CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until);
 CREATE INDEX deliveries_host_due ON deliveries (state, host, next_attempt_at, claimed_until);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
+CREATE INDEX meetings_counts_changed ON meetings (counts_changed_at) WHERE counts_changed_at != 0;
 CREATE INDEX meetings_start ON meetings (community_id, start_at);
 CREATE INDEX mod_log_community ON mod_log (community_id, id DESC);
 CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);

@@ -51,7 +51,7 @@ CREATE TABLE communities (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
-, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '', icon_hash TEXT NOT NULL DEFAULT '', icon_ext TEXT NOT NULL DEFAULT '');
+, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '', icon_hash TEXT NOT NULL DEFAULT '', icon_ext TEXT NOT NULL DEFAULT '', wiki_policy TEXT NOT NULL DEFAULT 'members' CHECK (wiki_policy IN ('members', 'moderators')));
 CREATE TABLE contributions (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -60,6 +60,33 @@ CREATE TABLE contributions (
 	ref TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	UNIQUE (community_id, actor_iri, kind, ref)
+);
+CREATE TABLE decision_options (
+	decision_id INTEGER NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
+	position INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	PRIMARY KEY (decision_id, position)
+);
+CREATE TABLE decision_votes (
+	decision_id INTEGER NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
+	actor_iri TEXT NOT NULL,
+	position INTEGER NOT NULL,
+	activity_iri TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (decision_id, actor_iri, position)
+);
+CREATE TABLE decisions (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	iri TEXT NOT NULL UNIQUE,
+	question TEXT NOT NULL,
+	multiple INTEGER NOT NULL DEFAULT 0,
+	closes_at INTEGER NOT NULL,
+	timezone TEXT NOT NULL,
+	closed_at INTEGER NOT NULL DEFAULT 0,
+	counts_changed_at INTEGER NOT NULL DEFAULT 0,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL
 );
 CREATE TABLE deliveries (
 	id INTEGER PRIMARY KEY,
@@ -299,9 +326,34 @@ CREATE TABLE votes (
 	created_at INTEGER NOT NULL,
 	PRIMARY KEY (post_id, actor_iri)
 );
+CREATE TABLE wiki_pages (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	slug TEXT NOT NULL,
+	iri TEXT NOT NULL UNIQUE,
+	title TEXT NOT NULL,
+	revision INTEGER NOT NULL DEFAULT 0, -- the number of the current revision
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	UNIQUE (community_id, slug)
+);
+CREATE TABLE wiki_revisions (
+	id INTEGER PRIMARY KEY,
+	page_id INTEGER NOT NULL REFERENCES wiki_pages (id) ON DELETE CASCADE,
+	number INTEGER NOT NULL,
+	title TEXT NOT NULL,
+	body TEXT NOT NULL,           -- Markdown as written
+	html TEXT NOT NULL,           -- rendered and sanitized
+	summary TEXT NOT NULL DEFAULT '',
+	author TEXT NOT NULL,         -- an actor IRI, or console:NAME, cli:NAME
+	created_at INTEGER NOT NULL,
+	UNIQUE (page_id, number)
+);
 CREATE UNIQUE INDEX actors_key_id ON actors (key_id) WHERE key_id != '';
 CREATE INDEX contributions_actor ON contributions (actor_iri, community_id);
 CREATE INDEX contributions_recent ON contributions (community_id, created_at);
+CREATE INDEX decisions_community ON decisions (community_id, created_at DESC);
+CREATE INDEX decisions_open ON decisions (closed_at, closes_at);
 CREATE INDEX deliveries_claimed ON deliveries (claimed_until);
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until);
@@ -319,3 +371,4 @@ CREATE UNIQUE INDEX resources_source ON resources (community_id, source_iri) WHE
 CREATE INDEX resources_state ON resources (community_id, state, published_at DESC);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
 CREATE INDEX threads_recent ON threads (community_id, removed, last_activity_at DESC);
+CREATE INDEX wiki_pages_recent ON wiki_pages (community_id, updated_at DESC);

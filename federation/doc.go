@@ -46,14 +46,18 @@
 //     not answer 503 for a minute, without fetching again. The federation
 //     policy applies to the key id's host before the fetch and to the
 //     verified actor's host after it (403).
-//  4. The body is one JSON object without repeated keys whose id, type and
+//  4. Rate limits on the verified signer: 20 activities at once per actor,
+//     then one every 2 s; 300 at once per host, then 10 a second. Beyond
+//     them 429 with Retry-After, before anything is stored.
+//  5. The body is one JSON object without repeated keys whose id, type and
 //     actor are single values (400 otherwise); the actor must be the key's
 //     owner (401) and the activity id on the actor's host (403).
-//  5. The community layer handles it in one transaction together with the
+//  6. The community layer handles it in one transaction together with the
 //     deliveries it causes, and records the activity id: the same id twice
 //     has one effect. Only then do we answer 202.
 //
-// Per activity type (anything else is kept as received and answered 202):
+// Per activity type (anything else is recorded by id, type and actor, with
+// its body only up to 4 KiB, and answered 202):
 //
 //   - Follow of a community: Accept{Follow} (Follow embedded) in join mode
 //     open; in approval mode the request waits for a moderator, who sends

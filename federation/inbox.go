@@ -52,6 +52,9 @@ func (h *Handler) Inbox() http.Handler {
 		if err := h.hostAllowed(ctx, signer.IRI); err != nil { // SIG-20: the verified signer's host
 			return err
 		}
+		if err := h.checkRate(signer); err != nil { // GRP-15, RAT-06: before anything is written
+			return err
+		}
 		if err := h.keys.Revive(ctx, signer.Host); err != nil { // FLT-06
 			return err
 		}
@@ -129,6 +132,21 @@ func (h *Handler) verifySignature(ctx context.Context, s *signature.Signed) (sto
 		}
 	}
 	return a, nil
+}
+
+// checkRate spends one of the signer's host's and one of the signer's own
+// activities: beyond them the peer gets 429 with Retry-After (GRP-15:
+// one member posting 100 notes a minute; RAT-06: a host's actors all at
+// once).
+func (h *Handler) checkRate(signer storage.Actor) error {
+	now := h.now()
+	if ok, wait := h.hostRate.take(signer.Host, now); !ok {
+		return &RejectError{Status: http.StatusTooManyRequests, Reason: "too many activities from this host, retry later", RetryAfter: wait}
+	}
+	if ok, wait := h.actorRate.take(signer.IRI, now); !ok {
+		return &RejectError{Status: http.StatusTooManyRequests, Reason: "too many activities from this actor, retry later", RetryAfter: wait}
+	}
+	return nil
 }
 
 // activity is the shape every incoming activity must have, read from the

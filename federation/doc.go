@@ -26,7 +26,10 @@
 // (BASE/c/NAME/inbox) run one pipeline, in this order:
 //
 //  1. Content-Type application/activity+json, application/ld+json or
-//     application/json, uncompressed (415 otherwise); body at most 1 MiB (413).
+//     application/json, uncompressed (415 otherwise); body at most 1 MiB (413),
+//     read within 10 s before the request takes one of the in-flight slots
+//     (503 with Retry-After when all are taken). At most 4 key fetches to
+//     one host are under way at once, each within 10 s (503 beyond).
 //  2. An HTTP signature: draft-cavage (Signature or Authorization header,
 //     rsa-sha256 or hs2019) or RFC 9421 (Signature-Input). It must cover
 //     (request-target) or @method and the target, host, date (or created)

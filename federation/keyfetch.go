@@ -22,24 +22,53 @@ const (
 	// (timeout, refused, 5xx) is answered 503 without one (FLT-16: the
 	// sender retries later).
 	DownKeyHostTTL = time.Minute
+	// KeyFetchesPerHost is how many key fetches to one host may be under
+	// way at once; beyond it a POST waits for no slot: 503 with
+	// Retry-After (RAT-08: key ids on a host that never answers must not
+	// take the inbox slots that other peers need).
+	KeyFetchesPerHost = 4
+	// keyFetchTimeout bounds one key fetch, redirects and the actor
+	// document of a minimal key document included.
+	keyFetchTimeout = 10 * time.Second
 	// maxKeyFetchMemory bounds the failures remembered; past it, expired
 	// entries are dropped, then all.
 	maxKeyFetchMemory = 10_000
 )
 
 // keyFetchLimits is what Keys remembers of its key fetches: a budget per
-// key host and the failures not to repeat.
+// key host, the fetches under way per host, and the failures not to
+// repeat.
 type keyFetchLimits struct {
 	budget *limiter
 
 	mu sync.Mutex
-	// mu guards failedKeys and downHosts.
+	// mu guards failedKeys, downHosts and running.
 	failedKeys map[string]time.Time // key id → until when it is answered 401
 	downHosts  map[string]time.Time // host → until when its keys are answered 503
+	running    map[string]int       // host → key fetches under way
 }
 
 func newKeyFetchLimits() *keyFetchLimits {
-	return &keyFetchLimits{budget: newLimiter(KeyFetchBurst, KeyFetchEvery), failedKeys: map[string]time.Time{}, downHosts: map[string]time.Time{}}
+	return &keyFetchLimits{budget: newLimiter(KeyFetchBurst, KeyFetchEvery),
+		failedKeys: map[string]time.Time{}, downHosts: map[string]time.Time{}, running: map[string]int{}}
+}
+
+// start counts a key fetch to host as under way, unless KeyFetchesPerHost
+// are already; the returned function ends it.
+func (l *keyFetchLimits) start(host string) (done func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running[host] >= KeyFetchesPerHost {
+		return nil, false
+	}
+	l.running[host]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.running[host]--; l.running[host] <= 0 {
+			delete(l.running, host)
+		}
+	}, true
 }
 
 // verdict of a key fetch that was not made.

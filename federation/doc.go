@@ -26,7 +26,10 @@
 // (BASE/c/NAME/inbox) run one pipeline, in this order:
 //
 //  1. Content-Type application/activity+json, application/ld+json or
-//     application/json, uncompressed (415 otherwise); body at most 1 MiB (413).
+//     application/json, uncompressed (415 otherwise); body at most 1 MiB (413),
+//     read within 10 s before the request takes one of the in-flight slots
+//     (503 with Retry-After when all are taken). At most 4 key fetches to
+//     one host are under way at once, each within 10 s (503 beyond).
 //  2. An HTTP signature: draft-cavage (Signature or Authorization header,
 //     rsa-sha256 or hs2019) or RFC 9421 (Signature-Input). It must cover
 //     (request-target) or @method and the target, host, date (or created)
@@ -46,14 +49,18 @@
 //     not answer 503 for a minute, without fetching again. The federation
 //     policy applies to the key id's host before the fetch and to the
 //     verified actor's host after it (403).
-//  4. The body is one JSON object without repeated keys whose id, type and
+//  4. Rate limits on the verified signer: 20 activities at once per actor,
+//     then one every 2 s; 300 at once per host, then 10 a second. Beyond
+//     them 429 with Retry-After, before anything is stored.
+//  5. The body is one JSON object without repeated keys whose id, type and
 //     actor are single values (400 otherwise); the actor must be the key's
 //     owner (401) and the activity id on the actor's host (403).
-//  5. The community layer handles it in one transaction together with the
+//  6. The community layer handles it in one transaction together with the
 //     deliveries it causes, and records the activity id: the same id twice
 //     has one effect. Only then do we answer 202.
 //
-// Per activity type (anything else is kept as received and answered 202):
+// Per activity type (anything else is recorded by id, type and actor, with
+// its body only up to 4 KiB, and answered 202):
 //
 //   - Follow of a community: Accept{Follow} (Follow embedded) in join mode
 //     open; in approval mode the request waits for a moderator, who sends

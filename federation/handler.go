@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -23,6 +24,8 @@ type Handler struct {
 	version   string
 	now       func() time.Time
 	inflight  chan struct{} // a slot per inbox request being handled
+	actorRate *limiter      // verified activities per actor (GRP-15)
+	hostRate  *limiter      // verified activities per signer's host (RAT-06)
 }
 
 // Options are what a Handler needs besides the community service.
@@ -35,6 +38,25 @@ type Options struct {
 	// InboxConcurrency bounds the inbox requests handled at once; beyond
 	// it peers get 503 with Retry-After (RAT-03). Default 256.
 	InboxConcurrency int
+	// Rate bounds the activities one actor, and one host, may send; beyond
+	// it they get 429 with Retry-After (GRP-15, RAT-06). Zero fields take
+	// the values of DefaultRate.
+	Rate Rate
+}
+
+// Rate is how many verified activities an actor and a host may send at
+// once (Burst), and how often one more is allowed after that (Every).
+type Rate struct {
+	ActorBurst int
+	ActorEvery time.Duration
+	HostBurst  int
+	HostEvery  time.Duration
+}
+
+// DefaultRate lets an actor send 20 activities at once and then one every
+// 2 seconds (30 a minute), and a host 300 at once and then 10 a second.
+func DefaultRate() Rate {
+	return Rate{ActorBurst: 20, ActorEvery: 2 * time.Second, HostBurst: 300, HostEvery: 100 * time.Millisecond}
 }
 
 // New returns the federation handler of an instance.
@@ -45,8 +67,12 @@ func New(svc *community.Service, opt Options) *Handler {
 	if opt.InboxConcurrency <= 0 {
 		opt.InboxConcurrency = 256
 	}
+	r, def := opt.Rate, DefaultRate()
+	r.ActorBurst, r.ActorEvery = cmp.Or(r.ActorBurst, def.ActorBurst), cmp.Or(r.ActorEvery, def.ActorEvery)
+	r.HostBurst, r.HostEvery = cmp.Or(r.HostBurst, def.HostBurst), cmp.Or(r.HostEvery, def.HostEvery)
 	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now,
-		inflight: make(chan struct{}, opt.InboxConcurrency)}
+		inflight:  make(chan struct{}, opt.InboxConcurrency),
+		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery)}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

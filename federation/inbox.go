@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
@@ -21,22 +22,25 @@ import (
 // MAX_JSON_SIZE too).
 const MaxInboxBody = 1 << 20
 
+// bodyReadTimeout is how long an inbox body may take to arrive: 1 MiB
+// needs under a second on any link a server federates over.
+const bodyReadTimeout = 10 * time.Second
+
 // Inbox handles POST to the shared inbox and to every community inbox. It
 // reads top to bottom, one step a line; each step returns a *RejectError
 // with the status and reason the peer gets.
 func (h *Handler) Inbox() http.Handler {
 	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+		ctx := r.Context()
+		body, err := readBody(w, r) // 1. limit the body, read before a slot is taken (RAT-07)
+		if err != nil {
+			return err
+		}
 		select {
 		case h.inflight <- struct{}{}:
 			defer func() { <-h.inflight }()
 		default:
-			w.Header().Set("Retry-After", "10")
-			return reject(http.StatusServiceUnavailable, "too many requests in flight, retry later") // RAT-03
-		}
-		ctx := r.Context()
-		body, err := readBody(w, r) // 1. limit the body
-		if err != nil {
-			return err
+			return &RejectError{Status: http.StatusServiceUnavailable, Reason: "too many requests in flight, retry later", RetryAfter: 10 * time.Second} // RAT-03
 		}
 		signed, err := h.parseSignature(r, body) // 2. the signature's shape, digest, date
 		if err != nil {
@@ -50,6 +54,9 @@ func (h *Handler) Inbox() http.Handler {
 			return err
 		}
 		if err := h.hostAllowed(ctx, signer.IRI); err != nil { // SIG-20: the verified signer's host
+			return err
+		}
+		if err := h.checkRate(signer); err != nil { // GRP-15, RAT-06: before anything is written
 			return err
 		}
 		if err := h.keys.Revive(ctx, signer.Host); err != nil { // FLT-06
@@ -86,6 +93,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 	if r.ContentLength > MaxInboxBody {
 		return nil, reject(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxInboxBody))
+	}
+	// RAT-07: a body that trickles in (Content-Length: 100000, a byte every
+	// 2 s) is cut off after bodyReadTimeout; it holds no inbox slot
+	// meanwhile, since the slot is taken only once the body is read.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return nil, fmt.Errorf("set read deadline: %w", err)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxInboxBody))
 	var mbe *http.MaxBytesError
@@ -129,6 +142,21 @@ func (h *Handler) verifySignature(ctx context.Context, s *signature.Signed) (sto
 		}
 	}
 	return a, nil
+}
+
+// checkRate spends one of the signer's host's and one of the signer's own
+// activities: beyond them the peer gets 429 with Retry-After (GRP-15:
+// one member posting 100 notes a minute; RAT-06: a host's actors all at
+// once).
+func (h *Handler) checkRate(signer storage.Actor) error {
+	now := h.now()
+	if ok, wait := h.hostRate.take(signer.Host, now); !ok {
+		return &RejectError{Status: http.StatusTooManyRequests, Reason: "too many activities from this host, retry later", RetryAfter: wait}
+	}
+	if ok, wait := h.actorRate.take(signer.IRI, now); !ok {
+		return &RejectError{Status: http.StatusTooManyRequests, Reason: "too many activities from this actor, retry later", RetryAfter: wait}
+	}
+	return nil
 }
 
 // activity is the shape every incoming activity must have, read from the

@@ -22,29 +22,53 @@ const (
 	// (timeout, refused, 5xx) is answered 503 without one (FLT-16: the
 	// sender retries later).
 	DownKeyHostTTL = time.Minute
-	// maxKeyFetchMemory bounds each of the maps below; past it, entries
-	// that no longer hold anything back are dropped, then all.
+	// KeyFetchesPerHost is how many key fetches to one host may be under
+	// way at once; beyond it a POST waits for no slot: 503 with
+	// Retry-After (RAT-08: key ids on a host that never answers must not
+	// take the inbox slots that other peers need).
+	KeyFetchesPerHost = 4
+	// keyFetchTimeout bounds one key fetch, redirects and the actor
+	// document of a minimal key document included.
+	keyFetchTimeout = 10 * time.Second
+	// maxKeyFetchMemory bounds the failures remembered; past it, expired
+	// entries are dropped, then all.
 	maxKeyFetchMemory = 10_000
 )
 
-// keyFetchLimits is what Keys remembers of its key fetches: a token bucket
-// per key host and the failures not to repeat.
+// keyFetchLimits is what Keys remembers of its key fetches: a budget per
+// key host, the fetches under way per host, and the failures not to
+// repeat.
 type keyFetchLimits struct {
+	budget *limiter
+
 	mu sync.Mutex
-	// mu guards buckets, failedKeys and downHosts.
-	buckets    map[string]*bucket
+	// mu guards failedKeys, downHosts and running.
 	failedKeys map[string]time.Time // key id → until when it is answered 401
 	downHosts  map[string]time.Time // host → until when its keys are answered 503
-}
-
-// bucket is a token bucket: tokens at time at.
-type bucket struct {
-	tokens float64
-	at     time.Time
+	running    map[string]int       // host → key fetches under way
 }
 
 func newKeyFetchLimits() *keyFetchLimits {
-	return &keyFetchLimits{buckets: map[string]*bucket{}, failedKeys: map[string]time.Time{}, downHosts: map[string]time.Time{}}
+	return &keyFetchLimits{budget: newLimiter(KeyFetchBurst, KeyFetchEvery),
+		failedKeys: map[string]time.Time{}, downHosts: map[string]time.Time{}, running: map[string]int{}}
+}
+
+// start counts a key fetch to host as under way, unless KeyFetchesPerHost
+// are already; the returned function ends it.
+func (l *keyFetchLimits) start(host string) (done func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running[host] >= KeyFetchesPerHost {
+		return nil, false
+	}
+	l.running[host]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.running[host]--; l.running[host] <= 0 {
+			delete(l.running, host)
+		}
+	}, true
 }
 
 // verdict of a key fetch that was not made.
@@ -58,39 +82,22 @@ const (
 )
 
 // take decides whether keyID on host may be fetched at now, and if so
-// spends one of the host's tokens. When the budget is spent it also
-// returns how long until the next token.
+// spends one of the host's fetches. When the budget is spent it also
+// returns how long until the next fetch.
 func (l *keyFetchLimits) take(keyID, host string, now time.Time) (skipped, time.Duration) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if until, ok := l.failedKeys[keyID]; ok && now.Before(until) {
+	failedUntil, downUntil := l.failedKeys[keyID], l.downHosts[host]
+	l.mu.Unlock()
+	if now.Before(failedUntil) {
 		return keyFailedBefore, 0
 	}
-	if until, ok := l.downHosts[host]; ok && now.Before(until) {
-		return hostDownBefore, until.Sub(now)
+	if now.Before(downUntil) {
+		return hostDownBefore, downUntil.Sub(now)
 	}
-	b, ok := l.buckets[host]
-	if !ok {
-		if len(l.buckets) >= maxKeyFetchMemory {
-			for h, b := range l.buckets {
-				if refill(b, now) >= KeyFetchBurst {
-					delete(l.buckets, h)
-				}
-			}
-		}
-		b = &bucket{tokens: KeyFetchBurst, at: now}
-		l.buckets[host] = b
+	if ok, wait := l.budget.take(host, now); !ok {
+		return hostOverBudget, wait
 	}
-	b.tokens, b.at = refill(b, now), now
-	if b.tokens < 1 {
-		return hostOverBudget, time.Duration((1 - b.tokens) * float64(KeyFetchEvery))
-	}
-	b.tokens--
 	return fetchAllowed, 0
-}
-
-func refill(b *bucket, now time.Time) float64 {
-	return min(KeyFetchBurst, b.tokens+float64(now.Sub(b.at))/float64(KeyFetchEvery))
 }
 
 // failed remembers a key id whose document was no key of its actor.

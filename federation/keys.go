@@ -87,6 +87,13 @@ func (k *Keys) fetchKey(ctx context.Context, keyID string) (storage.Actor, error
 	case hostOverBudget:
 		return storage.Actor{}, &RejectError{Status: http.StatusTooManyRequests, Reason: "too many new keys from this host, retry later", RetryAfter: wait}
 	}
+	done, ok := k.limits.start(host)
+	if !ok {
+		return storage.Actor{}, keyHostDown(10*time.Second, errors.New("too many key fetches to the key's host under way"))
+	}
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, keyFetchTimeout)
+	defer cancel()
 	a, err := k.fetchActor(ctx, strings.SplitN(keyID, "#", 2)[0], keyID)
 	var rej *RejectError
 	switch {

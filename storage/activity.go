@@ -49,6 +49,25 @@ func (s *Store) HasInboxActivity(ctx context.Context, iri string) (bool, error) 
 	return n > 0, nil
 }
 
+const inboxActivityByIRIQuery = `
+	SELECT iri, type, actor_iri, COALESCE(community_id, 0), raw, received_at FROM inbox_activities WHERE iri = ?`
+
+// InboxActivityByIRI returns an accepted activity by its id, or ErrNotFound.
+func (s *Store) InboxActivityByIRI(ctx context.Context, iri string) (InboxActivity, error) {
+	var a InboxActivity
+	var raw string
+	var at int64
+	err := s.read.QueryRowContext(ctx, inboxActivityByIRIQuery, iri).Scan(&a.IRI, &a.Type, &a.ActorIRI, &a.CommunityID, &raw, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return InboxActivity{}, ErrNotFound
+	}
+	if err != nil {
+		return InboxActivity{}, fmt.Errorf("activity %s: %w", iri, err)
+	}
+	a.Raw, a.ReceivedAt = []byte(raw), fromDB(at)
+	return a, nil
+}
+
 // CountInboxActivities counts accepted activities (for tests and stats).
 func (s *Store) CountInboxActivities(ctx context.Context) (int, error) {
 	var n int

@@ -140,9 +140,18 @@ func (s *Service) Unfollow(ctx context.Context, communityName string, in Incomin
 	})
 }
 
-// Record stores an accepted activity that needs no other handling yet, so
-// that nothing a peer sent is lost and it can be processed again later.
+// MaxRecordedBody is the largest body kept of an activity we do not act on
+// (an unknown type, or a known one about nothing here).
+const MaxRecordedBody = 4 << 10
+
+// Record stores an accepted activity that needs no other handling yet, by
+// id, type and actor, so that it is seen once and can be looked into
+// later. Its body is kept only up to MaxRecordedBody: otherwise a peer
+// could store megabytes with every activity of a type we ignore (CON-06).
 func (s *Service) Record(ctx context.Context, communityID int64, in Incoming) error {
+	if len(in.Raw) > MaxRecordedBody {
+		in.Raw = nil
+	}
 	return s.store.InTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, communityID))
 		return err

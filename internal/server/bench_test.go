@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 )
 
@@ -28,7 +29,10 @@ func cpuTime() time.Duration {
 // timer starts). Run with -benchtime=5000x: each request is signed in
 // advance, about 1-2 ms each.
 func BenchmarkInboxIngest(b *testing.B) {
-	ti := newInstance(b, true)
+	ti := newInstance(b, true, func(o *federation.Options) {
+		// Throughput, not the rate limits, is measured here.
+		o.Rate = federation.Rate{ActorBurst: 1 << 30, HostBurst: 1 << 30}
+	})
 	var actors []*fedtest.Actor
 	for h := 0; h < 4; h++ {
 		peer := fedtest.New(b, fedtest.OnAddress(fmt.Sprintf("127.0.0.%d", 20+h)))

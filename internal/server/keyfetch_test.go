@@ -12,11 +12,22 @@ import (
 	"github.com/coppice-dev/coppice/federation/fedtest"
 )
 
-// testClock is the real clock moved forward by a test.
-type testClock struct{ offset atomic.Int64 }
+// testClock is the real clock, or a frozen one when base is set, moved
+// forward by a test.
+type testClock struct {
+	base   time.Time
+	offset atomic.Int64
+}
 
-func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Now() time.Time {
+	if c.base.IsZero() {
+		return time.Now().Add(time.Duration(c.offset.Load()))
+	}
+	return c.base.Add(time.Duration(c.offset.Load()))
+}
+
 func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
 func withClock(c *testClock) func(*federation.Options) {
 	return func(o *federation.Options) { o.Now = c.Now }
 }
@@ -33,7 +44,8 @@ func stranger(a *fedtest.Actor, keyID string) *fedtest.Actor {
 // rest are answered 429 with Retry-After without a request, and other
 // hosts keep their own budget.
 func TestRAT04KeyFetchBudgetPerHost(t *testing.T) {
-	ti := newInstance(t, true)
+	// A frozen clock: no fetch is earned back while the test runs.
+	ti := newInstance(t, true, withClock(&testClock{base: time.Now()}))
 	evil := fedtest.New(t, fedtest.OnAddress("127.0.0.20"))
 	good := fedtest.New(t, fedtest.OnAddress("127.0.0.21"))
 	m, alice := evil.NewActor("m"), good.NewActor("alice")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/storage"
@@ -250,7 +251,9 @@ func TestARepliedToPostOnABlockedHostIsNeverFetched(t *testing.T) {
 // times makes no activity per answer; the next batch sends one Update of
 // the Event and one of its poll (issue 11, bypass 3).
 func TestMeetingAnswersAreSentInBatches(t *testing.T) {
-	ti := newInstance(t, true)
+	// Without the inbound rate limit, which would otherwise refuse most of
+	// one actor's 50 answers before they reach the community's rules.
+	ti := newInstance(t, true, func(o *federation.Options) { o.Rate = federation.Rate{ActorBurst: 1 << 30, HostBurst: 1 << 30} })
 	ctx := context.Background()
 	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
 	dora := peer.NewActor("dora")

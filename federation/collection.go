@@ -49,6 +49,8 @@ func (h *Handler) communityCollections(which string) (collectionSource, bool) {
 		return h.resources, true
 	case "events":
 		return h.events, true
+	case "wiki":
+		return h.wiki, true
 	case "moderators":
 		return h.moderators, true
 	case "following":

@@ -17,6 +17,8 @@ const (
 	nsLemmy   = "https://join-lemmy.org/ns#"
 	nsMZ      = "https://joinmobilizon.org/ns#"
 	nsSchema  = "http://schema.org#"
+	nsCoppice = "https://github.com/coppice-dev/coppice/blob/main/federation/doc.go#"
+	nsDC      = "http://purl.org/dc/terms/"
 	mediaAS   = "application/activity+json"
 	mediaLD   = `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
 	mediaJRD  = "application/jrd+json"
@@ -35,6 +37,8 @@ const (
 	termResources        = "resources"
 	termEvents           = "events"
 	termJoinMode         = "joinMode"
+	termWiki             = "wiki"        // a Group's wiki collection (ours)
+	termContributor      = "contributor" // Dublin Core: a member credited for a community's object
 )
 
 // apContext is the @context of every document we send. It replaces the one
@@ -67,6 +71,9 @@ func apContext() []any {
 			"maximumAttendeeCapacity":   "sc:maximumAttendeeCapacity",
 			"ical":                      "http://www.w3.org/2002/12/cal/ical#",
 			"votersCount":               "toot:votersCount",
+			"coppice":                   nsCoppice,
+			"wiki":                      map[string]any{"@id": "coppice:wiki", "@type": "@id"},
+			"contributor":               map[string]any{"@id": nsDC + "contributor", "@type": "@id"},
 		},
 	}
 }

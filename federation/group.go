@@ -99,6 +99,7 @@ func groupToAS(c storage.Community, iris IRIs) vocab.ActivityStreamsGroup {
 	setExt(g, termMembers, col("members").String())
 	setExt(g, termDiscussions, col("discussions").String())
 	setExt(g, termResources, col("resources").String())
+	setExt(g, termWiki, col("wiki").String())
 	setExt(g, termEvents, col("events").String())
 	setExt(g, termJoinMode, mobilizonJoinMode(c.JoinMode))
 	return g

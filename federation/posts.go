@@ -116,6 +116,10 @@ func (h *Handler) create(ctx context.Context, pathName string, act activity, in 
 	// A vote in a meeting's poll (Mastodon sends a Note named after the
 	// option, replying to the Question, addressed to its author only).
 	if n.InReplyTo != "" && n.Name != "" {
+		// A vote in a community's decision, the same way.
+		if h.community.IsDecision(ctx, n.InReplyTo) {
+			return h.community.VoteDecision(ctx, community.Member(in.Actor.IRI), in, n.InReplyTo, []string{n.Name})
+		}
 		if mv, err := h.community.Meeting(ctx, n.InReplyTo); err == nil && n.InReplyTo == mv.Meeting.PollIRI {
 			answer, ok := PollAnswer(n.Name)
 			if !ok {

@@ -254,6 +254,15 @@ func (s *Store) RecordAudit(ctx context.Context, e AuditEntry) error {
 	return nil
 }
 
+// RecordAudit appends an entry to the audit log inside the transaction
+// that does what it records, so the two commit or fail together.
+func (tx *Tx) RecordAudit(ctx context.Context, e AuditEntry) error {
+	if _, err := tx.tx.ExecContext(ctx, recordAuditQuery, e.Username, e.Action, e.Community, e.Target, truncateText(e.Detail), toDB(e.At)); err != nil {
+		return fmt.Errorf("record audit %s: %w", e.Action, mapError(err))
+	}
+	return nil
+}
+
 const auditLogQuery = `
 	SELECT id, username, action, community, target, detail, created_at
 	FROM audit_log ORDER BY id DESC LIMIT ?`

@@ -134,7 +134,7 @@ func (s *Store) Decisions(ctx context.Context, communityID int64, limit int) ([]
 // option positions (none: the actor withdraws). It reports whether they
 // changed.
 func (tx *Tx) SetDecisionVotes(ctx context.Context, decisionID int64, actorIRI string, positions []int, activityIRI string, at time.Time) (bool, error) {
-	before, err := tx.decisionVotesOf(ctx, decisionID, actorIRI)
+	before, err := tx.DecisionVotesOf(ctx, decisionID, actorIRI)
 	if err != nil {
 		return false, err
 	}
@@ -156,8 +156,8 @@ func (tx *Tx) SetDecisionVotes(ctx context.Context, decisionID int64, actorIRI s
 	return true, nil
 }
 
-// decisionVotesOf returns the option positions an actor voted for.
-func (tx *Tx) decisionVotesOf(ctx context.Context, decisionID int64, actorIRI string) ([]int, error) {
+// DecisionVotesOf returns the option positions an actor voted for.
+func (tx *Tx) DecisionVotesOf(ctx context.Context, decisionID int64, actorIRI string) ([]int, error) {
 	rows, err := tx.tx.QueryContext(ctx, `SELECT position FROM decision_votes WHERE decision_id = ? AND actor_iri = ? ORDER BY position`, decisionID, actorIRI)
 	if err != nil {
 		return nil, fmt.Errorf("votes of %s: %w", actorIRI, err)

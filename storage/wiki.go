@@ -179,3 +179,15 @@ func (s *Store) WikiPolicy(ctx context.Context, communityID int64) (string, erro
 	}
 	return p, nil
 }
+
+// WikiRevisionTx returns revision number n of a page inside a transaction.
+func (tx *Tx) WikiRevisionTx(ctx context.Context, pageID int64, n int) (WikiRevision, error) {
+	r, err := scanWikiRevision(tx.tx.QueryRowContext(ctx, `SELECT `+wikiRevisionColumns+` FROM wiki_revisions WHERE page_id = ? AND number = ?`, pageID, n))
+	if errors.Is(err, sql.ErrNoRows) {
+		return WikiRevision{}, ErrNotFound
+	}
+	if err != nil {
+		return WikiRevision{}, fmt.Errorf("revision %d of page %d: %w", n, pageID, err)
+	}
+	return r, nil
+}

@@ -102,8 +102,20 @@ func (s *Site) Community() http.Handler {
 		if err != nil {
 			return err
 		}
+		ds, err := s.community.Decisions(r.Context(), c, 20)
+		if err != nil {
+			return err
+		}
+		var decisions []decisionView
+		for _, d := range ds {
+			decisions = append(decisions, decisionOf(d, time.Now()))
+		}
+		wikiCount, wikiPages, err := s.community.WikiPages(r.Context(), c, 0, 10)
+		if err != nil {
+			return err
+		}
 		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total,
-			"Resources": resources, "Meetings": meetings, "People": people})
+			"Resources": resources, "Meetings": meetings, "People": people, "Decisions": decisions, "WikiPages": wikiPages, "WikiCount": wikiCount})
 	})
 }
 

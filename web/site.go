@@ -35,8 +35,9 @@ type Site struct {
 // programmer error and panics at start-up.
 func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.Store) *Site {
 	s := &Site{community: svc, base: base, log: log, media: files, pages: map[string]*template.Template{}}
-	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "member", "modlog", "error"} {
-		s.pages[page] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
+	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "member", "modlog", "error",
+		"wiki", "wiki_page", "wiki_history", "wiki_diff", "decision"} {
+		s.pages[page] = template.Must(template.New("layout.html").Funcs(pageFuncs()).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
 	for _, page := range adminPageNames() {
 		s.pages[page] = template.Must(template.New("admin_layout.html").Funcs(consoleFuncs()).
@@ -44,6 +45,11 @@ func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.S
 	}
 	s.console = newConsole(base, ConsoleOptions{})
 	return s
+}
+
+// pageFuncs are the functions public templates may call.
+func pageFuncs() template.FuncMap {
+	return template.FuncMap{"dec": func(n int) int { return n - 1 }}
 }
 
 // Static serves the embedded assets under /static/.
@@ -71,7 +77,10 @@ func (s *Site) serve(fn handlerFunc) http.Handler {
 			return
 		}
 		status, msg := http.StatusInternalServerError, "Something went wrong on our side."
+		var se *statusError
 		switch {
+		case errors.As(err, &se):
+			status, msg = se.status, se.msg
 		case errors.Is(err, community.ErrNotFound):
 			status, msg = http.StatusNotFound, "There is nothing here."
 		case errors.Is(err, community.ErrForbidden):

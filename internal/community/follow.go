@@ -26,6 +26,15 @@ type Renderer interface {
 	// UndoAnnounce renders Undo{Announce} of an Announce community c sent
 	// (embedded with its own id), to withdraw a boost.
 	UndoAnnounce(c storage.Community, th storage.Thread, announce storage.OutboxActivity) (storage.OutboxActivity, error)
+	// WikiIRI is the id of community c's wiki page slug.
+	WikiIRI(c storage.Community, slug string) string
+	// WikiArticle renders Create (verb "Create") or Update of a wiki page
+	// as an Article from the community, crediting contributor (an actor
+	// IRI, or "").
+	WikiArticle(c storage.Community, page storage.WikiPage, rev storage.WikiRevision, verb, contributor string) (storage.OutboxActivity, error)
+	// Decision renders Create (verb "Create") or Update of a decision's
+	// Question with its tally; a closed decision carries closed.
+	Decision(c storage.Community, d storage.Decision, t storage.Tally, verb string) (storage.OutboxActivity, error)
 	// ModAction renders what a community sends when a moderator acts on a
 	// thread: Add or Remove of its root to the featured collection (pin,
 	// unpin), Lock or Undo{Lock} (lock, unlock), Delete (remove).

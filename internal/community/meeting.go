@@ -257,9 +257,10 @@ func (s *Service) SendChangedCounts(ctx context.Context, settled time.Duration) 
 	return sent, err
 }
 
-// Run does the community's timed work until ctx ends: it sends changed
-// meeting counts every CountsSettle. Errors are logged and retried at the
-// next turn.
+// Run does the community's timed work until ctx ends: every half
+// CountsSettle it sends changed meeting counts and decision tallies, and
+// closes the decisions whose time has come. Errors are logged and retried
+// at the next turn.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(CountsSettle / 2)
 	defer t.Stop()
@@ -270,6 +271,9 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-t.C:
 			if _, err := s.SendChangedCounts(ctx, CountsSettle); err != nil && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "send meeting counts", "err", err)
+			}
+			if _, err := s.SendDecisionTallies(ctx, CountsSettle); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "send decision tallies", "err", err)
 			}
 		}
 	}

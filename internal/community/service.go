@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/coppice-dev/coppice/internal/markdown"
 	"github.com/coppice-dev/coppice/internal/sanitize"
 	"github.com/coppice-dev/coppice/storage"
 )
@@ -49,6 +50,7 @@ type Service struct {
 	render   Renderer
 	queued   func() // told after deliveries may have been committed
 	sanitize *sanitize.Policy
+	markdown *markdown.Renderer
 }
 
 // inTx runs fn in one transaction and, once it committed, tells the
@@ -73,7 +75,7 @@ type Options struct {
 
 // New returns a Service over store. now is the clock every rule reads.
 func New(store *storage.Store, now func() time.Time, log *slog.Logger, opt Options) *Service {
-	s := &Service{store: store, now: now, log: log, render: opt.Render, queued: opt.Queued, sanitize: sanitize.New()}
+	s := &Service{store: store, now: now, log: log, render: opt.Render, queued: opt.Queued, sanitize: sanitize.New(), markdown: markdown.New()}
 	if s.queued == nil {
 		s.queued = func() {}
 	}

@@ -201,4 +201,3 @@ func (h *Handler) wiki(ctx context.Context, c storage.Community, offset, limit i
 	}
 	return it, err
 }
-

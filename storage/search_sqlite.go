@@ -14,6 +14,7 @@ import (
 const (
 	SearchPost     = "post"
 	SearchResource = "resource"
+	SearchWiki     = "wiki"
 )
 
 // IndexDocument adds or replaces a document of the search index.

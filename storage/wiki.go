@@ -191,3 +191,13 @@ func (tx *Tx) WikiRevisionTx(ctx context.Context, pageID int64, n int) (WikiRevi
 	}
 	return r, nil
 }
+
+// WikiPageIRIByID returns the id of a page by row ID (search results).
+func (s *Store) WikiPageIRIByID(ctx context.Context, id int64) (string, error) {
+	var iri string
+	err := s.read.QueryRowContext(ctx, `SELECT iri FROM wiki_pages WHERE id = ?`, id).Scan(&iri)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return iri, err
+}

@@ -183,6 +183,12 @@ func (s *Site) hitViews(r *http.Request, hits []storage.Hit) ([]hitView, error) 
 				continue
 			}
 			v.URL, v.Label = iri, "Resource"
+		case storage.SearchWiki:
+			iri, err := s.community.WikiPageIRI(r.Context(), h.Ref)
+			if err != nil {
+				continue
+			}
+			v.URL, v.Label = iri, "Wiki"
 		case storage.SearchPost:
 			threadID, err := s.community.PostThread(r.Context(), h.Ref)
 			if err != nil {

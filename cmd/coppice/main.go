@@ -43,6 +43,9 @@ commands:
   report list COMMUNITY | report resolve ID dismiss|remove|ban
   community follow NAME COMMUNITY_URL [--insecure-federation]   (a Group → Group follow)
   broker share TARGET OBJECT_URL --by ACTOR [--from SOURCE_COMMUNITY_URL]
+  wiki edit COMMUNITY SLUG --title T --file F [--summary S] | wiki history COMMUNITY SLUG | wiki revert COMMUNITY SLUG REVISION
+  decision open COMMUNITY --question Q --option A --option B [--option …] --closes 2026-12-20T18:00 --timezone Europe/Rome [--multiple]
+  decision close URL | decision list COMMUNITY
   federation allow|block|silence|reject-media|unset HOST | federation mode open|allowlist | federation list
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
@@ -87,6 +90,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runFederation(ctx, args[1:], env, stdout)
 	case "broker":
 		err = runBroker(ctx, args[1:], env, stdout)
+	case "wiki":
+		err = runWiki(ctx, args[1:], env, stdout)
+	case "decision":
+		err = runDecision(ctx, args[1:], env, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coppice", version)
 	case "help", "-h", "--help":

@@ -24,9 +24,6 @@ const (
 	WikiModerators = "moderators"
 )
 
-// SearchWiki is the search index kind of wiki pages.
-const SearchWiki = "wiki"
-
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // WikiEdit is a save of a wiki page.
@@ -212,7 +209,7 @@ func (s *Service) publishWiki(ctx context.Context, tx *storage.Tx, c storage.Com
 	if err != nil {
 		return err
 	}
-	if err := tx.IndexDocument(ctx, SearchWiki, page.ID, c.ID, page.Title, s.sanitize.Text(rev.HTML, 0)); err != nil {
+	if err := tx.IndexDocument(ctx, storage.SearchWiki, page.ID, c.ID, page.Title, s.sanitize.Text(rev.HTML, 0)); err != nil {
 		return err
 	}
 	verb := "Update"
@@ -343,4 +340,9 @@ func (s *Service) SetWikiPolicy(ctx context.Context, p Principal, communityName,
 		}
 		return s.audit(ctx, tx, c, p, "set wiki policy", c.Name, policy)
 	})
+}
+
+// WikiPageIRI returns the id of a page by row ID (search results).
+func (s *Service) WikiPageIRI(ctx context.Context, id int64) (string, error) {
+	return s.store.WikiPageIRIByID(ctx, id)
 }

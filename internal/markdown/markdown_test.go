@@ -7,7 +7,7 @@ import (
 
 func TestHTML(t *testing.T) {
 	tests := []struct {
-		name, src  string
+		name, src string
 		want, not []string
 	}{
 		{"heading and list", "# Seed saving\n\n- dry\n- label\n", []string{"<h1", "Seed saving</h1>", "<li>dry</li>"}, nil},

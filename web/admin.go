@@ -100,6 +100,15 @@ func (s *Site) Admin() http.Handler {
 	m.Handle("POST /admin/communities/{name}/meetings/update", s.signedIn(s.updateMeeting))
 	m.Handle("POST /admin/communities/{name}/meetings/cancel", s.signedIn(s.cancelMeeting))
 
+	m.Handle("GET /admin/communities/{name}/wiki", s.signedIn(s.wiki))
+	m.Handle("POST /admin/communities/{name}/wiki", s.signedIn(s.saveWiki))
+	m.Handle("POST /admin/communities/{name}/wiki/revert", s.signedIn(s.revertWiki))
+	m.Handle("POST /admin/communities/{name}/wiki/policy", s.signedIn(s.setWikiPolicy))
+
+	m.Handle("GET /admin/communities/{name}/decisions", s.signedIn(s.decisions))
+	m.Handle("POST /admin/communities/{name}/decisions", s.signedIn(s.openDecision))
+	m.Handle("POST /admin/communities/{name}/decisions/close", s.signedIn(s.closeDecision))
+
 	m.Handle("GET /admin/communities/{name}/brokers", s.signedIn(s.brokers))
 	m.Handle("POST /admin/communities/{name}/brokers/share", s.signedIn(s.share))
 

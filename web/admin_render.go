@@ -17,7 +17,7 @@ import (
 // admin_layout.html.
 func adminPageNames() []string {
 	return []string{"admin_login", "admin_error", "admin_dashboard", "admin_communities", "admin_community",
-		"admin_members", "admin_moderation", "admin_resources", "admin_meetings", "admin_brokers", "admin_federation",
+		"admin_members", "admin_moderation", "admin_resources", "admin_meetings", "admin_wiki", "admin_decisions", "admin_brokers", "admin_federation",
 		"admin_accounts", "admin_audit"}
 }
 
@@ -220,6 +220,14 @@ func doneMessage(code string) string {
 		return "Resource archived."
 	case "scheduled":
 		return "Meeting scheduled and announced to the followers."
+	case "wiki":
+		return "Page saved and sent to the followers."
+	case "reverted":
+		return "Page reverted: the earlier text is the current revision again."
+	case "decision":
+		return "Decision opened and sent to the followers as a poll."
+	case "closed":
+		return "Decision closed; its result is kept."
 	case "cancelled":
 		return "Meeting cancelled."
 	case "updated":

@@ -71,7 +71,12 @@ func (s *Service) may(ctx context.Context, tx *storage.Tx, c storage.Community, 
 	}
 }
 
-// audit records what a principal did in community c, in tx.
+// audit records what a principal did in community c, in tx. Console users
+// appear under their username, as in the rest of the audit log.
 func (s *Service) audit(ctx context.Context, tx *storage.Tx, c storage.Community, p Principal, action, target, detail string) error {
-	return tx.RecordAudit(ctx, storage.AuditEntry{Username: p.Name(), Action: action, Community: c.Name, Target: target, Detail: detail, At: s.now()})
+	who := p.Name()
+	if p.Console != nil {
+		who = p.Console.Account.Username
+	}
+	return tx.RecordAudit(ctx, storage.AuditEntry{Username: who, Action: action, Community: c.Name, Target: target, Detail: detail, At: s.now()})
 }

@@ -346,3 +346,8 @@ func (s *Service) SetWikiPolicy(ctx context.Context, p Principal, communityName,
 func (s *Service) WikiPageIRI(ctx context.Context, id int64) (string, error) {
 	return s.store.WikiPageIRIByID(ctx, id)
 }
+
+// WikiPolicy returns who may edit a community's wiki on its site.
+func (s *Service) WikiPolicy(ctx context.Context, c storage.Community) (string, error) {
+	return s.store.WikiPolicy(ctx, c.ID)
+}

@@ -31,9 +31,9 @@ func wikiFormFrom(r *http.Request) wikiForm {
 }
 
 type wikiConsoleView struct {
-	Pages  []storage.WikiPage
-	Policy string
-	Form   wikiForm
+	Pages   []storage.WikiPage
+	Policy  string
+	Form    wikiForm
 	Editing bool
 }
 

@@ -54,7 +54,7 @@ func TestChartIsReadableWithoutColour(t *testing.T) {
 	if strings.Contains(strings.ToLower(out), "<script") || strings.Contains(out, "fill=\"#") {
 		t.Error("chart has a script or a hard-coded colour")
 	}
-	svg := out[strings.Index(out, "<svg"):strings.Index(out, "</svg>")+len("</svg>")]
+	svg := out[strings.Index(out, "<svg") : strings.Index(out, "</svg>")+len("</svg>")]
 	dec := xml.NewDecoder(strings.NewReader(svg))
 	for {
 		if _, err := dec.Token(); err == io.EOF {

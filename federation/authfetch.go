@@ -44,10 +44,17 @@ func (h *Handler) fetchSigner(r *http.Request) (storage.Actor, error) {
 		}
 		return storage.Actor{}, err
 	}
-	if err := h.hostAllowed(r.Context(), signed.KeyID()); err != nil {
+	if err := h.hostAllowed(r.Context(), signed.KeyID()); err != nil { // SIG-18: before any fetch
 		return storage.Actor{}, err
 	}
-	return h.verifySignature(r.Context(), signed)
+	signer, err := h.verifySignature(r.Context(), signed)
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	if err := h.hostAllowed(r.Context(), signer.IRI); err != nil { // SIG-20: the verified signer's host
+		return storage.Actor{}, err
+	}
+	return signer, nil
 }
 
 // RefuseBlocked is a router middleware: under authorized fetch, a request

@@ -173,7 +173,7 @@ func inboxOutcome(err error) string {
 		return "unauthorized"
 	case status == http.StatusForbidden:
 		return "forbidden"
-	case status == http.StatusServiceUnavailable:
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
 		return "deferred" // the peer retries later
 	case status >= 500:
 		return "error"

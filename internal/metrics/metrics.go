@@ -32,7 +32,7 @@ func New(reg *prometheus.Registry) *Metrics {
 		reg: reg,
 		inboxActivities: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "inbox", Name: "activities_total",
-			Help: "Activities POSTed to our inboxes, by activity type and outcome (accepted, rejected, unauthorized, forbidden, deferred, error).",
+			Help: "Activities POSTed to our inboxes, by activity type and outcome (accepted, rejected, unauthorized, forbidden, deferred: 429 or 503, the peer retries; error).",
 		}, []string{"type", "outcome"}),
 		inboxSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "inbox", Name: "request_duration_seconds",

@@ -15,12 +15,14 @@ build:
 	go build -o bin/coppice ./cmd/coppice
 
 # Everything CI checks: formatting, vet, staticcheck, the race-enabled tests
-# (the browser tests need chromium, which scripts/need-chromium installs).
+# (the browser tests need chromium, which scripts/need-chromium installs, and
+# the metrics test promtool, which scripts/need-promtool installs).
 test:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
 	scripts/need-chromium
+	scripts/need-promtool
 	go test -race -shuffle=on -timeout 30m ./...
 
 bench:

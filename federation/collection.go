@@ -195,7 +195,7 @@ func mobilizonRole(role string) string {
 // Collection serves /c/{name}/{collection}: an OrderedCollection with
 // totalItems and first, or with ?page=N one OrderedCollectionPage.
 func (h *Handler) Collection() http.Handler {
-	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return h.serveFetch(func(w http.ResponseWriter, r *http.Request) error {
 		src, ok := h.communityCollections(pathVar(r, "collection"))
 		if !ok {
 			return reject(http.StatusNotFound, "not found")
@@ -259,7 +259,7 @@ func (h *Handler) Collection() http.Handler {
 // InstanceOutbox serves the instance actor's outbox, which stays empty:
 // the instance actor only signs fetches.
 func (h *Handler) InstanceOutbox() http.Handler {
-	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return h.serveFetch(func(w http.ResponseWriter, r *http.Request) error {
 		return writeAS(w, r, orderedCollection(h.iris.at("/actor/outbox"), 0))
 	})
 }
@@ -332,7 +332,7 @@ func orderedCollectionPage(collection *url.URL, page int, it items) vocab.Activi
 
 // Activity serves an activity a community sent, at its id.
 func (h *Handler) Activity() http.Handler {
-	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return h.serveFetch(func(w http.ResponseWriter, r *http.Request) error {
 		iri := h.iris.CommunityCollection(pathVar(r, "name"), "activities/"+pathVar(r, "id"))
 		a, err := h.community.SentActivity(r.Context(), iri.String())
 		if errors.Is(err, community.ErrGone) {
@@ -353,7 +353,7 @@ func (h *Handler) Activity() http.Handler {
 // the thread in order, so peers can backfill the conversation. A removed
 // thread answers 410 with a Tombstone.
 func (h *Handler) Thread() http.Handler {
-	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return h.serveFetch(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := strconv.ParseInt(pathVar(r, "id"), 10, 64)
 		if err != nil {
 			return reject(http.StatusNotFound, "not found")
@@ -396,7 +396,7 @@ func (h *Handler) Thread() http.Handler {
 // Object serves a community's resource, meeting Event or meeting poll at
 // its id.
 func (h *Handler) Object() http.Handler {
-	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return h.serveFetch(func(w http.ResponseWriter, r *http.Request) error {
 		iri := h.iris.Base()
 		iri.Path = r.URL.Path
 		render := NewRenderer(h.iris)

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -139,6 +140,16 @@ func (h *Handler) Group() http.Handler {
 		c, err := h.community.Community(r.Context(), pathVar(r, "name"))
 		if err != nil {
 			return err
+		}
+		if h.authFetch {
+			_, err := h.fetchSigner(r)
+			var rej *RejectError
+			if errors.As(err, &rej) && rej.Status == http.StatusUnauthorized && !hasSignature(r) {
+				return h.keyDocument(w, r, c) // the key document stays open
+			}
+			if err != nil {
+				return err
+			}
 		}
 		return writeAS(w, r, groupToAS(c, h.iris))
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/metrics"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams/vocab"
 )
@@ -26,6 +27,8 @@ type Handler struct {
 	inflight  chan struct{} // a slot per inbox request being handled
 	actorRate *limiter      // verified activities per actor (GRP-15)
 	hostRate  *limiter      // verified activities per signer's host (RAT-06)
+	metrics   *metrics.Metrics
+	authFetch bool
 }
 
 // Options are what a Handler needs besides the community service.
@@ -42,6 +45,12 @@ type Options struct {
 	// it they get 429 with Retry-After (GRP-15, RAT-06). Zero fields take
 	// the values of DefaultRate.
 	Rate Rate
+	// Metrics counts inbox activities; nil counts nothing.
+	Metrics *metrics.Metrics
+	// AuthorizedFetch requires a valid signature from a host we federate
+	// with on every GET of our objects, collections and actors (Mastodon's
+	// secure mode), except the discovery documents and the instance actor.
+	AuthorizedFetch bool
 }
 
 // Rate is how many verified activities an actor and a host may send at
@@ -72,7 +81,8 @@ func New(svc *community.Service, opt Options) *Handler {
 	r.HostBurst, r.HostEvery = cmp.Or(r.HostBurst, def.HostBurst), cmp.Or(r.HostEvery, def.HostEvery)
 	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now,
 		inflight:  make(chan struct{}, opt.InboxConcurrency),
-		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery)}
+		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery),
+		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch}
 }
 
 // RejectError is a request we refuse, with the status and a short reason
@@ -110,30 +120,13 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 		if err == nil {
 			return
 		}
-		status, msg := http.StatusInternalServerError, "internal error"
+		status, msg := errorStatus(err)
 		var rej *RejectError
-		var inv *community.InvalidError
-		var ref *community.RefusedError
-		switch {
-		case errors.As(err, &rej):
-			status, msg = rej.Status, rej.Reason
-			if rej.RetryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(int(max(rej.RetryAfter.Round(time.Second), time.Second)/time.Second)))
-			}
-		case errors.As(err, &ref):
-			status, msg = http.StatusForbidden, ref.Reason
-		case errors.Is(err, storage.ErrBusy):
-			// FLT-10/11: the database cannot take the write now (locked past
-			// the busy timeout, or the disk is full): the sender retries
-			// later; nothing was committed, so nothing is lost.
-			status, msg = http.StatusServiceUnavailable, "busy, retry later"
+		if errors.As(err, &rej) && rej.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(rej.RetryAfter.Round(time.Second), time.Second)/time.Second)))
+		}
+		if errors.Is(err, storage.ErrBusy) {
 			w.Header().Set("Retry-After", "30")
-		case errors.Is(err, community.ErrNotFound):
-			status, msg = http.StatusNotFound, "not found"
-		case errors.Is(err, community.ErrForbidden):
-			status, msg = http.StatusForbidden, "forbidden"
-		case errors.As(err, &inv):
-			status, msg = http.StatusBadRequest, inv.Error()
 		}
 		if status >= 500 {
 			h.log.ErrorContext(r.Context(), "federation request", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
@@ -142,6 +135,50 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 		}
 		writeJSON(w, status, "application/json", map[string]string{"error": msg})
 	})
+}
+
+// errorStatus maps an error of a handler to the status and the short
+// message the peer gets.
+func errorStatus(err error) (int, string) {
+	var rej *RejectError
+	var inv *community.InvalidError
+	var ref *community.RefusedError
+	switch {
+	case errors.As(err, &rej):
+		return rej.Status, rej.Reason
+	case errors.As(err, &ref):
+		return http.StatusForbidden, ref.Reason
+	case errors.Is(err, storage.ErrBusy):
+		// FLT-10/11: the database cannot take the write now (locked past
+		// the busy timeout, or the disk is full): the sender retries
+		// later; nothing was committed, so nothing is lost.
+		return http.StatusServiceUnavailable, "busy, retry later"
+	case errors.Is(err, community.ErrNotFound):
+		return http.StatusNotFound, "not found"
+	case errors.Is(err, community.ErrForbidden):
+		return http.StatusForbidden, "forbidden"
+	case errors.As(err, &inv):
+		return http.StatusBadRequest, inv.Error()
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+// inboxOutcome names the outcome of an inbox POST for the metrics.
+func inboxOutcome(err error) string {
+	if err == nil {
+		return "accepted"
+	}
+	switch status, _ := errorStatus(err); {
+	case status == http.StatusUnauthorized:
+		return "unauthorized"
+	case status == http.StatusForbidden:
+		return "forbidden"
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+		return "deferred" // the peer retries later
+	case status >= 500:
+		return "error"
+	}
+	return "rejected"
 }
 
 // writeJSON writes v as JSON with the given status and content type.

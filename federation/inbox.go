@@ -30,7 +30,10 @@ const bodyReadTimeout = 10 * time.Second
 // reads top to bottom, one step a line; each step returns a *RejectError
 // with the status and reason the peer gets.
 func (h *Handler) Inbox() http.Handler {
-	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return h.serve(func(w http.ResponseWriter, r *http.Request) (err error) {
+		start := time.Now()
+		var activityType string // known once the body is parsed
+		defer func() { h.metrics.Inbox(activityType, inboxOutcome(err), time.Since(start)) }()
 		ctx := r.Context()
 		body, err := readBody(w, r) // 1. limit the body, read before a slot is taken (RAT-07)
 		if err != nil {
@@ -66,6 +69,7 @@ func (h *Handler) Inbox() http.Handler {
 		if err != nil {
 			return err
 		}
+		activityType = act.typ
 		if err := checkSigner(act, signer); err != nil { // 3. key owner = actor
 			return err
 		}

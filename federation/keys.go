@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coppice-dev/coppice/federation/fetch"
@@ -36,6 +37,21 @@ type Keys struct {
 
 	mu        sync.Mutex
 	refetched map[string]time.Time // mu guards refetched
+
+	hits, fetches, fetchErrors, staleUsed atomic.Int64
+}
+
+// KeyStats counts what a Keys did since it was made.
+type KeyStats struct {
+	CacheHits   int64 // lookups answered from a fresh cache entry
+	Fetches     int64 // actor documents fetched for a key, successful or not
+	FetchErrors int64 // fetches that failed
+	StaleUsed   int64 // lookups answered from an expired entry: the host was down
+}
+
+// Stats returns the counters of k.
+func (k *Keys) Stats() KeyStats {
+	return KeyStats{CacheHits: k.hits.Load(), Fetches: k.fetches.Load(), FetchErrors: k.fetchErrors.Load(), StaleUsed: k.staleUsed.Load()}
 }
 
 // NewKeys returns a key finder over store that fetches with fetcher.
@@ -52,6 +68,7 @@ func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (a storage
 	if !refresh {
 		a, err := k.store.ActorByKeyID(ctx, keyID)
 		if err == nil && a.ExpiresAt.After(k.now()) {
+			k.hits.Add(1)
 			return a, false, nil
 		}
 		if err == nil {
@@ -69,6 +86,7 @@ func (k *Keys) Actor(ctx context.Context, keyID string, refresh bool) (a storage
 		// its key from before: use the stale copy rather than make the peer
 		// retry; a wrong signature still fails, and the next request
 		// refreshes the cache.
+		k.staleUsed.Add(1)
 		return *stale, false, nil
 	}
 	return a, err == nil, err
@@ -134,6 +152,7 @@ func (k *Keys) Remember(ctx context.Context, a storage.Actor) error {
 func (k *Keys) ActorByIRI(ctx context.Context, iri string) (storage.Actor, error) {
 	a, err := k.store.ActorByIRI(ctx, iri)
 	if err == nil && a.ExpiresAt.After(k.now()) {
+		k.hits.Add(1)
 		return a, nil
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -168,7 +187,13 @@ func (k *Keys) mayRefetch(keyID string) bool {
 
 // fetchActor fetches the actor document at rawURL; it does not store it.
 // When keyID is set, the actor must own that key (SIG-12, SIG-14).
-func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (storage.Actor, error) {
+func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (_ storage.Actor, err error) {
+	k.fetches.Add(1)
+	defer func() {
+		if err != nil {
+			k.fetchErrors.Add(1)
+		}
+	}()
 	body, _, err := k.fetcher.Fetch(ctx, rawURL)
 	if err != nil {
 		var fe *fetch.Error

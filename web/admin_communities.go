@@ -17,9 +17,29 @@ func (s *Site) dashboard(w http.ResponseWriter, r *http.Request, cr *consoleReq)
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, 0, len(d.Communities))
+	for _, c := range d.Communities {
+		ids = append(ids, c.ID)
+	}
+	activity, err := s.community.CommunityActivity(r.Context(), ids...)
+	if err != nil {
+		return err
+	}
+	deliveries, err := s.community.DeliveryActivity(r.Context())
+	if err != nil {
+		return err
+	}
 	p := s.page(r, cr, "Dashboard", "dashboard")
-	p.Data = d
+	p.Data = dashboardView{Dashboard: d, Activity: communityCharts("all", activity), Deliveries: deliveryCharts(deliveries)}
 	return s.renderConsole(w, http.StatusOK, "admin_dashboard", p)
+}
+
+// dashboardView is the dashboard's counts and charts: the activity of the
+// communities the user runs, summed, and the instance's deliveries.
+type dashboardView struct {
+	community.Dashboard
+	Activity   []chart
+	Deliveries []chart
 }
 
 // newCommunityForm is the form that creates a community.
@@ -139,6 +159,7 @@ type settingsView struct {
 	Handle     string
 	PublicURL  string
 	IsAdmin    bool
+	Charts     []chart // posts and new members per day
 }
 
 // communitySettings shows a community's profile and settings, as a form
@@ -157,8 +178,12 @@ func (s *Site) renderCommunity(w http.ResponseWriter, r *http.Request, cr *conso
 	if err != nil {
 		return err
 	}
+	activity, err := s.community.CommunityActivity(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
 	pub := s.view(c)
-	v := settingsView{Form: f, Handle: pub.Handle, PublicURL: pub.URL, IsAdmin: cr.user().IsAdmin()}
+	v := settingsView{Form: f, Handle: pub.Handle, PublicURL: pub.URL, IsAdmin: cr.user().IsAdmin(), Charts: communityCharts(c.Name, activity)}
 	for _, cs := range d.Communities {
 		if cs.ID == c.ID {
 			v.ArchivedAt = cs.ArchivedAt

@@ -50,6 +50,7 @@ commands:
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
   backup FILE                 write a consistent copy of the database
+  restore FILE                put a backup in place of the database (not while serve runs)
   version                     print the version
 
 Run "coppice COMMAND -h" for the flags of a command. Every flag also reads
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runMigrate(ctx, args[1:], env, stdout)
 	case "backup":
 		err = runBackup(ctx, args[1:], env, stdout)
+	case "restore":
+		err = runRestore(ctx, args[1:], env, stdout)
 	case "thread":
 		err = runThread(ctx, args[1:], env, stdout)
 	case "resource":

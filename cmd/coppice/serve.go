@@ -21,9 +21,11 @@ import (
 	"github.com/coppice-dev/coppice/internal/config"
 	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/internal/media"
+	"github.com/coppice-dev/coppice/internal/metrics"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/coppice-dev/coppice/web"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func runServe(ctx context.Context, args []string, env func(string) string, stderr io.Writer) error {
@@ -35,7 +37,10 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	dataFlag(fs, &cfg)
 	fs.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "largest uploaded file in bytes (COPPICE_MAX_UPLOAD)")
 	fs.BoolVar(&cfg.InsecureFederation, "insecure-federation", false, "allow http:// peers and loopback or private addresses; for local testing only (COPPICE_INSECURE_FEDERATION=1)")
+	fs.BoolVar(&cfg.AuthorizedFetch, "authorized-fetch", false, "require signed GETs of objects, collections and actors, as Mastodon's secure mode (COPPICE_AUTHORIZED_FETCH=1)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. 127.0.0.1:9464; empty for none (COPPICE_METRICS_LISTEN)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (COPPICE_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (COPPICE_LOG_FORMAT)")
 	pos, err := parse(fs, args, env)
 	if errors.Is(err, flag.ErrHelp) {
 		return printDefaults(fs, stderr)
@@ -53,7 +58,13 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError{fmt.Errorf("log-level: %w", err)}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	// Every line logged with a request's context carries its request_id.
+	log := slog.New(server.LogHandler(h))
 	return serve(ctx, cfg, log)
 }
 
@@ -69,7 +80,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	store, err := storage.Open(ctx, cfg.DB)
+	unlock, err := lockDatabase(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	m := metrics.New(prometheus.NewRegistry())
+	store, err := storage.Open(ctx, cfg.DB, storage.WithTxObserver(m.WriteTransaction))
 	if err != nil {
 		return err
 	}
@@ -97,35 +114,91 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	fetcher := fetch.NewFetcher(client, signGet, fetch.FetcherOptions{AllowPrivate: cfg.InsecureFederation})
 	keys := federation.NewKeys(store, fetcher, time.Now, log)
-	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: version})
+	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: version,
+		Metrics: m, AuthorizedFetch: cfg.AuthorizedFetch})
+	watch(m, store, worker, keys)
 	files, err := media.NewStore(filepath.Join(cfg.Data, "media"), cfg.MaxUpload)
 	if err != nil {
 		return err
 	}
 	site := web.New(svc, base, log, files).WithConsole(web.ConsoleOptions{MaxUpload: cfg.MaxUpload})
-	h := server.Middleware(server.Routes(fed, site), log)
-
+	h := server.Middleware(server.Routes(fed, site, health(store, worker)), log, m)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	var mln net.Listener
+	if cfg.MetricsListen != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+	}
 	log.Info("serving", "listen", ln.Addr().String(), "base_url", base.String(), "db", cfg.DB,
-		"insecure_federation", cfg.InsecureFederation)
+		"insecure_federation", cfg.InsecureFederation, "authorized_fetch", cfg.AuthorizedFetch)
+	if mln != nil {
+		log.Info("serving metrics", "listen", mln.Addr().String(), "path", "/metrics")
+	}
 	if cfg.InsecureFederation {
 		log.Warn("insecure federation: http:// peers and private addresses are allowed; for local testing only")
 	}
 	if strings.HasPrefix(base.String(), "http://") && !cfg.InsecureFederation {
 		log.Warn("base URL is http://; real fediverse servers only federate over https")
 	}
-
+	// On SIGTERM ctx ends: the listeners stop accepting and drain their
+	// requests, and the worker finishes the deliveries it is sending, all
+	// at once and each within about 10 s; then the worker releases its
+	// claims and the store closes.
 	wctx, stopWorker := context.WithCancel(ctx)
 	werr := make(chan error, 1)
 	go func() { werr <- worker.Run(wctx) }()
 	cerr := make(chan error, 1)
 	go func() { cerr <- svc.Run(wctx) }() // batched meeting counts
+	merr := make(chan error, 1)
+	if mln != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		go func() { merr <- server.Serve(ctx, mln, mux, log) }()
+	} else {
+		merr <- nil
+	}
 	err = server.Serve(ctx, ln, h, log)
+	log.Info("stopping")
 	stopWorker()
-	err = errors.Join(err, <-werr, <-cerr)
+	err = errors.Join(err, <-merr, <-werr, <-cerr)
 	log.Info("stopped")
 	return err
+}
+
+// watch exposes what the worker, the key cache and the queue count.
+func watch(m *metrics.Metrics, store *storage.Store, worker *delivery.Worker, keys *federation.Keys) {
+	m.WatchDeliveries(func() metrics.DeliveryStats {
+		s := worker.Stats()
+		return metrics.DeliveryStats{Delivered: s.Delivered, Dropped: s.Dropped, Retried: s.Retried,
+			Failed: s.Failed, Unauthorized: s.Unauthorized, InFlight: s.InFlight}
+	})
+	m.WatchKeys(func() metrics.KeyStats {
+		s := keys.Stats()
+		return metrics.KeyStats{CacheHits: s.CacheHits, Fetches: s.Fetches, FetchErrors: s.FetchErrors, StaleUsed: s.StaleUsed}
+	})
+	m.WatchQueue(func(ctx context.Context) (metrics.QueueState, error) {
+		q, err := store.QueueState(ctx, time.Now())
+		return metrics.QueueState{Queued: q.Queued, Failed: q.Failed, OldestDue: q.OldestDue,
+			FailingHosts: q.FailingHosts, UnreachableHosts: q.UnreachableHosts}, err
+	}, time.Now)
+}
+
+// health wires the health endpoints to the store and the worker.
+func health(store *storage.Store, worker *delivery.Worker) server.Health {
+	return server.Health{
+		Database: store.Ping,
+		Delivery: func(ctx context.Context) (server.DeliveryHealth, error) {
+			q, err := store.QueueState(ctx, time.Now())
+			if err != nil {
+				return server.DeliveryHealth{}, err
+			}
+			h := worker.Health()
+			return server.DeliveryHealth{Running: h.Running, LastTurn: h.LastTurn, Queued: q.Queued, OldestDue: q.OldestDue}, nil
+		},
+	}
 }

@@ -36,11 +36,19 @@ type Config struct {
 	// InsecureFederation allows http:// peers and loopback or private
 	// addresses. For local testing only.
 	InsecureFederation bool
+	// AuthorizedFetch requires signed GETs of our objects, collections and
+	// actors (Mastodon's secure mode).
+	AuthorizedFetch bool
+	// MetricsListen is the TCP address /metrics is served on, apart from
+	// the public listener; empty serves no metrics.
+	MetricsListen string
+	// LogFormat is "text" or "json".
+	LogFormat string
 }
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
-	return Config{Listen: DefaultListen, BaseURL: DefaultBaseURL, DB: DefaultDB, Data: DefaultData, MaxUpload: DefaultMaxUpload}
+	return Config{Listen: DefaultListen, BaseURL: DefaultBaseURL, DB: DefaultDB, Data: DefaultData, MaxUpload: DefaultMaxUpload, LogFormat: "text"}
 }
 
 // Validate checks c and returns an error naming every bad field.
@@ -60,6 +68,16 @@ func (c Config) Validate() error {
 	}
 	if c.MaxUpload <= 0 {
 		errs = append(errs, errors.New("max-upload: must be positive"))
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			errs = append(errs, fmt.Errorf("metrics-listen %q: want host:port: %w", c.MetricsListen, err))
+		} else if c.MetricsListen == c.Listen {
+			errs = append(errs, fmt.Errorf("metrics-listen %q: must differ from listen", c.MetricsListen))
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
 }

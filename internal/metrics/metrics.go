@@ -32,11 +32,11 @@ func New(reg *prometheus.Registry) *Metrics {
 		reg: reg,
 		inboxActivities: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "inbox", Name: "activities_total",
-			Help: "Activities POSTed to our inboxes, by activity type and outcome (accepted, rejected, unauthorized, forbidden, deferred, error).",
+			Help: "Activities POSTed to our inboxes, by activity type and outcome (accepted, rejected, unauthorized, forbidden, deferred: 429 or 503, the peer retries; error).",
 		}, []string{"type", "outcome"}),
 		inboxSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "inbox", Name: "request_duration_seconds",
-			Help:    "Time to handle one inbox POST, from the first byte of the body to the answer, by outcome.",
+			Help:    "Time to handle one inbox POST, from its headers being read to the answer, by outcome.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"outcome"}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -50,7 +50,7 @@ func New(reg *prometheus.Registry) *Metrics {
 		}, []string{"route"}),
 		writeTxSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "storage", Name: "write_transaction_seconds",
-			Help:    "Time a write transaction holds the database's single writer connection, from begin to commit or rollback.",
+			Help:    "Time of a write transaction, from asking for the database's single writer connection (waiting for it included) to commit or rollback.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
 	}

@@ -476,6 +476,18 @@ func TestFLT06UnreachableHostRevivedByItsOwnRequest(t *testing.T) {
 	peer := fedtest.New(t)
 	alice := peer.NewActor("alice")
 	member(t, ti, peer, alice)
+	// The worker writes the Accept's success after the peer has it, in
+	// its own batch: wait for it, or it would clear the failures below.
+	deadline, tick := time.NewTimer(10*time.Second), time.NewTicker(10*time.Millisecond)
+	defer deadline.Stop()
+	defer tick.Stop()
+	for h, err := ti.store.HostByName(ctx, peer.Host); err != nil || h.LastSuccessAt.IsZero(); h, err = ti.store.HostByName(ctx, peer.Host) {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("the Accept's success was not recorded: %+v %v", h, err)
+		}
+	}
 	now := time.Now()
 	if err := ti.store.RecordHostResults(ctx, []storage.HostResult{{Host: peer.Host, At: now.Add(-8 * 24 * time.Hour), Error: "refused"}}); err != nil {
 		t.Fatal(err)

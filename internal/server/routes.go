@@ -10,11 +10,17 @@ import (
 
 // Routes returns the router of the whole instance. It is the only place
 // that lists routes.
-func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
+func Routes(fed *federation.Handler, site *web.Site, health Health) *mux.Router {
 	r := mux.NewRouter()
+	// Every matched request: note the route for the log and the metrics;
+	// under authorized fetch, refuse hosts we do not federate with.
+	r.Use(noteRoute, fed.RefuseBlocked)
 	ap := func(req *http.Request, _ *mux.RouteMatch) bool { return federation.WantsActivityPub(req) }
 
-	r.Handle("/healthz", healthz()).Methods(http.MethodGet, http.MethodHead)
+	// Operations: the database answers; the delivery worker runs and how
+	// far behind it is.
+	r.Handle("/healthz", health.healthz()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/healthz/delivery", health.delivery()).Methods(http.MethodGet, http.MethodHead)
 
 	// Discovery.
 	r.Handle("/.well-known/webfinger", fed.WebFinger()).Methods(http.MethodGet, http.MethodHead)
@@ -66,11 +72,4 @@ func Routes(fed *federation.Handler, site *web.Site) *mux.Router {
 	r.Handle("/", site.Home()).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/static/").Handler(site.Static()).Methods(http.MethodGet, http.MethodHead)
 	return r
-}
-
-func healthz() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
 }

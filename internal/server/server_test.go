@@ -79,7 +79,7 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files)), log)
+	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), log, nil)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

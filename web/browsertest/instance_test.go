@@ -64,7 +64,7 @@ func newInstance(t *testing.T) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files)), log)
+	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), log, nil)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

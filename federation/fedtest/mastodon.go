@@ -30,6 +30,7 @@ type MastodonAPI struct {
 	tokens        map[string]apiToken // access token → account
 	user          string              // the signed-in user who approves
 	override      *apiAccount         // what verify_credentials says instead, when set
+	expiring      bool                // tokens are issued expired
 	registrations int
 }
 
@@ -84,10 +85,12 @@ func (api *MastodonAPI) VouchFor(username, acct string) {
 	api.override = &apiAccount{Username: username, Acct: acct}
 }
 
-// ExpireTokens makes every access token issued so far expired.
+// ExpireTokens makes every access token issued so far, and every one
+// issued from now on, expired, as if each lived no time at all.
 func (api *MastodonAPI) ExpireTokens() {
 	api.mu.Lock()
 	defer api.mu.Unlock()
+	api.expiring = true
 	for k, t := range api.tokens {
 		t.expired = true
 		api.tokens[k] = t
@@ -225,7 +228,7 @@ func (api *MastodonAPI) token(w http.ResponseWriter, r *http.Request) {
 	grant.used = true
 	api.codes[f.Get("code")] = grant
 	tok := randomID() + randomID() + randomID()
-	api.tokens[tok] = apiToken{user: grant.user}
+	api.tokens[tok] = apiToken{user: grant.user, expired: api.expiring}
 	apiJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "scope": app.scopes, "created_at": 1})
 }
 

@@ -425,3 +425,146 @@ func TestSignInRateLimits(t *testing.T) {
 		t.Errorf("the refused sign-in still fetched the actor")
 	}
 }
+
+// startOAuth submits the sign-in form for handle with the server method
+// and follows the redirects through the server's authorization page up to
+// our callback, which it returns unopened.
+func (b *browser) startOAuth(ti *testInstance, handle string) string {
+	b.t.Helper()
+	csrf := b.csrf(ti.URL + "/signin")
+	c := *b.c
+	c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Path == "/signin/oauth/callback" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	req, _ := http.NewRequest(http.MethodPost, ti.URL+"/signin", strings.NewReader(url.Values{
+		"csrf": {csrf}, "handle": {handle}, "method": {"oauth"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.HasPrefix(loc, ti.URL+"/signin/oauth/callback?") {
+		b.t.Fatalf("sign in with the server of %s: %d to %q, want 302 to our callback: %.300s", handle, res.StatusCode, loc, body)
+	}
+	return loc
+}
+
+// TestSignInWithMastodonAPI: a member of a server speaking the Mastodon
+// client API signs in through its authorization page; the app is
+// registered once per server.
+func TestSignInWithMastodonAPI(t *testing.T) {
+	ti := newSignInInstance(t, newClock())
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.25"))
+	peer.NewActor("alice")
+	api := peer.EnableMastodonAPI("alice")
+	handle := "@alice@" + peer.Host
+
+	for i := 0; i < 2; i++ {
+		b := newBrowser(t)
+		csrf := b.csrf(ti.URL + "/signin")
+		req, _ := http.NewRequest(http.MethodPost, ti.URL+"/signin", strings.NewReader(url.Values{
+			"csrf": {csrf}, "handle": {handle}, "method": {"oauth"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		code, body, final := b.do(req)
+		if code != http.StatusOK || final.String() != ti.URL+"/" {
+			t.Fatalf("sign in %d with the server: %d at %s %.300s", i+1, code, final, body)
+		}
+		if !strings.Contains(body, "Signed in as <strong class=\"handle\">"+html.EscapeString(handle)+"</strong>") {
+			t.Fatalf("sign in %d with the server: the page does not say who is signed in: %.800s", i+1, body)
+		}
+	}
+	if n := api.Registrations(); n != 1 {
+		t.Errorf("apps registered with %s: %d, want 1", peer.Host, n)
+	}
+}
+
+// TestSignInWithMastodonAPIRefusals: what the member's server says is
+// checked: an account it does not host, a state used twice, a code used
+// twice, an expired access token, a refusal on the authorization page and
+// an expired state all end without a session.
+func TestSignInWithMastodonAPIRefusals(t *testing.T) {
+	clk := newClock()
+	ti := newSignInInstance(t, clk)
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.26"))
+	elsewhere := fedtest.New(t, fedtest.OnAddress("127.0.0.27"))
+	peer.NewActor("alice")
+	victim := elsewhere.NewActor("victim")
+	api := peer.EnableMastodonAPI("alice")
+	handle := "@alice@" + peer.Host
+
+	refused := func(t *testing.T, b *browser, callback, says string) {
+		t.Helper()
+		code, body := b.get(callback)
+		if code != http.StatusForbidden || !strings.Contains(body, says) || !strings.Contains(body, ">Sign in</a>") {
+			t.Fatalf("callback: %d, want 403 saying %q: %.500s", code, says, body)
+		}
+	}
+
+	t.Run("an account of another server", func(t *testing.T) {
+		api.VouchFor("victim", "victim@"+elsewhere.Host)
+		defer api.VouchFor("", "")
+		b := newBrowser(t)
+		refused(t, b, b.startOAuth(ti, handle), "vouched for an account it does not host")
+	})
+	t.Run("a local name whose WebFinger leads to another host", func(t *testing.T) {
+		peer.AliasWebFinger("mallory", victim.IRI)
+		api.VouchFor("mallory", "mallory")
+		defer api.VouchFor("", "")
+		b := newBrowser(t)
+		refused(t, b, b.startOAuth(ti, handle), "vouched for an account it does not host")
+	})
+	t.Run("a state used twice, then a code used twice", func(t *testing.T) {
+		b := newBrowser(t)
+		callback := b.startOAuth(ti, handle)
+		if code, body := b.get(callback); code != http.StatusOK || !strings.Contains(body, "Signed in as") {
+			t.Fatalf("first callback: %d %.300s", code, body)
+		}
+		if code, body := b.get(callback); code != http.StatusForbidden || !strings.Contains(body, "used already") {
+			t.Fatalf("the callback again: %d, want 403 saying it was used: %.500s", code, body)
+		}
+
+		// A fresh state with the old code: the server refuses the code.
+		b2 := newBrowser(t)
+		fresh, err := url.Parse(b2.startOAuth(ti, handle))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _ := url.Parse(callback)
+		q := fresh.Query()
+		q.Set("code", old.Query().Get("code"))
+		fresh.RawQuery = q.Encode()
+		refused(t, b2, fresh.String(), "did not accept the authorization")
+	})
+	t.Run("a callback in another browser", func(t *testing.T) {
+		callback := newBrowser(t).startOAuth(ti, handle)
+		other := newBrowser(t)
+		other.csrf(ti.URL + "/signin")
+		refused(t, other, callback, "in the browser where you asked for it")
+	})
+	t.Run("the member said no", func(t *testing.T) {
+		b := newBrowser(t)
+		callback, _ := url.Parse(b.startOAuth(ti, handle))
+		q := callback.Query()
+		q.Del("code")
+		q.Set("error", "access_denied")
+		callback.RawQuery = q.Encode()
+		refused(t, b, callback.String(), "did not authorize")
+	})
+	t.Run("an expired state", func(t *testing.T) {
+		b := newBrowser(t)
+		callback := b.startOAuth(ti, handle)
+		clk.advance(community.OAuthStateTTL + time.Second)
+		refused(t, b, callback, "expired")
+	})
+	t.Run("an expired access token", func(t *testing.T) {
+		api.ExpireTokens()
+		b := newBrowser(t)
+		refused(t, b, b.startOAuth(ti, handle), "did not tell us who you are")
+	})
+}

@@ -254,6 +254,13 @@ func TestSignInByDirectMessage(t *testing.T) {
 		t.Errorf("message tag = %v, want a Mention of %s named %s", note["tag"], alice.IRI, handle)
 	}
 
+	// The message is not served to anyone else.
+	for _, id := range []any{act["id"], note["id"]} {
+		if res, _ := get(t, id.(string), "application/activity+json"); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %v: %d, want 404: the link must reach its recipient only", id, res.StatusCode)
+		}
+	}
+
 	// Only the token's hash is stored.
 	u, err := url.Parse(link)
 	if err != nil {

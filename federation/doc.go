@@ -107,4 +107,14 @@
 // and their RSVP polls); Update{Group} (profile and rules); Follow of
 // another community; Announce with origin (a broker's share); Flag (report
 // forwarding). Fetches are signed by the instance's Application actor.
+//
+// The instance's Application actor also sends one kind of activity: the
+// direct message that carries a member's sign-in link, a Create{Note}
+// addressed to that one actor (to: the actor, no public, no followers, a
+// Mention of it), delivered to its inbox. Neither the Create nor the Note
+// is served at its id (404). To sign members in we also WebFinger their
+// handle (acct:name@host, and the actor's own host when it differs) and,
+// for servers that speak the Mastodon client API, call POST /api/v1/apps
+// once, /oauth/authorize (in the browser), /oauth/token and
+// GET /api/v1/accounts/verify_credentials (scope read:accounts).
 package federation

@@ -119,7 +119,7 @@ func (s *Site) RemoteFollow() http.Handler {
 		host = strings.TrimSuffix(host, "/")
 		if !hostRE.MatchString(host) {
 			v := s.view(c)
-			return s.render(w, http.StatusBadRequest, "error", map[string]any{"Title": "Which server?",
+			return s.render(w, r, http.StatusBadRequest, "error", map[string]any{"Title": "Which server?",
 				"Message": "Type the name of your server, such as mastodon.social, or your handle, such as @you@mastodon.social. Or search for " + v.Handle + " there."})
 		}
 		target := url.URL{Scheme: "https", Host: host, Path: "/authorize_interaction", RawQuery: url.Values{"uri": {s.view(c).URL}}.Encode()}

@@ -57,7 +57,7 @@ func (s *Site) Home() http.Handler {
 		for _, c := range cs {
 			views = append(views, s.view(c))
 		}
-		return s.render(w, http.StatusOK, "home", map[string]any{
+		return s.render(w, r, http.StatusOK, "home", map[string]any{
 			"Title":       "Communities on " + s.base.Host,
 			"Host":        s.base.Host,
 			"Communities": views,
@@ -114,7 +114,7 @@ func (s *Site) Community() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total,
+		return s.render(w, r, http.StatusOK, "community", map[string]any{"Title": v.Title, "Community": v, "Threads": threads, "ThreadCount": total,
 			"Resources": resources, "Meetings": meetings, "People": people, "Decisions": decisions, "WikiPages": wikiPages, "WikiCount": wikiCount})
 	})
 }

@@ -87,7 +87,7 @@ func (s *Site) Member() http.Handler {
 		}
 		sort.SliceStable(rows, func(i, j int) bool { return rows[i].Summary > rows[j].Summary })
 		a, _ := s.community.KnownActor(r.Context(), iri)
-		return s.render(w, http.StatusOK, "member", map[string]any{
+		return s.render(w, r, http.StatusOK, "member", map[string]any{
 			"Title": displayName(a, iri), "Handle": handleOf(a, iri), "IRI": iri, "Communities": rows,
 		})
 	})
@@ -111,7 +111,7 @@ func (s *Site) ModerationLog() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "modlog", map[string]any{"Title": "Moderation log of " + c.Title, "Community": s.view(c), "Entries": log})
+		return s.render(w, r, http.StatusOK, "modlog", map[string]any{"Title": "Moderation log of " + c.Title, "Community": s.view(c), "Entries": log})
 	})
 }
 

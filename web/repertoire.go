@@ -42,9 +42,9 @@ func (s *Site) Resource() http.Handler {
 			return err
 		}
 		if res.State != storage.ResourcePublished {
-			return s.render(w, http.StatusGone, "error", map[string]any{"Title": "Archived", "Message": "This resource was archived by the community."})
+			return s.render(w, r, http.StatusGone, "error", map[string]any{"Title": "Archived", "Message": "This resource was archived by the community."})
 		}
-		return s.render(w, http.StatusOK, "resource", map[string]any{"Title": res.Title, "Community": s.view(c), "Resource": s.resourceView(res)})
+		return s.render(w, r, http.StatusOK, "resource", map[string]any{"Title": res.Title, "Community": s.view(c), "Resource": s.resourceView(res)})
 	})
 }
 
@@ -81,7 +81,7 @@ func (s *Site) Meeting() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "meeting", map[string]any{"Title": mv.Meeting.Title, "Community": s.view(mv.Community),
+		return s.render(w, r, http.StatusOK, "meeting", map[string]any{"Title": mv.Meeting.Title, "Community": s.view(mv.Community),
 			"Meeting": toMeetingView(mv, time.Now())})
 	})
 }
@@ -160,7 +160,7 @@ func (s *Site) Search() http.Handler {
 			}
 			data["Hits"] = views
 		}
-		return s.render(w, http.StatusOK, "search", data)
+		return s.render(w, r, http.StatusOK, "search", data)
 	})
 }
 

@@ -28,7 +28,8 @@ type Site struct {
 	log       *slog.Logger
 	media     *media.Store // uploaded files; nil serves none
 	pages     map[string]*template.Template
-	console   *console // the /admin console's sessions, login limit and options
+	console   *console          // the /admin console's sessions, login limit and options
+	signin    *community.SignIn // members signing in to the site; nil turns it off
 }
 
 // New parses the embedded templates; a template that does not parse is a
@@ -36,7 +37,7 @@ type Site struct {
 func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.Store) *Site {
 	s := &Site{community: svc, base: base, log: log, media: files, pages: map[string]*template.Template{}}
 	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "member", "modlog", "error",
-		"wiki", "wiki_page", "wiki_history", "wiki_diff", "decision"} {
+		"wiki", "wiki_page", "wiki_history", "wiki_diff", "decision", "signin"} {
 		s.pages[page] = template.Must(template.New("layout.html").Funcs(pageFuncs()).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
 	for _, page := range adminPageNames() {
@@ -69,10 +70,14 @@ var errNotFound = community.ErrNotFound
 // mediaNotFound is a media path that names no stored file.
 var mediaNotFound = media.ErrNotFound
 
-// serve adapts fn: an error becomes an HTML error page and one log line.
+// serve adapts fn: the request carries its signed-in member, if any (see
+// memberFrom); an error becomes an HTML error page and one log line.
 func (s *Site) serve(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := fn(w, r)
+		r, err := s.withMember(r)
+		if err == nil {
+			err = fn(w, r)
+		}
 		if err == nil {
 			return
 		}
@@ -89,15 +94,19 @@ func (s *Site) serve(fn handlerFunc) http.Handler {
 		if status >= 500 {
 			s.log.ErrorContext(r.Context(), "web request", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 		}
-		if rerr := s.render(w, status, "error", map[string]any{"Title": http.StatusText(status), "Message": msg}); rerr != nil {
+		if rerr := s.render(w, r, status, "error", map[string]any{"Title": http.StatusText(status), "Message": msg}); rerr != nil {
 			s.log.ErrorContext(r.Context(), "render error page", "err", rerr)
 		}
 	})
 }
 
-// render executes a page into a buffer first, so a template error never
-// sends half a page.
-func (s *Site) render(w http.ResponseWriter, status int, page string, data any) error {
+// render executes a public page into a buffer first, so a template error
+// never sends half a page. The data of public pages is a map; render adds
+// "Viewer", who is reading (see viewerOf), for the layout.
+func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) error {
+	if v := s.viewerOf(r); v != nil {
+		data["Viewer"] = v
+	}
 	var buf bytes.Buffer
 	if err := s.pages[page].Execute(&buf, data); err != nil {
 		return err
@@ -109,6 +118,10 @@ func (s *Site) render(w http.ResponseWriter, status int, page string, data any) 
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self' https: http:")
 	h.Set("Referrer-Policy", "same-origin")
+	if _, ok := memberSessionFrom(r); ok {
+		// The page names the member and holds their CSRF token.
+		h.Set("Cache-Control", "private, no-store")
+	}
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err

@@ -72,7 +72,7 @@ func (s *Site) Thread() http.Handler {
 			return err
 		}
 		if tv.Thread.Removed {
-			return s.render(w, http.StatusGone, "error", map[string]any{"Title": "Removed", "Message": "A moderator removed this discussion."})
+			return s.render(w, r, http.StatusGone, "error", map[string]any{"Title": "Removed", "Message": "A moderator removed this discussion."})
 		}
 		var posts []postView
 		for i, p := range tv.Posts {
@@ -92,7 +92,7 @@ func (s *Site) Thread() http.Handler {
 				ReplyingTo: p.InReplyTo,
 			})
 		}
-		return s.render(w, http.StatusOK, "thread", map[string]any{
+		return s.render(w, r, http.StatusOK, "thread", map[string]any{
 			"Title":     tv.Thread.Title,
 			"Community": s.view(tv.Community),
 			"Thread":    threadView{ID: tv.Thread.ID, Title: tv.Thread.Title, Locked: tv.Thread.Locked, Pinned: tv.Thread.Pinned, Replies: tv.Thread.Replies},

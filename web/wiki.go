@@ -21,7 +21,7 @@ func (s *Site) Wiki() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "wiki", map[string]any{"Title": "Wiki of " + c.Title, "Community": s.view(c), "Pages": pages})
+		return s.render(w, r, http.StatusOK, "wiki", map[string]any{"Title": "Wiki of " + c.Title, "Community": s.view(c), "Pages": pages})
 	})
 }
 
@@ -40,7 +40,7 @@ func (s *Site) WikiPage() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "wiki_page", map[string]any{
+		return s.render(w, r, http.StatusOK, "wiki_page", map[string]any{
 			"Title": v.Page.Title, "Community": s.view(v.Community), "Page": v.Page, "Revision": v.Revision,
 			// The HTML was rendered from Markdown and sanitized when saved.
 			"Body": template.HTML(v.Revision.HTML), "Old": n != 0 && n != v.Page.Revision,
@@ -55,7 +55,7 @@ func (s *Site) WikiHistory() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "wiki_history", map[string]any{"Title": "History of " + v.Page.Title, "Community": s.view(v.Community), "Page": v.Page, "Revisions": revs})
+		return s.render(w, r, http.StatusOK, "wiki_history", map[string]any{"Title": "History of " + v.Page.Title, "Community": s.view(v.Community), "Page": v.Page, "Revisions": revs})
 	})
 }
 
@@ -71,7 +71,7 @@ func (s *Site) WikiDiff() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "wiki_diff", map[string]any{"Title": v.Page.Title + ": revisions " + strconv.Itoa(from) + " to " + strconv.Itoa(to),
+		return s.render(w, r, http.StatusOK, "wiki_diff", map[string]any{"Title": v.Page.Title + ": revisions " + strconv.Itoa(from) + " to " + strconv.Itoa(to),
 			"Community": s.view(v.Community), "Page": v.Page, "From": from, "To": to, "Diff": diffView(diff)})
 	})
 }
@@ -142,6 +142,6 @@ func (s *Site) Decision() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, http.StatusOK, "decision", map[string]any{"Title": v.Decision.Question, "Community": s.view(v.Community), "Decision": decisionOf(v, time.Now())})
+		return s.render(w, r, http.StatusOK, "decision", map[string]any{"Title": v.Decision.Question, "Community": s.view(v.Community), "Decision": decisionOf(v, time.Now())})
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/delivery"
 	"github.com/coppice-dev/coppice/federation/fetch"
+	"github.com/coppice-dev/coppice/federation/mastodon"
 	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/config"
@@ -121,8 +122,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	site := web.New(svc, base, log, files).WithConsole(web.ConsoleOptions{MaxUpload: cfg.MaxUpload})
+	// Members sign in with their fediverse account: WebFinger and the
+	// actor through the same guarded client and signed fetches, OAuth with
+	// servers that speak the Mastodon client API.
+	signin := community.NewSignIn(svc, community.SignInOptions{
+		Resolver: federation.NewResolver(client, keys, cfg.InsecureFederation),
+		Accounts: mastodon.New(client, "Coppice at "+base.Host, base.String()),
+	})
+	site := web.New(svc, base, log, files).WithConsole(web.ConsoleOptions{MaxUpload: cfg.MaxUpload}).WithSignIn(signin)
 	h := server.Middleware(server.Routes(fed, site, health(store, worker)), log, m)
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -87,6 +87,8 @@ type Instance struct {
 	gets       map[string]int
 	documents  map[string][]byte // path → ActivityStreams document served at it
 	down       bool              // answer every request with 503
+	api        *MastodonAPI      // the Mastodon client API, when enabled
+	aliases    map[string]string // user → actor IRI its WebFinger names instead
 	notify     chan struct{}
 	client     *http.Client
 }
@@ -217,6 +219,18 @@ func (in *Instance) NewActor(name string) *Actor {
 	return a
 }
 
+// AliasWebFinger makes the instance's WebFinger answer acct:user@host with
+// actorIRI as the self link, an actor it need not host (as a lying server
+// would).
+func (in *Instance) AliasWebFinger(user, actorIRI string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.aliases == nil {
+		in.aliases = map[string]string{}
+	}
+	in.aliases[user] = actorIRI
+}
+
 // SharedInbox is the instance's shared inbox.
 func (in *Instance) SharedInbox() string { return in.URL + "/inbox" }
 
@@ -325,9 +339,13 @@ func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		in.gets[r.URL.Path]++
 	}
 	doc, isDoc := in.documents[r.URL.Path]
+	api := in.api
 	in.mu.Unlock()
 	if down {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	if api != nil && api.serve(w, r) {
 		return
 	}
 	switch {
@@ -377,6 +395,17 @@ func (in *Instance) actor(name string) *Actor {
 // webFinger answers acct:NAME@HOST for the instance's actors.
 func (in *Instance) webFinger(w http.ResponseWriter, r *http.Request) {
 	user, host, _ := strings.Cut(strings.TrimPrefix(r.URL.Query().Get("resource"), "acct:"), "@")
+	in.mu.Lock()
+	alias, isAlias := in.aliases[user]
+	in.mu.Unlock()
+	if isAlias && host == in.Host {
+		w.Header().Set("Content-Type", "application/jrd+json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"subject": "acct:" + user + "@" + host,
+			"links":   []map[string]string{{"rel": "self", "type": "application/activity+json", "href": alias}},
+		})
+		return
+	}
 	a := in.actor(user)
 	if a == nil || host != in.Host {
 		http.NotFound(w, r)

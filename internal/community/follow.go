@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/coppice-dev/coppice/storage"
 )
@@ -72,6 +73,10 @@ type Renderer interface {
 	// UpdateGroup renders Update{Group} after the community's profile or
 	// rules changed.
 	UpdateGroup(c storage.Community) (storage.OutboxActivity, error)
+	// SignInNote renders the instance actor's direct Create{Note} to one
+	// actor, mentioning it by handle, holding a sign-in link that works
+	// for ttl on the site called siteName.
+	SignInNote(to storage.Actor, handle, link, siteName string, ttl time.Duration) (storage.OutboxActivity, error)
 }
 
 // Incoming is an activity that passed the inbox's signature and origin

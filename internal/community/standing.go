@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -77,4 +79,53 @@ func (s *Service) editedActivity(raw []byte, st standing) []byte {
 		return raw
 	}
 	return out
+}
+
+// SiteStanding is what a community's rules know of a member signed in to
+// the site, for the features it uses there (wiki edits, decision votes,
+// meeting answers).
+type SiteStanding struct {
+	Member bool   // an accepted follower of the community
+	Role   string // owner, moderator, broker or member; "" for a non-member
+	Policy string // the federation policy of the actor's host: "", "silence", …
+}
+
+// SiteMember is the one check every community feature on the site passes
+// before it acts for a signed-in actor: an actor banned from community c,
+// or whose host the federation policy refuses (blocked, or not a partner
+// in allowlist mode), gets ErrForbidden, whatever it asks; otherwise it
+// gets its standing, for the finer rules of each feature (members only,
+// moderators only). Signing in itself is to the whole site, so a banned
+// actor can still sign in; it only cannot use c's features.
+func (s *Service) SiteMember(ctx context.Context, c storage.Community, actorIRI string) (SiteStanding, error) {
+	host := hostname.Of(actorIRI)
+	if host == "" {
+		return SiteStanding{}, fmt.Errorf("site member %q: %w", actorIRI, ErrForbidden)
+	}
+	banned, err := s.store.IsBanned(ctx, c.ID, actorIRI)
+	if err != nil {
+		return SiteStanding{}, err
+	}
+	if banned {
+		return SiteStanding{}, fmt.Errorf("%s is banned from %s: %w", actorIRI, c.Name, ErrForbidden)
+	}
+	allowed, err := s.store.HostAllowed(ctx, host)
+	if err != nil {
+		return SiteStanding{}, err
+	}
+	if !allowed {
+		return SiteStanding{}, fmt.Errorf("the host of %s is refused: %w", actorIRI, ErrForbidden)
+	}
+	var st SiteStanding
+	if st.Policy, err = s.store.DomainPolicy(ctx, host); err != nil {
+		return SiteStanding{}, err
+	}
+	st.Role, err = s.store.Role(ctx, c.ID, actorIRI)
+	switch {
+	case err == nil:
+		st.Member = true
+	case !errors.Is(err, storage.ErrNotFound):
+		return SiteStanding{}, err
+	}
+	return st, nil
 }

@@ -58,6 +58,11 @@ func Routes(fed *federation.Handler, site *web.Site, health Health) *mux.Router 
 	r.Handle("/c/{name}/moderation", site.ModerationLog()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/feed.atom", site.Feed()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/follow", site.RemoteFollow()).Methods(http.MethodGet)
+	r.Handle("/signin", site.SignInPage()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/signin", site.SignIn()).Methods(http.MethodPost)
+	r.Handle("/signin/link", site.SignInLink()).Methods(http.MethodGet) // not HEAD: opening the link uses it
+	r.Handle("/signin/oauth/callback", site.OAuthCallback()).Methods(http.MethodGet)
+	r.Handle("/signout", site.SignOut()).Methods(http.MethodPost)
 	r.Handle("/media/{file}", site.Media()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/{collection}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
 

@@ -167,6 +167,15 @@ CREATE TABLE meetings (
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 , counts_changed_at INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE member_sessions (
+	token_hash TEXT PRIMARY KEY,
+	actor_iri TEXT NOT NULL,
+	handle TEXT NOT NULL,
+	method TEXT NOT NULL CHECK (method IN ('link', 'oauth')),
+	csrf_token TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
 CREATE TABLE mod_log (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -175,6 +184,14 @@ CREATE TABLE mod_log (
 	target TEXT NOT NULL,
 	reason TEXT NOT NULL DEFAULT '',
 	created_at INTEGER NOT NULL
+);
+CREATE TABLE oauth_apps (
+	server TEXT NOT NULL,
+	redirect_uri TEXT NOT NULL,
+	client_id TEXT NOT NULL,
+	client_secret TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (server, redirect_uri)
 );
 CREATE TABLE outbox_activities (
 	id INTEGER PRIMARY KEY,
@@ -297,6 +314,21 @@ CREATE TABLE shares (
 	created_at INTEGER NOT NULL,
 	UNIQUE (community_id, object_iri)
 );
+CREATE TABLE signin_requests (
+	id INTEGER PRIMARY KEY,
+	kind TEXT NOT NULL CHECK (kind IN ('link', 'oauth')),
+	token_hash TEXT NOT NULL UNIQUE,
+	presession_hash TEXT NOT NULL,
+	handle TEXT NOT NULL,          -- as typed, normalized: name@host
+	actor_iri TEXT NOT NULL DEFAULT '',
+	display_handle TEXT NOT NULL DEFAULT '',
+	server TEXT NOT NULL DEFAULT '', -- oauth: the origin of the account's server
+	code_verifier TEXT NOT NULL DEFAULT '', -- oauth: the PKCE verifier
+	client_key TEXT NOT NULL,      -- the client's address (an IPv6 /64)
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	used_at INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE stewards (
 	admin_id INTEGER NOT NULL REFERENCES admins (id) ON DELETE CASCADE,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -361,6 +393,8 @@ CREATE INDEX deliveries_host_due ON deliveries (state, host, next_attempt_at, cl
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
 CREATE INDEX meetings_counts_changed ON meetings (counts_changed_at) WHERE counts_changed_at != 0;
 CREATE INDEX meetings_start ON meetings (community_id, start_at);
+CREATE INDEX member_sessions_actor ON member_sessions (actor_iri);
+CREATE INDEX member_sessions_expiry ON member_sessions (expires_at);
 CREATE INDEX mod_log_community ON mod_log (community_id, id DESC);
 CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);
 CREATE INDEX outbox_object ON outbox_activities (object_iri) WHERE object_iri != '';
@@ -370,5 +404,8 @@ CREATE INDEX reports_open ON reports (community_id, state, id);
 CREATE UNIQUE INDEX resources_source ON resources (community_id, source_iri) WHERE source_iri != '';
 CREATE INDEX resources_state ON resources (community_id, state, published_at DESC);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
+CREATE INDEX signin_requests_client ON signin_requests (client_key, created_at);
+CREATE INDEX signin_requests_created ON signin_requests (created_at);
+CREATE INDEX signin_requests_handle ON signin_requests (handle, created_at);
 CREATE INDEX threads_recent ON threads (community_id, removed, last_activity_at DESC);
 CREATE INDEX wiki_pages_recent ON wiki_pages (community_id, updated_at DESC);

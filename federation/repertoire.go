@@ -102,6 +102,11 @@ func (r *Renderer) ResourceObject(c storage.Community, res storage.Resource) (vo
 	if err := r.publicObject(o, c, res.IRI, res.Title, b.String()); err != nil {
 		return nil, err
 	}
+	// A resource a member proposed is published by the community, which
+	// credits the member (we cannot sign as them).
+	if u, err := checkHTTPURL(res.ProposedBy); err == nil {
+		setExt(o, termContributor, u.String())
+	}
 	if res.Description != "" {
 		sp := streams.NewActivityStreamsSummaryProperty()
 		sp.AppendXMLSchemaString(res.Description)

@@ -82,7 +82,7 @@ func (s *Site) Meeting() http.Handler {
 			return err
 		}
 		return s.render(w, r, http.StatusOK, "meeting", map[string]any{"Title": mv.Meeting.Title, "Community": s.view(mv.Community),
-			"Meeting": toMeetingView(mv, time.Now())})
+			"Meeting": toMeetingView(mv, time.Now()), "AnswerPath": r.URL.Path + "/answer"})
 	})
 }
 

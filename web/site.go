@@ -37,7 +37,7 @@ type Site struct {
 func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.Store) *Site {
 	s := &Site{community: svc, base: base, log: log, media: files, pages: map[string]*template.Template{}}
 	for _, page := range []string{"home", "community", "thread", "resource", "meeting", "search", "member", "modlog", "error",
-		"wiki", "wiki_page", "wiki_history", "wiki_diff", "decision", "signin"} {
+		"wiki", "wiki_page", "wiki_history", "wiki_diff", "decision", "signin", "wiki_edit", "propose"} {
 		s.pages[page] = template.Must(template.New("layout.html").Funcs(pageFuncs()).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
 	for _, page := range adminPageNames() {

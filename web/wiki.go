@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -142,6 +143,8 @@ func (s *Site) Decision() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, r, http.StatusOK, "decision", map[string]any{"Title": v.Decision.Question, "Community": s.view(v.Community), "Decision": decisionOf(v, time.Now())})
+		u, _ := url.Parse(v.Decision.IRI)
+		return s.render(w, r, http.StatusOK, "decision", map[string]any{"Title": v.Decision.Question, "Community": s.view(v.Community),
+			"Decision": decisionOf(v, time.Now()), "VotePath": u.Path + "/vote"})
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/coppice-dev/coppice/internal/hostname"
 	"github.com/coppice-dev/coppice/internal/ical"
 	"github.com/coppice-dev/coppice/storage"
 )
@@ -183,9 +184,11 @@ func (s *Service) RSVP(ctx context.Context, in Incoming, meetingIRI, answer stri
 		if answer != "" && (st.banned || !st.member) {
 			return refused("only members of %s may answer its meetings: follow it first", c.Name)
 		}
-		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
-		if err != nil || !fresh {
-			return err
+		if in.IRI != "" { // an answer from the fediverse, handled once
+			fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
+			if err != nil || !fresh {
+				return err
+			}
 		}
 		var changed bool
 		if answer == "" {
@@ -221,6 +224,24 @@ func (s *Service) RSVP(ctx context.Context, in Incoming, meetingIRI, answer stri
 		// each time (issue 11, bypass 3).
 		return tx.MarkCountsChanged(ctx, m.ID, s.now())
 	})
+}
+
+// AnswerMeeting records the answer of a member signed in on the site
+// (p.Actor): the same rules and the same batched federation as an answer
+// from the fediverse.
+func (s *Service) AnswerMeeting(ctx context.Context, p Principal, meetingIRI, answer string) error {
+	if p.Actor == "" {
+		return ErrForbidden
+	}
+	switch answer {
+	case "", storage.RSVPGoing, storage.RSVPMaybe, storage.RSVPDeclined:
+	default:
+		return &InvalidError{Fields: map[string]string{"answer": "want going, maybe or declined"}}
+	}
+	if _, err := s.store.MeetingByIRI(ctx, meetingIRI); err != nil {
+		return err
+	}
+	return s.RSVP(ctx, Incoming{Type: "Answer", Actor: storage.Actor{IRI: p.Actor, Host: hostname.Of(p.Actor)}}, meetingIRI, answer)
 }
 
 // CountsSettle is how long a meeting's answers must rest before its new

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -148,6 +149,40 @@ func (s *Service) Propose(ctx context.Context, communityName string, in Incoming
 	})
 }
 
+// ProposeResource records a resource a member signed in on the site
+// proposes (a link or an uploaded file): it waits for a moderator or
+// broker, as a proposal from the fediverse does, credited to the member.
+func (s *Service) ProposeResource(ctx context.Context, p Principal, communityName string, n NewResource) (storage.Resource, error) {
+	if errs := n.Validate(); errs != nil {
+		return storage.Resource{}, &InvalidError{Fields: errs}
+	}
+	c, err := s.store.CommunityByName(ctx, communityName)
+	if err != nil {
+		return storage.Resource{}, err
+	}
+	var out storage.Resource
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
+		ok, err := s.may(ctx, tx, c, p, CanView)
+		if err != nil {
+			return err
+		}
+		if !ok || p.Actor == "" {
+			return refused("only members of %s may propose resources: follow it first", c.Name)
+		}
+		out, err = tx.CreateResource(ctx, storage.Resource{
+			CommunityID: c.ID, IRI: s.render.NewIRI(c, "resources"), Kind: n.Kind,
+			Title: strings.TrimSpace(n.Title), Description: strings.TrimSpace(n.Description), Tags: normalTags(n.Tags), URL: n.URL,
+			FileHash: n.File.FileHash, FileExt: n.File.FileExt, FileName: n.File.FileName, FileType: n.File.FileType, FileSize: n.File.FileSize,
+			AuthorIRI: p.Actor, ProposedBy: p.Actor, State: storage.ResourceProposed, CreatedAt: s.now(),
+		})
+		if err != nil {
+			return err
+		}
+		return tx.RecordContribution(ctx, c.ID, p.Actor, storage.ContribResourceProposed, out.IRI, s.now())
+	})
+	return out, err
+}
+
 // SetResourceState publishes (announcing it) or archives (removing it from
 // the collection) a resource; by names who did it.
 func (s *Service) SetResourceState(ctx context.Context, iri, state, by string) (storage.Resource, error) {
@@ -246,3 +281,6 @@ func (s *Service) ResourceIRI(ctx context.Context, id int64) (string, error) {
 func (s *Service) PostThread(ctx context.Context, id int64) (int64, error) {
 	return s.store.PostThreadID(ctx, id)
 }
+
+// ResourceKinds lists the kinds a resource may have.
+func ResourceKinds() []string { return slices.Clone(resourceKinds) }

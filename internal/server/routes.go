@@ -52,6 +52,13 @@ func Routes(fed *federation.Handler, site *web.Site, health Health) *mux.Router 
 	r.Handle("/c/{name}/wiki/{slug}/diff", site.WikiDiff()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/decisions/{id:[0-9a-f]+}", fed.Decision()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
 	r.Handle("/c/{name}/decisions/{id:[0-9a-f]+}", site.Decision()).Methods(http.MethodGet, http.MethodHead)
+	// What members signed in on the site do.
+	r.Handle("/c/{name}/wiki/{slug}/edit", site.WikiEdit()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/c/{name}/wiki/{slug}/edit", site.WikiSave()).Methods(http.MethodPost)
+	r.Handle("/c/{name}/wiki/{slug}/revert", site.WikiRevert()).Methods(http.MethodPost)
+	r.Handle("/c/{name}/decisions/{id:[0-9a-f]+}/vote", site.DecisionVote()).Methods(http.MethodPost)
+	r.Handle("/c/{name}/events/{id:[0-9a-f]+}/answer", site.MeetingAnswer()).Methods(http.MethodPost)
+	r.Handle("/c/{name}/propose", site.Propose()).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 	r.Handle("/c/{name}/search", site.Search()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/search", site.Search()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/members", site.Member()).Methods(http.MethodGet, http.MethodHead)

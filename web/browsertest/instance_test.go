@@ -12,6 +12,7 @@ import (
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/delivery"
 	"github.com/coppice-dev/coppice/federation/fetch"
+	"github.com/coppice-dev/coppice/federation/mastodon"
 	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/keypair"
@@ -59,12 +60,18 @@ func newInstance(t *testing.T) *instance {
 	fetcher := fetch.NewFetcher(client, func(r *http.Request) error {
 		return signature.Sign(r, nil, iris.InstanceKey().String(), key, time.Now())
 	}, fetch.FetcherOptions{AllowPrivate: true})
-	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: federation.NewKeys(st, fetcher, time.Now, log), Log: log, Version: "test"})
+	keys := federation.NewKeys(st, fetcher, time.Now, log)
+	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: "test"})
 	files, err := media.NewStore(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), log, nil)
+	signin := community.NewSignIn(svc, community.SignInOptions{
+		Resolver: federation.NewResolver(client, keys, true),
+		Accounts: mastodon.New(client, "Coppice test", base.String()),
+	})
+	site := web.New(svc, base, log, files).WithSignIn(signin)
+	srv.Config.Handler = server.Middleware(server.Routes(fed, site, server.Health{}), log, nil)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -8,6 +8,27 @@ import (
 	"time"
 )
 
+// Policy is the federation policy of a host.
+type Policy string
+
+// Host policies.
+const (
+	PolicyNone        Policy = ""             // federate as usual
+	PolicyBlock       Policy = "block"        // refuse its requests, send it nothing
+	PolicySilence     Policy = "silence"      // keep its posts, announce none
+	PolicyRejectMedia Policy = "reject_media" // keep its posts without their media
+	PolicyAllow       Policy = "allow"        // a partner, in allowlist mode
+)
+
+// Valid reports whether p is a policy the store holds.
+func (p Policy) Valid() bool {
+	switch p {
+	case PolicyNone, PolicyBlock, PolicySilence, PolicyRejectMedia, PolicyAllow:
+		return true
+	}
+	return false
+}
+
 // Federation modes.
 const (
 	ModeOpen      = "open"
@@ -15,9 +36,12 @@ const (
 )
 
 // SetDomainPolicy sets the policy of a normalized host ("" removes it).
-func (s *Store) SetDomainPolicy(ctx context.Context, host, policy string, at time.Time) error {
+func (s *Store) SetDomainPolicy(ctx context.Context, host string, policy Policy, at time.Time) error {
+	if !policy.Valid() {
+		return fmt.Errorf("set policy of %s: unknown policy %q", host, policy)
+	}
 	var err error
-	if policy == "" {
+	if policy == PolicyNone {
 		_, err = s.write.ExecContext(ctx, `DELETE FROM domain_policies WHERE host = ?`, host)
 	} else {
 		_, err = s.write.ExecContext(ctx, `INSERT INTO domain_policies (host, policy, created_at) VALUES (?, ?, ?)
@@ -30,19 +54,19 @@ func (s *Store) SetDomainPolicy(ctx context.Context, host, policy string, at tim
 }
 
 // DomainPolicies lists every host policy.
-func (s *Store) DomainPolicies(ctx context.Context) (map[string]string, error) {
+func (s *Store) DomainPolicies(ctx context.Context) (map[string]Policy, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT host, policy FROM domain_policies ORDER BY host`)
 	if err != nil {
 		return nil, fmt.Errorf("domain policies: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	out := map[string]Policy{}
 	for rows.Next() {
 		var h, p string
 		if err := rows.Scan(&h, &p); err != nil {
 			return nil, fmt.Errorf("domain policies: %w", err)
 		}
-		out[h] = p
+		out[h] = Policy(p)
 	}
 	return out, rows.Err()
 }
@@ -108,14 +132,14 @@ const domainPolicyQuery = `
 
 // DomainPolicy returns the policy that applies to a normalized host (its
 // own, its domain's, or a block of any domain above it), "" when none does.
-func (s *Store) DomainPolicy(ctx context.Context, host string) (string, error) {
+func (s *Store) DomainPolicy(ctx context.Context, host string) (Policy, error) {
 	var p string
 	err := s.read.QueryRowContext(ctx, domainPolicyQuery, host).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return PolicyNone, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("policy of %s: %w", host, err)
+		return PolicyNone, fmt.Errorf("policy of %s: %w", host, err)
 	}
-	return p, nil
+	return Policy(p), nil
 }

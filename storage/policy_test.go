@@ -17,7 +17,7 @@ func TestPolicyCoversPortsAndSubdomains(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := storagetest.Open(t)
-	for host, policy := range map[string]string{
+	for host, policy := range map[string]storage.Policy{
 		"gts.test": "block", "quiet.test": "silence", "loud.quiet.test": "reject_media",
 		"pics.test": "reject_media", "ok.gts.test": "allow", "partner.test:8443": "allow",
 	} {
@@ -33,7 +33,7 @@ func TestPolicyCoversPortsAndSubdomains(t *testing.T) {
 		"pics.test:8080": "reject_media", "partner.test:8443": "allow", "partner.test": "", "a.partner.test:8443": "allow",
 	} {
 		got, err := st.DomainPolicy(ctx, host)
-		if err != nil || got != want {
+		if err != nil || string(got) != want {
 			t.Errorf("DomainPolicy(%q) = %q, %v, want %q", host, got, err, want)
 		}
 		allowed, err := st.HostAllowed(ctx, host)

@@ -34,9 +34,7 @@ func (f policyForm) Validate() map[string]string {
 	case len(f.Host) > 253 || strings.ContainsAny(f.Host, "/@?#\\ ") || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || name == "":
 		errs["host"] = "give a host name such as social.example, without https://"
 	}
-	switch f.Policy {
-	case "none", "block", "silence", "reject_media", "allow":
-	default:
+	if p := storage.Policy(f.Policy); f.Policy == "" || (f.Policy != "none" && !p.Valid()) {
 		errs["policy"] = "must be block, silence, reject_media, allow or none"
 	}
 	if len(errs) == 0 {
@@ -77,7 +75,7 @@ func (s *Site) renderFederation(w http.ResponseWriter, r *http.Request, cr *cons
 	}
 	v := federationView{Mode: mode, Hosts: hosts, Form: f}
 	for h, p := range policies {
-		v.Policies = append(v.Policies, policyRow{Host: h, Policy: p})
+		v.Policies = append(v.Policies, policyRow{Host: h, Policy: string(p)})
 	}
 	sort.Slice(v.Policies, func(i, j int) bool { return v.Policies[i].Host < v.Policies[j].Host })
 	p := s.page(r, cr, "Federation", "federation")
@@ -111,9 +109,9 @@ func (s *Site) setDomainPolicy(w http.ResponseWriter, r *http.Request, cr *conso
 	if f.Errors = f.Validate(); f.Errors != nil {
 		return s.renderFederation(w, r, cr, http.StatusUnprocessableEntity, "", f)
 	}
-	policy := f.Policy
-	if policy == "none" {
-		policy = ""
+	policy := storage.Policy(f.Policy)
+	if f.Policy == "none" {
+		policy = storage.PolicyNone
 	}
 	if err := s.community.SetDomainPolicy(r.Context(), f.Host, policy); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/config"
+	"github.com/coppice-dev/coppice/storage"
 )
 
 // runMember: coppice member list|role|ban|unban COMMUNITY [ACTOR [ROLE]].
@@ -155,9 +156,9 @@ func runFederation(ctx context.Context, args []string, env func(string) string, 
 			if len(pos) != 1 {
 				return usageError{fmt.Errorf("federation %s: want HOST", args[0])}
 			}
-			policy := strings.ReplaceAll(args[0], "-", "_")
-			if policy == "unset" {
-				policy = ""
+			policy := storage.Policy(strings.ReplaceAll(args[0], "-", "_"))
+			if args[0] == "unset" {
+				policy = storage.PolicyNone
 			}
 			if err := svc.SetDomainPolicy(ctx, pos[0], policy); err != nil {
 				return err

@@ -57,7 +57,7 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if th.Removed {
 			return refused("the thread was removed")
 		}
-		if st.policy == "reject_media" {
+		if st.policy == storage.PolicyRejectMedia {
 			n.Content = imgRE.ReplaceAllString(s.sanitize.HTML(n.Content), "")
 		}
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
@@ -72,7 +72,7 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if err := tx.IndexDocument(ctx, storage.SearchPost, p.ID, c.ID, th.Title, s.sanitize.Text(p.Content, 0)); err != nil {
 			return err
 		}
-		if st.policy == "silence" {
+		if st.policy == storage.PolicySilence {
 			return nil // kept, not announced, as a new post from there
 		}
 		return s.announce(ctx, tx, c, th, s.editedActivity(in.Raw, st), p.IRI, false)

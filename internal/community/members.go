@@ -329,10 +329,8 @@ func (s *Service) Contributions(ctx context.Context, actorIRI string) ([]storage
 // host, its every port (unless one is given) and its subdomains. The host
 // is stored normalized (internal/hostname), the one spelling every check
 // compares.
-func (s *Service) SetDomainPolicy(ctx context.Context, host, policy string) error {
-	switch policy {
-	case "", "block", "silence", "reject_media", "allow":
-	default:
+func (s *Service) SetDomainPolicy(ctx context.Context, host string, policy storage.Policy) error {
+	if !policy.Valid() {
 		return &InvalidError{Fields: map[string]string{"policy": "must be block, silence, reject_media, allow or none"}}
 	}
 	h, err := hostname.Parse(host)
@@ -351,7 +349,7 @@ func (s *Service) SetFederationMode(ctx context.Context, mode string) error {
 }
 
 // FederationPolicy returns the mode and the host policies.
-func (s *Service) FederationPolicy(ctx context.Context) (string, map[string]string, error) {
+func (s *Service) FederationPolicy(ctx context.Context) (string, map[string]storage.Policy, error) {
 	mode, err := s.store.Setting(ctx, "federation_mode", storage.ModeOpen)
 	if err != nil {
 		return "", nil, err

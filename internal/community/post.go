@@ -77,7 +77,7 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 	if err != nil {
 		return err
 	}
-	if policy == "reject_media" {
+	if policy == storage.PolicyRejectMedia {
 		n.Content = imgRE.ReplaceAllString(s.sanitize.HTML(n.Content), "")
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
@@ -150,7 +150,7 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if err := tx.TouchThread(ctx, th.ID, delta, s.now()); err != nil {
 			return err
 		}
-		if policy == "silence" {
+		if policy == storage.PolicySilence {
 			return nil
 		}
 		return s.announce(ctx, tx, c, th, s.editedActivity(sub.Activity.Raw, standing{policy: policy}), n.IRI, delta == 0 || c.BoostReplies)

@@ -16,7 +16,7 @@ import (
 type standing struct {
 	banned bool
 	member bool
-	policy string // "", "silence", "reject_media", …
+	policy storage.Policy
 }
 
 // standingOf reads the standing of the actor of in within community c,
@@ -50,7 +50,7 @@ func (s *Service) standingOf(ctx context.Context, tx *storage.Tx, c storage.Comm
 // as the stored post did; the announce must not carry what the policy keeps
 // off this instance.
 func (s *Service) editedActivity(raw []byte, st standing) []byte {
-	if st.policy != "reject_media" {
+	if st.policy != storage.PolicyRejectMedia {
 		return raw
 	}
 	var act map[string]any
@@ -87,7 +87,7 @@ func (s *Service) editedActivity(raw []byte, st standing) []byte {
 type SiteStanding struct {
 	Member bool   // an accepted follower of the community
 	Role   string // owner, moderator, broker or member; "" for a non-member
-	Policy string // the federation policy of the actor's host: "", "silence", …
+	Policy storage.Policy // the federation policy of the actor's host
 }
 
 // SiteMember is the one check every community feature on the site passes

@@ -85,8 +85,8 @@ func (s *Service) editedActivity(raw []byte, st standing) []byte {
 // the site, for the features it uses there (wiki edits, decision votes,
 // meeting answers).
 type SiteStanding struct {
-	Member bool   // an accepted follower of the community
-	Role   string // owner, moderator, broker or member; "" for a non-member
+	Member bool           // an accepted follower of the community
+	Role   string         // owner, moderator, broker or member; "" for a non-member
 	Policy storage.Policy // the federation policy of the actor's host
 }
 

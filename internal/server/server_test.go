@@ -41,6 +41,25 @@ func (ti *testInstance) sharedInbox() string      { return ti.URL + "/inbox" }
 // insecure is --insecure-federation: without it, loopback peers are refused.
 func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options)) *testInstance {
 	t.Helper()
+	return newInstanceWith(t, instanceConfig{insecure: insecure}, opts...)
+}
+
+// instanceConfig is what newInstanceWith may change beyond newInstance.
+type instanceConfig struct {
+	insecure bool
+	// clientTimeout bounds every outgoing request; default 10s.
+	clientTimeout time.Duration
+	// worker, when set, changes the delivery worker's options.
+	worker func(*delivery.Options)
+}
+
+// newInstanceWith is newInstance with a configured client and worker.
+func newInstanceWith(t testing.TB, cfg instanceConfig, opts ...func(*federation.Options)) *testInstance {
+	t.Helper()
+	insecure := cfg.insecure
+	if cfg.clientTimeout == 0 {
+		cfg.clientTimeout = 10 * time.Second
+	}
 	st := storagetest.Open(t)
 	log := slog.New(slog.DiscardHandler)
 	srv := httptest.NewUnstartedServer(nil)
@@ -49,8 +68,12 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 		t.Fatal(err)
 	}
 	iris := federation.NewIRIs(base)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: 10 * time.Second, Policy: st.HostAllowed})
-	worker := delivery.New(delivery.Options{Store: st, Client: client, Log: log})
+	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: cfg.clientTimeout, Policy: st.HostAllowed})
+	wo := delivery.Options{Store: st, Client: client, Log: log}
+	if cfg.worker != nil {
+		cfg.worker(&wo)
+	}
+	worker := delivery.New(wo)
 	svc := community.New(st, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
 	in, err := svc.Instance(context.Background())
 	if err != nil {

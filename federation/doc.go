@@ -93,7 +93,10 @@
 //   - Add{object, target: a community's resources collection} (Mobilizon):
 //     a resource proposal.
 //   - Flag: the community's moderation queue; forwarded to the instances of
-//     its remote moderators.
+//     its remote moderators. An actor may send 5 Flags at once, then one
+//     every 2 minutes (429 with Retry-After beyond); a Flag naming only
+//     objects its actor has open reports on is recorded and makes no new
+//     report.
 //   - Lock and Undo{Lock} (Lemmy) by a moderator: the thread is locked.
 //
 // # What we send

@@ -29,6 +29,7 @@ type Handler struct {
 	hostRate  *limiter      // verified activities per signer's host (RAT-06)
 	metrics   *metrics.Metrics
 	authFetch bool
+	flagRate  *limiter // Flags per actor (GRP-17)
 }
 
 // Options are what a Handler needs besides the community service.
@@ -60,12 +61,19 @@ type Rate struct {
 	ActorEvery time.Duration
 	HostBurst  int
 	HostEvery  time.Duration
+	// FlagBurst and FlagEvery bound the Flags (reports) of one actor, on
+	// top of its activities: Mastodon sends every report of its users
+	// from its instance actor, so this is also a budget per instance.
+	FlagBurst int
+	FlagEvery time.Duration
 }
 
 // DefaultRate lets an actor send 20 activities at once and then one every
-// 2 seconds (30 a minute), and a host 300 at once and then 10 a second.
+// 2 seconds (30 a minute), and a host 300 at once and then 10 a second;
+// of those, an actor's Flags 5 at once and then one every 2 minutes.
 func DefaultRate() Rate {
-	return Rate{ActorBurst: 20, ActorEvery: 2 * time.Second, HostBurst: 300, HostEvery: 100 * time.Millisecond}
+	return Rate{ActorBurst: 20, ActorEvery: 2 * time.Second, HostBurst: 300, HostEvery: 100 * time.Millisecond,
+		FlagBurst: 5, FlagEvery: 2 * time.Minute}
 }
 
 // New returns the federation handler of an instance.
@@ -79,10 +87,12 @@ func New(svc *community.Service, opt Options) *Handler {
 	r, def := opt.Rate, DefaultRate()
 	r.ActorBurst, r.ActorEvery = cmp.Or(r.ActorBurst, def.ActorBurst), cmp.Or(r.ActorEvery, def.ActorEvery)
 	r.HostBurst, r.HostEvery = cmp.Or(r.HostBurst, def.HostBurst), cmp.Or(r.HostEvery, def.HostEvery)
+	r.FlagBurst, r.FlagEvery = cmp.Or(r.FlagBurst, def.FlagBurst), cmp.Or(r.FlagEvery, def.FlagEvery)
 	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now,
 		inflight:  make(chan struct{}, opt.InboxConcurrency),
 		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery),
-		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch}
+		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch,
+		flagRate: newLimiter(r.FlagBurst, r.FlagEvery)}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

@@ -28,7 +28,7 @@ type hangingHosts struct {
 
 // newHangingHosts starts n hanging hosts. Their connections are closed
 // when the test ends, before the instance stops.
-func newHangingHosts(t *testing.T, n int) *hangingHosts {
+func newHangingHosts(t testing.TB, n int) *hangingHosts {
 	t.Helper()
 	h := &hangingHosts{tried: make(map[string]bool), changed: make(chan struct{})}
 	var lns []net.Listener
@@ -71,7 +71,7 @@ func newHangingHosts(t *testing.T, n int) *hangingHosts {
 }
 
 // waitTried waits until n hosts got a connection.
-func (h *hangingHosts) waitTried(t *testing.T, n int) {
+func (h *hangingHosts) waitTried(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
@@ -92,7 +92,7 @@ func (h *hangingHosts) waitTried(t *testing.T, n int) {
 
 // followAll makes an accepted follower of seedbreeders on each host, with
 // the host's shared inbox.
-func followAll(t *testing.T, ti *testInstance, bases []string) {
+func followAll(t testing.TB, ti *testInstance, bases []string) {
 	t.Helper()
 	ctx := context.Background()
 	c := mustCommunity(t, ti, "seedbreeders")
@@ -150,4 +150,11 @@ func TestFLT17HangingFollowersDoNotStarveDelivery(t *testing.T) {
 	}
 	alices.Wait(t, 1, wait, announced(alice.IRI+"/notes/1/activity"))
 	hang.waitTried(t, hanging)
+}
+
+// triedCount is how many hosts got a connection.
+func (h *hangingHosts) triedCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.tried)
 }

@@ -25,7 +25,10 @@
 // The shared inbox (BASE/inbox) and every community inbox
 // (BASE/c/NAME/inbox) run one pipeline, in this order:
 //
-//  1. Content-Type application/activity+json, application/ld+json or
+//  1. At most 64 requests under way per client address (an IPv6 /64),
+//     slow bodies included (503 with Retry-After beyond); behind a
+//     --trusted-proxy the address is the one it puts in X-Forwarded-For.
+//     Content-Type application/activity+json, application/ld+json or
 //     application/json, uncompressed (415 otherwise); body at most 1 MiB (413),
 //     read within 10 s before the request takes one of the in-flight slots
 //     (503 with Retry-After when all are taken). At most 4 key fetches to

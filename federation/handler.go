@@ -25,6 +25,7 @@ type Handler struct {
 	version   string
 	now       func() time.Time
 	inflight  chan struct{} // a slot per inbox request being handled
+	clients   *clientSlots  // inbox requests under way per client address (RAT-09)
 	actorRate *limiter      // verified activities per actor (GRP-15)
 	hostRate  *limiter      // verified activities per signer's host (RAT-06)
 	metrics   *metrics.Metrics
@@ -42,6 +43,10 @@ type Options struct {
 	// InboxConcurrency bounds the inbox requests handled at once; beyond
 	// it peers get 503 with Retry-After (RAT-03). Default 256.
 	InboxConcurrency int
+	// InboxPerClient bounds the inbox requests under way from one client
+	// address, bodies being read included; beyond it the client gets 503
+	// with Retry-After (RAT-09). Default 64.
+	InboxPerClient int
 	// Rate bounds the activities one actor, and one host, may send; beyond
 	// it they get 429 with Retry-After (GRP-15, RAT-06). Zero fields take
 	// the values of DefaultRate.
@@ -68,6 +73,11 @@ type Rate struct {
 	FlagEvery time.Duration
 }
 
+// DefaultInboxPerClient is the default of Options.InboxPerClient: a
+// quarter of the default InboxConcurrency, so a large peer sending from
+// one address is served, and three addresses cannot take every slot.
+const DefaultInboxPerClient = 64
+
 // DefaultRate lets an actor send 20 activities at once and then one every
 // 2 seconds (30 a minute), and a host 300 at once and then 10 a second;
 // of those, an actor's Flags 5 at once and then one every 2 minutes.
@@ -90,6 +100,7 @@ func New(svc *community.Service, opt Options) *Handler {
 	r.FlagBurst, r.FlagEvery = cmp.Or(r.FlagBurst, def.FlagBurst), cmp.Or(r.FlagEvery, def.FlagEvery)
 	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now,
 		inflight:  make(chan struct{}, opt.InboxConcurrency),
+		clients:   newClientSlots(cmp.Or(opt.InboxPerClient, DefaultInboxPerClient)),
 		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery),
 		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch,
 		flagRate: newLimiter(r.FlagBurst, r.FlagEvery)}

@@ -44,14 +44,22 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return ds[max(i, 0)]
 }
 
-// slowBody holds one connection to addr as attack 5 does: headers that
-// announce a 100000-byte body, then one byte every 2 s. When the server
-// gives up on it, it connects again, until ctx ends.
-func slowBody(ctx context.Context, addr string, bytesSent *atomic.Int64) {
+// attackerAddress is the loopback address attacker connection i comes
+// from: one address each, the hardest case, where no limit per client
+// address applies.
+func attackerAddress(i int) string {
+	return fmt.Sprintf("127.0.%d.%d", 100+i/250, 1+i%250)
+}
+
+// slowBody holds one connection from the address from to addr as attack 5
+// does: headers that announce a 100000-byte body, then one byte every 2 s.
+// When the server gives up on it, it connects again, until ctx ends.
+func slowBody(ctx context.Context, from, addr string, bytesSent *atomic.Int64) {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
 	for ctx.Err() == nil {
-		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return
 		}
@@ -72,7 +80,8 @@ func slowBody(ctx context.Context, addr string, bytesSent *atomic.Int64) {
 }
 
 // BenchmarkAttackInboxSlots measures issue 12's attacks 5 and 6 together:
-// half of attackConns connections send slow bodies, the other half loop
+// half of attackConns connections, each from its own address, send slow
+// bodies, the other half loop
 // POSTing signed activities whose key ids (new ones each time) sit on 10
 // hosts that accept connections and never answer, while a healthy peer's 20 members post
 // genuine signed Notes, 5 a second. It reports the healthy posts' latency
@@ -100,12 +109,12 @@ func BenchmarkAttackInboxSlots(b *testing.B) {
 	var attackers sync.WaitGroup
 	var slowBytes, keyPosts atomic.Int64
 	var keyStatus sync.Map // status → *atomic.Int64
-	for range attackConns / 2 {
-		attackers.Go(func() { slowBody(ctx, addr, &slowBytes) })
+	for i := range attackConns / 2 {
+		attackers.Go(func() { slowBody(ctx, attackerAddress(i), addr, &slowBytes) })
 	}
-	attackClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: attackConns}}
 	for i := range attackConns / 2 {
 		attackers.Go(func() {
+			attackClient := clientFrom(attackerAddress(attackConns/2 + i))
 			// Signed once: each later request only changes the key id in
 			// the Signature header, since the server fetches the key
 			// before it checks the signature. The attack then costs this

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,6 +52,8 @@ type instanceConfig struct {
 	clientTimeout time.Duration
 	// worker, when set, changes the delivery worker's options.
 	worker func(*delivery.Options)
+	// trustedProxies is --trusted-proxy.
+	trustedProxies []netip.Prefix
 }
 
 // newInstanceWith is newInstance with a configured client and worker.
@@ -102,7 +105,7 @@ func newInstanceWith(t testing.TB, cfg instanceConfig, opts ...func(*federation.
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), log, nil)
+	srv.Config.Handler = server.Middleware(server.ClientAddress(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), cfg.trustedProxies), log, nil)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

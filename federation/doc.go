@@ -25,7 +25,10 @@
 // The shared inbox (BASE/inbox) and every community inbox
 // (BASE/c/NAME/inbox) run one pipeline, in this order:
 //
-//  1. Content-Type application/activity+json, application/ld+json or
+//  1. At most 64 requests under way per client address (an IPv6 /64),
+//     slow bodies included (503 with Retry-After beyond); behind a
+//     --trusted-proxy the address is the one it puts in X-Forwarded-For.
+//     Content-Type application/activity+json, application/ld+json or
 //     application/json, uncompressed (415 otherwise); body at most 1 MiB (413),
 //     read within 10 s before the request takes one of the in-flight slots
 //     (503 with Retry-After when all are taken). At most 4 key fetches to
@@ -93,7 +96,10 @@
 //   - Add{object, target: a community's resources collection} (Mobilizon):
 //     a resource proposal.
 //   - Flag: the community's moderation queue; forwarded to the instances of
-//     its remote moderators.
+//     its remote moderators. An actor may send 5 Flags at once, then one
+//     every 2 minutes (429 with Retry-After beyond); a Flag naming only
+//     objects its actor has open reports on is recorded and makes no new
+//     report.
 //   - Lock and Undo{Lock} (Lemmy) by a moderator: the thread is locked.
 //
 // # What we send

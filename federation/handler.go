@@ -25,10 +25,12 @@ type Handler struct {
 	version   string
 	now       func() time.Time
 	inflight  chan struct{} // a slot per inbox request being handled
+	clients   *clientSlots  // inbox requests under way per client address (RAT-09)
 	actorRate *limiter      // verified activities per actor (GRP-15)
 	hostRate  *limiter      // verified activities per signer's host (RAT-06)
 	metrics   *metrics.Metrics
 	authFetch bool
+	flagRate  *limiter // Flags per actor (GRP-17)
 }
 
 // Options are what a Handler needs besides the community service.
@@ -41,6 +43,10 @@ type Options struct {
 	// InboxConcurrency bounds the inbox requests handled at once; beyond
 	// it peers get 503 with Retry-After (RAT-03). Default 256.
 	InboxConcurrency int
+	// InboxPerClient bounds the inbox requests under way from one client
+	// address, bodies being read included; beyond it the client gets 503
+	// with Retry-After (RAT-09). Default 64.
+	InboxPerClient int
 	// Rate bounds the activities one actor, and one host, may send; beyond
 	// it they get 429 with Retry-After (GRP-15, RAT-06). Zero fields take
 	// the values of DefaultRate.
@@ -60,12 +66,24 @@ type Rate struct {
 	ActorEvery time.Duration
 	HostBurst  int
 	HostEvery  time.Duration
+	// FlagBurst and FlagEvery bound the Flags (reports) of one actor, on
+	// top of its activities: Mastodon sends every report of its users
+	// from its instance actor, so this is also a budget per instance.
+	FlagBurst int
+	FlagEvery time.Duration
 }
 
+// DefaultInboxPerClient is the default of Options.InboxPerClient: a
+// quarter of the default InboxConcurrency, so a large peer sending from
+// one address is served, and three addresses cannot take every slot.
+const DefaultInboxPerClient = 64
+
 // DefaultRate lets an actor send 20 activities at once and then one every
-// 2 seconds (30 a minute), and a host 300 at once and then 10 a second.
+// 2 seconds (30 a minute), and a host 300 at once and then 10 a second;
+// of those, an actor's Flags 5 at once and then one every 2 minutes.
 func DefaultRate() Rate {
-	return Rate{ActorBurst: 20, ActorEvery: 2 * time.Second, HostBurst: 300, HostEvery: 100 * time.Millisecond}
+	return Rate{ActorBurst: 20, ActorEvery: 2 * time.Second, HostBurst: 300, HostEvery: 100 * time.Millisecond,
+		FlagBurst: 5, FlagEvery: 2 * time.Minute}
 }
 
 // New returns the federation handler of an instance.
@@ -79,10 +97,13 @@ func New(svc *community.Service, opt Options) *Handler {
 	r, def := opt.Rate, DefaultRate()
 	r.ActorBurst, r.ActorEvery = cmp.Or(r.ActorBurst, def.ActorBurst), cmp.Or(r.ActorEvery, def.ActorEvery)
 	r.HostBurst, r.HostEvery = cmp.Or(r.HostBurst, def.HostBurst), cmp.Or(r.HostEvery, def.HostEvery)
+	r.FlagBurst, r.FlagEvery = cmp.Or(r.FlagBurst, def.FlagBurst), cmp.Or(r.FlagEvery, def.FlagEvery)
 	return &Handler{community: svc, iris: opt.IRIs, keys: opt.Keys, log: opt.Log, version: opt.Version, now: opt.Now,
 		inflight:  make(chan struct{}, opt.InboxConcurrency),
+		clients:   newClientSlots(cmp.Or(opt.InboxPerClient, DefaultInboxPerClient)),
 		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery),
-		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch}
+		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch,
+		flagRate: newLimiter(r.FlagBurst, r.FlagEvery)}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

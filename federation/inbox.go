@@ -35,6 +35,11 @@ func (h *Handler) Inbox() http.Handler {
 		var activityType string // known once the body is parsed
 		defer func() { h.metrics.Inbox(activityType, inboxOutcome(err), time.Since(start)) }()
 		ctx := r.Context()
+		release, ok := h.clients.acquire(r.RemoteAddr) // RAT-09: work per client address, slow bodies included
+		if !ok {
+			return &RejectError{Status: http.StatusServiceUnavailable, Reason: "too many requests from your address in flight, retry later", RetryAfter: 10 * time.Second}
+		}
+		defer release()
 		body, err := readBody(w, r) // 1. limit the body, read before a slot is taken (RAT-07)
 		if err != nil {
 			return err

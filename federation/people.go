@@ -113,6 +113,11 @@ func (h *Handler) flag(ctx context.Context, pathName string, act activity, in co
 	if name == "" {
 		return h.community.Record(ctx, 0, in) // about nothing we host
 	}
+	// GRP-17: reports have a budget of their own, before anything is
+	// written.
+	if ok, wait := h.flagRate.take(in.Actor.IRI, h.now()); !ok {
+		return &RejectError{Status: http.StatusTooManyRequests, Reason: "too many reports from this actor, retry later", RetryAfter: wait}
+	}
 	reason, _ := act.raw["content"].(string)
 	if reason == "" {
 		reason, _ = act.raw["summary"].(string)

@@ -153,6 +153,28 @@ func (tx *Tx) CreateReport(ctx context.Context, r Report) (int64, error) {
 	return id, nil
 }
 
+// openReportCoversQuery counts the objects of ?3 that no open report by
+// reporter ?2 in community ?1 names yet.
+const openReportCoversQuery = `
+	SELECT COUNT(*) FROM json_each(?3) AS want
+	WHERE NOT EXISTS (
+		SELECT 1 FROM reports r, json_each(r.objects) AS o
+		WHERE r.community_id = ?1 AND r.state = 'open' AND r.reporter_iri = ?2 AND o.value = want.value)`
+
+// HasOpenReport says whether reporterIRI has open reports in the community
+// that name every one of objects already.
+func (tx *Tx) HasOpenReport(ctx context.Context, communityID int64, reporterIRI string, objects []string) (bool, error) {
+	objs, err := json.Marshal(objects)
+	if err != nil {
+		return false, fmt.Errorf("open reports of %s: %w", reporterIRI, err)
+	}
+	var missing int
+	if err := tx.tx.QueryRowContext(ctx, openReportCoversQuery, communityID, reporterIRI, string(objs)).Scan(&missing); err != nil {
+		return false, fmt.Errorf("open reports of %s: %w", reporterIRI, mapError(err))
+	}
+	return missing == 0, nil
+}
+
 const reportColumns = `id, community_id, iri, reporter_iri, objects, reason, state, resolution, resolved_by, created_at, resolved_at`
 
 func scanReport(row scanner) (Report, error) {

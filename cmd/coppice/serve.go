@@ -40,6 +40,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	fs.BoolVar(&cfg.InsecureFederation, "insecure-federation", false, "allow http:// peers and loopback or private addresses; for local testing only (COPPICE_INSECURE_FEDERATION=1)")
 	fs.BoolVar(&cfg.AuthorizedFetch, "authorized-fetch", false, "require signed GETs of objects, collections and actors, as Mastodon's secure mode (COPPICE_AUTHORIZED_FETCH=1)")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. 127.0.0.1:9464; empty for none (COPPICE_METRICS_LISTEN)")
+	fs.StringVar(&cfg.TrustedProxy, "trusted-proxy", "", "reverse proxies (CIDRs, comma separated) whose X-Forwarded-For names the client (COPPICE_TRUSTED_PROXY)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (COPPICE_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (COPPICE_LOG_FORMAT)")
 	pos, err := parse(fs, args, env)
@@ -130,7 +131,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Accounts: mastodon.New(client, "Coppice at "+base.Host, base.String()),
 	})
 	site := web.New(svc, base, log, files).WithConsole(web.ConsoleOptions{MaxUpload: cfg.MaxUpload}).WithSignIn(signin)
-	h := server.Middleware(server.Routes(fed, site, health(store, worker)), log, m)
+	proxies, err := config.ParseTrustedProxies(cfg.TrustedProxy)
+	if err != nil {
+		return err
+	}
+	h := server.Middleware(server.ClientAddress(server.Routes(fed, site, health(store, worker)), proxies), log, m)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -29,14 +29,22 @@ type result struct {
 	keep bool // nothing to write: no attempt was made
 }
 
-// attempt makes one attempt at d and returns what to record. It never
-// fails: every error becomes an outcome.
+// attempt makes one attempt at d in seat s and returns what to record. It
+// never fails: every error becomes an outcome.
 //
 // ctx only stops a wait for a busy host. The request itself runs under
 // sending, which outlives ctx by the worker's Drain, and to its own
-// deadline, so that what was sent is recorded.
-func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery) result {
-	actx, cancel := context.WithTimeout(sending, w.timeout)
+// deadline, so that what was sent is recorded: Timeout in the main lane,
+// SlowTimeout in the slow lane. In the main lane, a request without an
+// answer after SlowAfter is demoted to the slow lane or cut off.
+func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery, s *seat) result {
+	timeout := w.timeout
+	if s.lane == w.slow {
+		timeout = w.slowTimeout
+	}
+	cctx, cut := context.WithCancelCause(sending)
+	defer cut(nil)
+	actx, cancel := context.WithTimeoutCause(cctx, timeout, errNoAnswer)
 	defer cancel()
 	n := d.Attempts + 1
 	log := w.log.With("inbox", d.Inbox, "host", d.Host, "attempt", n)
@@ -86,8 +94,26 @@ func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery) resul
 		return w.fail(d, err.Error())
 	}
 
+	var demote *time.Timer
+	if s.lane == w.slots {
+		demote = time.AfterFunc(w.slowAfter, func() { w.demote(s, cut) })
+	}
 	status, header, answer, err := w.send(req)
+	if demote != nil {
+		demote.Stop()
+	}
+	if err != nil && sending.Err() == nil {
+		if cause := context.Cause(actx); cause != nil {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+	}
 	done := w.now()
+	switch {
+	case err == nil:
+		w.hosts.answered(d.Host, done)
+	case isTimeout(err):
+		w.hosts.timedOut(d.Host, done)
+	}
 	c := classify(status, header.Get("Retry-After"), err, done, w.schedule[0])
 	msg := describe(status, answer, err)
 	if err != nil {

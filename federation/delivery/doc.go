@@ -18,14 +18,26 @@
 //
 // # Concurrency
 //
-// At most Options.Workers requests are in flight overall and at most
-// Options.PerHost per host. The database claim already counts leased rows
+// At most Options.Workers requests are in flight in the main lane (see
+// below) and at most Options.PerHost per host. The database claim already counts leased rows
 // per host; the worker keeps its own per-host limit as well. The worker
 // claims up to Options.Batch rows ahead of free slots, so that it claims in
 // large batches (a claim scans the due rows, which costs more as the queue
 // grows), and starts each row as soon as a slot is free: one slow host
 // never holds up the others (SECURITY.md FLT-05), its rows simply stay
 // queued while its PerHost slots are busy.
+//
+// Hosts that accept connections and never answer must not take the slots
+// healthy hosts need (FLT-17): 300 of them, one request each, would fill
+// every slot for a whole Timeout. So the slots are in two lanes. The main
+// lane (Options.Workers) takes attempts at hosts that have not timed out;
+// an attempt still without an answer after Options.SlowAfter (2s) moves
+// to the slow lane (Options.SlowWorkers, default Workers), within
+// Options.SlowTimeout (10s) in all, or is cut off, as a timeout, when that
+// lane is full. Hosts whose last attempt timed out go to the slow lane
+// directly, with the short timeout; when it is full their rows are put
+// back with the backoff. Rows of hosts that answered their last attempt
+// start first. At most Workers+SlowWorkers requests are in flight.
 //
 // A host that failed 10 times in a row (FLT-02: Mastodon's Stoplight
 // threshold) is held back: its other deliveries are not sent but put back

@@ -70,13 +70,19 @@ func (h *hostLimits) acquire(ctx context.Context, host string) (release func(), 
 // Mastodon #12445).
 const breakerThreshold = 10
 
-// hostState is what the worker remembers of a host that is failing or
-// asked us to wait.
+// hostState is what the worker remembers of a host: whether it is failing
+// or asked us to wait, and whether it answers in time.
 type hostState struct {
 	wait      time.Time // 429 Retry-After
 	failures  int       // in a row, as seen by this process
 	openUntil time.Time // held back after breakerThreshold failures
 	lastError string
+	// timeouts counts the attempts in a row that got no answer in time
+	// (FLT-17): while it is above zero the host's deliveries go to the
+	// slow lane, with the short timeout.
+	timeouts int
+	// answered: the host's last attempt got an answer, of any status.
+	answered bool
 }
 
 // setWait remembers that host wants nothing from us before until.
@@ -112,9 +118,37 @@ func (h *hostLimits) succeeded(host string, now time.Time) {
 		return
 	}
 	st.failures, st.openUntil, st.lastError = 0, time.Time{}, ""
-	if !st.wait.After(now) {
-		delete(h.hosts, host)
+}
+
+// answered records that host answered an attempt in time, whatever the
+// status: it leaves the slow lane and its deliveries start first.
+func (h *hostLimits) answered(host string, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state(host, now)
+	st.timeouts, st.answered = 0, true
+}
+
+// timedOut records that an attempt at host got no answer in time.
+func (h *hostLimits) timedOut(host string, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state(host, now)
+	st.timeouts++
+	st.answered = false
+}
+
+// standing says whether host answered its last attempt (good) and whether
+// it has a history of timeouts (slow). A host this process has not tried
+// yet is neither.
+func (h *hostLimits) standing(host string) (good, slow bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st, ok := h.hosts[host]
+	if !ok {
+		return false, false
 	}
+	return st.answered, st.timeouts > 0
 }
 
 // heldUntil returns until when deliveries to host are held back, and why,
@@ -136,7 +170,9 @@ func (h *hostLimits) heldUntil(host string, now time.Time) (time.Time, string) {
 }
 
 // state returns the state of host, making it if needed. When the map is
-// large it first drops the hosts that hold nothing back. h.mu must be held.
+// large it first drops the hosts that hold nothing back, forgetting their
+// standing: a forgotten slow host is found out again by its next attempt,
+// which leaves the main lane after slowAfter. h.mu must be held.
 func (h *hostLimits) state(host string, now time.Time) *hostState {
 	if st, ok := h.hosts[host]; ok {
 		return st

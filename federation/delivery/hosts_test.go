@@ -90,3 +90,23 @@ func TestHostLimitsHoldBack(t *testing.T) {
 		})
 	}
 }
+
+func TestHostStanding(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	h := newHostLimits(4)
+	check := func(when string, wantGood, wantSlow bool) {
+		t.Helper()
+		if good, slow := h.standing("a.example"); good != wantGood || slow != wantSlow {
+			t.Errorf("%s: standing = good %v, slow %v; want %v, %v", when, good, slow, wantGood, wantSlow)
+		}
+	}
+	check("never tried", false, false)
+	h.timedOut("a.example", now)
+	check("after a timeout", false, true)
+	h.answered("a.example", now)
+	check("after an answer", true, false)
+	h.failed("a.example", now, now.Add(time.Minute), "HTTP 503")
+	h.succeeded("a.example", now)
+	check("after a failure and a success", true, false)
+}

@@ -23,8 +23,13 @@ const (
 	DefaultLease   = 5 * time.Minute
 	DefaultPoll    = 500 * time.Millisecond
 	DefaultTimeout = 30 * time.Second
-	DefaultGiveUp  = 8 * 24 * time.Hour
-	DefaultDrain   = 10 * time.Second
+	// DefaultSlowAfter is how long an attempt may wait for an answer in
+	// the main lane before it moves to the slow lane (FLT-17).
+	DefaultSlowAfter = 2 * time.Second
+	// DefaultSlowTimeout bounds the attempts in the slow lane.
+	DefaultSlowTimeout = 10 * time.Second
+	DefaultGiveUp      = 8 * 24 * time.Hour
+	DefaultDrain       = 10 * time.Second
 	// SampleEvery is how often Run records the queue depth for the
 	// console's chart.
 	SampleEvery = time.Minute
@@ -62,8 +67,20 @@ type Options struct {
 	Now func() time.Time
 	// PerHost is the most requests in flight to one host; default 16.
 	PerHost int
-	// Workers is the most requests in flight overall; default 256.
+	// Workers is the most requests in flight in the main lane; default
+	// 256.
 	Workers int
+	// SlowWorkers is the most requests in flight in the slow lane, which
+	// takes the hosts that do not answer in time (FLT-17); default
+	// Workers. At most Workers+SlowWorkers requests are in flight.
+	SlowWorkers int
+	// SlowAfter is how long an attempt in the main lane waits for an
+	// answer before it moves to the slow lane, or is cut off when that is
+	// full; default 2s. It must be below SlowTimeout.
+	SlowAfter time.Duration
+	// SlowTimeout bounds each attempt in the slow lane, and each attempt
+	// moved there, from its start; default 10s, at most Timeout.
+	SlowTimeout time.Duration
 	// Batch is the most rows claimed at once; default 512.
 	Batch int
 	// Lease is how long a claimed row is kept from other claims; default
@@ -95,25 +112,28 @@ type Options struct {
 // Worker claims queued deliveries, sends them and records the outcomes.
 // Make one with New and start it with Run.
 type Worker struct {
-	store     *storage.Store
-	client    *http.Client
-	log       *slog.Logger
-	now       func() time.Time
-	perHost   int
-	workers   int
-	batch     int
-	lease     time.Duration
-	poll      time.Duration
-	timeout   time.Duration
-	schedule  []time.Duration
-	giveUp    time.Duration
-	userAgent string
-	drain     time.Duration
+	store       *storage.Store
+	client      *http.Client
+	log         *slog.Logger
+	now         func() time.Time
+	perHost     int
+	workers     int
+	batch       int
+	lease       time.Duration
+	poll        time.Duration
+	timeout     time.Duration
+	slowAfter   time.Duration
+	slowTimeout time.Duration
+	schedule    []time.Duration
+	giveUp      time.Duration
+	userAgent   string
+	drain       time.Duration
 
 	wake  chan struct{} // Wake: rows were committed in this process
 	kick  chan struct{} // the writer unclaimed rows: claim again
 	freed chan struct{} // an attempt ended: a slot is free
-	slots chan struct{} // one token per request in flight, at most Workers
+	slots chan struct{} // the main lane: one token per request, at most Workers
+	slow  chan struct{} // the slow lane: at most SlowWorkers
 	hosts *hostLimits
 
 	activities *cache[int64, storage.OutboxActivity]
@@ -131,7 +151,7 @@ type Worker struct {
 }
 
 // New returns a worker. It panics when Store or Client is nil or when Poll,
-// Lease or GiveUp is out of range: those are programming errors found at
+// Lease, SlowAfter or GiveUp is out of range: those are programming errors found at
 // start-up.
 func New(opt Options) *Worker {
 	if opt.Store == nil || opt.Client == nil {
@@ -145,11 +165,18 @@ func New(opt Options) *Worker {
 		schedule: opt.Schedule, giveUp: orDefault(opt.GiveUp, DefaultGiveUp), userAgent: opt.UserAgent,
 		drain: orDefault(opt.Drain, DefaultDrain),
 	}
+	// The slow lane's bounds follow a short Timeout down (tests).
+	w.slowTimeout = min(orDefault(opt.SlowTimeout, DefaultSlowTimeout), w.timeout)
+	w.slowAfter = orDefault(opt.SlowAfter, min(DefaultSlowAfter, w.slowTimeout/2))
+	slowWorkers := orDefault(opt.SlowWorkers, w.workers)
 	if w.poll >= time.Second {
 		panic(fmt.Sprintf("delivery.New: Poll %v must be below 1s", w.poll))
 	}
 	if w.lease <= 2*w.timeout {
 		panic(fmt.Sprintf("delivery.New: Lease %v must exceed twice Timeout %v", w.lease, w.timeout))
+	}
+	if w.slowAfter >= w.slowTimeout {
+		panic(fmt.Sprintf("delivery.New: SlowAfter %v must be below SlowTimeout %v (and Timeout %v)", w.slowAfter, w.slowTimeout, w.timeout))
 	}
 	if w.giveUp < 7*24*time.Hour {
 		panic(fmt.Sprintf("delivery.New: GiveUp %v must be at least 7 days", w.giveUp))
@@ -172,6 +199,7 @@ func New(opt Options) *Worker {
 	w.kick = make(chan struct{}, 1)
 	w.freed = make(chan struct{}, 1)
 	w.slots = make(chan struct{}, w.workers)
+	w.slow = make(chan struct{}, slowWorkers)
 	w.hosts = newHostLimits(w.perHost)
 	w.activities = newCache(activityCached, 0, w.store.OutboxActivityByID)
 	w.keys = newCache(keysCached, keyTTL, w.loadKey)
@@ -334,10 +362,8 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 	var notBefore time.Time // rate limit of claims, on the real clock
 	for {
 		w.beat()
-		for len(backlog) > 0 && len(w.slots) < cap(w.slots) && ctx.Err() == nil {
-			w.start(ctx, sending, backlog[0], attempts, results)
-			backlog[0] = storage.Delivery{}
-			backlog = backlog[1:]
+		if ctx.Err() == nil {
+			backlog = w.startDue(ctx, sending, backlog, attempts, results)
 		}
 		if ctx.Err() != nil {
 			return
@@ -413,16 +439,21 @@ func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, erro
 	return ds, err
 }
 
-// start takes a slot and makes an attempt at d in a new goroutine.
-func (w *Worker) start(ctx, sending context.Context, d storage.Delivery, attempts *sync.WaitGroup, results chan<- result) {
-	w.slots <- struct{}{} // never blocks: only the claim loop takes slots
+// start takes a slot in lane and makes an attempt at d in a new
+// goroutine. It returns false, and does nothing, when lane is full.
+func (w *Worker) start(ctx, sending context.Context, d storage.Delivery, lane chan struct{}, attempts *sync.WaitGroup, results chan<- result) bool {
+	s := take(lane)
+	if s == nil {
+		return false
+	}
 	w.inFlight.Add(1)
 	attempts.Go(func() {
-		results <- w.attempt(ctx, sending, d)
+		results <- w.attempt(ctx, sending, d, s)
 		w.inFlight.Add(-1)
-		<-w.slots
+		s.leave()
 		signal(w.freed)
 	})
+	return true
 }
 
 // untilNextClaim is how long the loop may wait when nothing more can be

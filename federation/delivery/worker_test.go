@@ -606,3 +606,45 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 		})
 	}
 }
+
+// FLT-17 (issue 12, item 7): hosts that never answer leave the main lane
+// after SlowAfter, to the slow lane while it has room and cut off beyond,
+// so a healthy host is served with a single main slot while they hang.
+func TestFLT17HangingHostsLeaveTheMainLane(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	hold := make(chan struct{})
+	var hanging []*fakeHost
+	for range 3 {
+		hanging = append(hanging, fx.newFakeHost(t, nil, func(h *fakeHost) { h.hold = hold }))
+	}
+	healthy := fx.newFakeHost(t, nil, nil)
+	id := fx.activity(t, "https://coppice.example/a/1")
+	// The hanging hosts' rows are the oldest, so they are claimed first.
+	for _, h := range hanging {
+		fx.enqueue(t, id, time.Now().Add(-time.Minute), h.inbox("/inbox"))
+	}
+	fx.enqueue(t, id, time.Now(), healthy.inbox("/inbox"))
+
+	// No client timeout and a long Timeout: only the lanes free the slot.
+	r := fx.start(t, Options{
+		Client: &http.Client{}, Workers: 1, SlowWorkers: 1, SlowAfter: 20 * time.Millisecond,
+		Timeout: time.Hour, Lease: 3 * time.Hour, Schedule: []time.Duration{time.Hour},
+	})
+	t.Cleanup(func() { close(hold) }) // before the worker stops and the servers close
+	r.w.Wake()
+	healthy.got.wait(t, "the delivery to the healthy host", 10*time.Second, atLeast[request](1))
+	es := fx.logs.j.wait(t, "an attempt cut off", 10*time.Second, func(es []logEntry) bool {
+		for _, e := range es {
+			if e.msg == "delivery attempt" && strings.Contains(e.attrs["err"], errSlowLaneFull.Error()) {
+				return true
+			}
+		}
+		return false
+	})
+	for _, h := range hanging {
+		if attemptsTo(es, h.inbox("/inbox")) == nil && h.count("/inbox") == 0 {
+			t.Errorf("hanging host %s was never tried", h.name)
+		}
+	}
+}

@@ -147,7 +147,7 @@ func (s *Service) Moderators(ctx context.Context, c storage.Community) ([]string
 }
 
 // Report records a Flag about content of a community in its moderation
-// queue.
+// queue, unless the reporter's open reports name all its objects already.
 func (s *Service) Report(ctx context.Context, communityName string, in Incoming, objects []string, reason string) error {
 	c, err := s.store.CommunityByName(ctx, communityName)
 	if err != nil {
@@ -167,6 +167,12 @@ func (s *Service) Report(ctx context.Context, communityName string, in Incoming,
 	return s.inTx(ctx, func(tx *storage.Tx) error {
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, c.ID))
 		if err != nil || !fresh {
+			return err
+		}
+		// GRP-17: one open report per reporter and object; a Flag naming
+		// only what the reporter reported already is recorded, not queued
+		// or forwarded again.
+		if dup, err := tx.HasOpenReport(ctx, c.ID, in.Actor.IRI, objects); err != nil || dup {
 			return err
 		}
 		if _, err := tx.CreateReport(ctx, storage.Report{CommunityID: c.ID, IRI: in.IRI, ReporterIRI: in.Actor.IRI, Objects: objects,

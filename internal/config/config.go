@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -44,6 +45,10 @@ type Config struct {
 	MetricsListen string
 	// LogFormat is "text" or "json".
 	LogFormat string
+	// TrustedProxy lists the reverse proxies (CIDRs or addresses, comma
+	// separated) whose X-Forwarded-For names the client; empty: none, and
+	// every client is the address it connects from.
+	TrustedProxy string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -79,6 +84,9 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
+	if _, err := ParseTrustedProxies(c.TrustedProxy); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -101,4 +109,27 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	u.Path = ""
 	u.Host = strings.ToLower(u.Host)
 	return u, nil
+}
+
+// ParseTrustedProxies parses a comma-separated list of CIDRs (10.0.0.0/8)
+// or single addresses (127.0.0.1, ::1). An empty list is nil.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("trusted-proxy %q: want a CIDR or an IP address", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

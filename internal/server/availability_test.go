@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -110,4 +111,108 @@ func TestRAT08HangingKeyHostHoldsFewSlots(t *testing.T) {
 	if n := fetches.Load(); n != federation.KeyFetchesPerHost {
 		t.Errorf("key fetches to the hanging host = %d, want %d", n, federation.KeyFetchesPerHost)
 	}
+}
+
+// clientFrom returns an HTTP client whose connections come from the
+// loopback address ip.
+func clientFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+}
+
+// holdSlowBody opens a connection from ip to addr that announces a body of
+// 100000 bytes and sends one, with X-Forwarded-For forwarded when set.
+func holdSlowBody(t *testing.T, ip, addr, forwarded string) {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	xff := ""
+	if forwarded != "" {
+		xff = "X-Forwarded-For: " + forwarded + "\r\n"
+	}
+	if _, err := fmt.Fprintf(conn, "POST /inbox HTTP/1.1\r\nHost: %s\r\nContent-Type: application/activity+json\r\n%sContent-Length: 100000\r\n\r\n{", addr, xff); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRAT09InboxInFlightPerClientAddress (issue 12, item 5): one client
+// address holds at most InboxPerClient inbox requests, slow bodies
+// included; beyond them it gets 503 with Retry-After while other
+// addresses are served. Behind a trusted proxy the address is the one in
+// X-Forwarded-For; a client that is not a trusted proxy cannot claim one.
+func TestRAT09InboxInFlightPerClientAddress(t *testing.T) {
+	const perClient = 2
+	ti := newInstanceWith(t, instanceConfig{insecure: true, trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.61/32")}},
+		func(o *federation.Options) { o.InboxPerClient = perClient })
+	addr := strings.TrimPrefix(ti.URL, "http://")
+	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.63"))
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+
+	// refusedAt waits until a request from ip (forwarding for forwarded)
+	// is refused with 503 and Retry-After: the slow bodies hold its slots.
+	refusedAt := func(ip, forwarded string) {
+		t.Helper()
+		client := clientFrom(ip)
+		deadline := time.Now().Add(wait)
+		for {
+			req, err := http.NewRequest(http.MethodPost, ti.sharedInbox(), strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/activity+json")
+			if forwarded != "" {
+				req.Header.Set("X-Forwarded-For", forwarded)
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("request from %s (for %q) while %d slow bodies hang: %d, want 503 with Retry-After", ip, forwarded, perClient, res.StatusCode)
+			}
+		}
+	}
+	genuineFrom := func(ip, forwarded, id string) {
+		t.Helper()
+		req, err := alice.SignedRequest(ti.inbox("seedbreeders"), note(alice, id, ti.actor("seedbreeders"), "", "Seed swap", true, true), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
+		res, err := clientFrom(ip).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusAccepted {
+			t.Errorf("genuine post from %s (for %q): %d, want 202", ip, forwarded, res.StatusCode)
+		}
+	}
+
+	// Directly: 127.0.0.60 fills its slots; 127.0.0.62 is served.
+	for range perClient {
+		holdSlowBody(t, "127.0.0.60", addr, "")
+	}
+	refusedAt("127.0.0.60", "")
+	refusedAt("127.0.0.60", "198.51.100.9") // not a trusted proxy: its header is ignored
+	genuineFrom("127.0.0.62", "", "1")
+
+	// Through the proxy 127.0.0.61: 203.0.113.5 fills its slots; another
+	// client of the same proxy is served.
+	for range perClient {
+		holdSlowBody(t, "127.0.0.61", addr, "203.0.113.5")
+	}
+	refusedAt("127.0.0.61", "203.0.113.5")
+	genuineFrom("127.0.0.61", "203.0.113.6", "2")
 }

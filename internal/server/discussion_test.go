@@ -20,7 +20,7 @@ import (
 
 // member makes a an accepted follower of seedbreeders and waits for the
 // Accept.
-func member(t *testing.T, ti *testInstance, peer *fedtest.Instance, a *fedtest.Actor) {
+func member(t testing.TB, ti *testInstance, peer *fedtest.Instance, a *fedtest.Actor) {
 	t.Helper()
 	f := a.Follow(ti.actor("seedbreeders"))
 	if code, body := a.Post(t, ti.inbox("seedbreeders"), f); code != 202 {

@@ -36,7 +36,7 @@ func isActivity(typ, followID string) func(fedtest.Received) bool {
 	}
 }
 
-func followID(t *testing.T, follow []byte) string {
+func followID(t testing.TB, follow []byte) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(follow, &m); err != nil {
@@ -157,7 +157,7 @@ func TestFollowNeedsApproval(t *testing.T) {
 	}
 }
 
-func mustCommunity(t *testing.T, ti *testInstance, name string) storage.Community {
+func mustCommunity(t testing.TB, ti *testInstance, name string) storage.Community {
 	t.Helper()
 	c, err := ti.svc.Community(context.Background(), name)
 	if err != nil {

@@ -102,3 +102,73 @@ func TestCON06UnknownTypesAreNotKeptWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestGRP17FlagFloodMakesFewReports (issue 12, item 8): 30 Flags sent at
+// once by one actor no longer make 30 reports. Flags naming only what the
+// reporter has open reports on make none; beyond the actor's Flag budget
+// the rest get 429 with Retry-After and are neither queued nor forwarded.
+func TestGRP17FlagFloodMakesFewReports(t *testing.T) {
+	flood := func(t *testing.T, rate federation.Rate, object func(i int, post string) []any) (reports, limited int) {
+		t.Helper()
+		// No refill while the test runs, however slow the machine.
+		ti := newInstance(t, true, func(o *federation.Options) { o.Rate = rate })
+		peer := fedtest.New(t, fedtest.OnAddress("127.0.0.33"))
+		alice := peer.NewActor("alice")
+		member(t, ti, peer, alice)
+		ours := ti.actor("seedbreeders")
+		if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "Bean seeds to swap", true, true)); code != http.StatusAccepted {
+			t.Fatalf("post: %d %s", code, body)
+		}
+		m := fedtest.New(t, fedtest.OnAddress("127.0.0.34")).NewActor("m")
+		for i := range 30 {
+			flag, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+				"id": fmt.Sprintf("%s/flags/%d", m.IRI, i), "type": "Flag", "actor": m.IRI,
+				"object": object(i, alice.IRI+"/notes/1"), "content": "spam", "to": ours})
+			req, err := m.SignedRequest(ti.inbox("seedbreeders"), flag, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			switch res.StatusCode {
+			case http.StatusAccepted:
+			case http.StatusTooManyRequests:
+				limited++
+				if res.Header.Get("Retry-After") == "" {
+					t.Errorf("Flag %d: 429 without Retry-After", i)
+				}
+			default:
+				t.Errorf("Flag %d: %d, want 202 or 429", i, res.StatusCode)
+			}
+		}
+		all, err := ti.svc.Reports(context.Background(), "seedbreeders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range all {
+			if r.ReporterIRI == m.IRI {
+				reports++
+			}
+		}
+		return reports, limited
+	}
+
+	t.Run("30 Flags of one post make one report", func(t *testing.T) {
+		reports, limited := flood(t, federation.Rate{ActorBurst: 100, FlagBurst: 100, FlagEvery: time.Hour},
+			func(_ int, post string) []any { return []any{post} })
+		if reports != 1 || limited != 0 {
+			t.Errorf("30 Flags of one post: %d reports, %d limited; want 1 report, none limited", reports, limited)
+		}
+	})
+	t.Run("30 Flags of 30 posts stop at the Flag budget", func(t *testing.T) {
+		burst := federation.DefaultRate().FlagBurst
+		reports, limited := flood(t, federation.Rate{FlagBurst: burst, FlagEvery: time.Hour},
+			func(i int, post string) []any { return []any{post, fmt.Sprintf("%s-%d", post, i)} })
+		if reports != burst || limited != 30-burst {
+			t.Errorf("30 Flags of different posts: %d reports, %d limited; want %d reports, %d limited", reports, limited, burst, 30-burst)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -41,6 +42,27 @@ func (ti *testInstance) sharedInbox() string      { return ti.URL + "/inbox" }
 // insecure is --insecure-federation: without it, loopback peers are refused.
 func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options)) *testInstance {
 	t.Helper()
+	return newInstanceWith(t, instanceConfig{insecure: insecure}, opts...)
+}
+
+// instanceConfig is what newInstanceWith may change beyond newInstance.
+type instanceConfig struct {
+	insecure bool
+	// clientTimeout bounds every outgoing request; default 10s.
+	clientTimeout time.Duration
+	// worker, when set, changes the delivery worker's options.
+	worker func(*delivery.Options)
+	// trustedProxies is --trusted-proxy.
+	trustedProxies []netip.Prefix
+}
+
+// newInstanceWith is newInstance with a configured client and worker.
+func newInstanceWith(t testing.TB, cfg instanceConfig, opts ...func(*federation.Options)) *testInstance {
+	t.Helper()
+	insecure := cfg.insecure
+	if cfg.clientTimeout == 0 {
+		cfg.clientTimeout = 10 * time.Second
+	}
 	st := storagetest.Open(t)
 	log := slog.New(slog.DiscardHandler)
 	srv := httptest.NewUnstartedServer(nil)
@@ -49,8 +71,12 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 		t.Fatal(err)
 	}
 	iris := federation.NewIRIs(base)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: 10 * time.Second, Policy: st.HostAllowed})
-	worker := delivery.New(delivery.Options{Store: st, Client: client, Log: log})
+	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: cfg.clientTimeout, Policy: st.HostAllowed})
+	wo := delivery.Options{Store: st, Client: client, Log: log}
+	if cfg.worker != nil {
+		cfg.worker(&wo)
+	}
+	worker := delivery.New(wo)
 	svc := community.New(st, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
 	in, err := svc.Instance(context.Background())
 	if err != nil {
@@ -79,7 +105,7 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = server.Middleware(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), log, nil)
+	srv.Config.Handler = server.Middleware(server.ClientAddress(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), cfg.trustedProxies), log, nil)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

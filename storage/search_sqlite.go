@@ -17,13 +17,14 @@ const (
 	SearchWiki     = "wiki"
 )
 
+const insertSearchQuery = `INSERT INTO search_index (kind, ref, community_id, title, body) VALUES (?, ?, ?, ?, ?)`
+
 // IndexDocument adds or replaces a document of the search index.
 func (tx *Tx) IndexDocument(ctx context.Context, kind string, ref, communityID int64, title, body string) error {
 	if err := tx.UnindexDocument(ctx, kind, ref); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO search_index (kind, ref, community_id, title, body) VALUES (?, ?, ?, ?, ?)`,
-		kind, ref, communityID, title, body); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, insertSearchQuery, kind, ref, communityID, title, body); err != nil {
 		return fmt.Errorf("index %s %d: %w", kind, ref, mapError(err))
 	}
 	return nil

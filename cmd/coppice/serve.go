@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,7 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-func runServe(ctx context.Context, args []string, env func(string) string, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, env func(string) string, stderr io.Writer) (err error) {
 	cfg := config.Default()
 	fs := newFlagSet("serve")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on (COPPICE_LISTEN)")
@@ -42,6 +44,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. 127.0.0.1:9464; empty for none (COPPICE_METRICS_LISTEN)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (COPPICE_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (COPPICE_LOG_FORMAT)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, for load tests (COPPICE_CPUPROFILE)")
 	pos, err := parse(fs, args, env)
 	if errors.Is(err, flag.ErrHelp) {
 		return printDefaults(fs, stderr)
@@ -66,7 +69,34 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	}
 	// Every line logged with a request's context carries its request_id.
 	log := slog.New(server.LogHandler(h))
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+	}
 	return serve(ctx, cfg, log)
+}
+
+// startCPUProfile profiles the process into path until the returned stop
+// is called (cmd/coppice-load profiles the server under load with it).
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 func printDefaults(fs *flag.FlagSet, w io.Writer) error {

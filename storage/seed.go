@@ -93,7 +93,11 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 				}
 				// A new post has no search row yet: insert without
 				// IndexDocument's delete.
-				if _, err := searchStmt.ExecContext(ctx, SearchPost, postID, t.CommunityID, t.Title, sp.SearchText); err != nil {
+				rowID, err := searchRowID(SearchPost, postID)
+				if err != nil {
+					return err
+				}
+				if _, err := searchStmt.ExecContext(ctx, rowID, SearchPost, postID, t.CommunityID, t.Title, sp.SearchText); err != nil {
 					return fmt.Errorf("seed search row of %s: %w", p.IRI, mapError(err))
 				}
 				for _, a := range sp.Announces {

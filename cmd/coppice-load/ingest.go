@@ -285,7 +285,7 @@ func report(w io.Writer, cfg ingestConfig, r result, floor floorResult) {
 		fmt.Fprintf(w, "server:   %.2f ms CPU per accepted post (%s in all, /proc/PID/stat)\n",
 			float64(r.serverCPU.Microseconds())/1000/float64(r.accepted), r.serverCPU)
 	}
-	fmt.Fprintf(w, "floor:    %.0f posts/s (verify + digest + JSON decode + one committed row each, %d goroutines, this process)\n", floor.rate, cfg.conns)
+	fmt.Fprintf(w, "floor:    %.0f posts/s (verify + digest + JSON decode on %d goroutines + one row per commit, this process)\n", floor.rate, cfg.conns)
 	if floor.rate > 0 {
 		fmt.Fprintf(w, "ratio:    %.2f of the floor\n", rate/floor.rate)
 	}

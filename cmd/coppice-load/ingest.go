@@ -96,7 +96,9 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if r := send(client, warm, cfg.conns); r.accepted != len(warm) {
+	// One at a time: the server fetches each author's key on its first
+	// post, and limits concurrent key fetches per host.
+	if r := send(client, warm, 1); r.accepted != len(warm) {
 		return fmt.Errorf("warm-up: %d of %d posts accepted (statuses %v)", r.accepted, len(warm), r.statuses)
 	}
 	t0 := time.Now()

@@ -44,6 +44,8 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address to serve Prometheus metrics on at /metrics, e.g. 127.0.0.1:9464; empty for none (COPPICE_METRICS_LISTEN)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (COPPICE_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (COPPICE_LOG_FORMAT)")
+	fs.IntVar(&cfg.InboxActorBurst, "inbox-actor-burst", 0, "activities one actor may send at once before the rate limit; 0 for the default, 20 (COPPICE_INBOX_ACTOR_BURST)")
+	fs.IntVar(&cfg.InboxHostBurst, "inbox-host-burst", 0, "activities one host may send at once before the rate limit; 0 for the default, 300 (COPPICE_INBOX_HOST_BURST)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, for load tests (COPPICE_CPUPROFILE)")
 	pos, err := parse(fs, args, env)
 	if errors.Is(err, flag.ErrHelp) {
@@ -146,7 +148,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	fetcher := fetch.NewFetcher(client, signGet, fetch.FetcherOptions{AllowPrivate: cfg.InsecureFederation})
 	keys := federation.NewKeys(store, fetcher, time.Now, log)
 	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: version,
-		Metrics: m, AuthorizedFetch: cfg.AuthorizedFetch})
+		Metrics: m, AuthorizedFetch: cfg.AuthorizedFetch,
+		Rate: federation.Rate{ActorBurst: cfg.InboxActorBurst, HostBurst: cfg.InboxHostBurst}})
 	watch(m, store, worker, keys)
 	files, err := media.NewStore(filepath.Join(cfg.Data, "media"), cfg.MaxUpload)
 	if err != nil {

@@ -44,6 +44,11 @@ type Config struct {
 	MetricsListen string
 	// LogFormat is "text" or "json".
 	LogFormat string
+	// InboxActorBurst and InboxHostBurst are how many activities one actor
+	// and one host may send at once before the inbox rate limits slow them
+	// down; 0 keeps federation.DefaultRate. Load tests raise them.
+	InboxActorBurst int
+	InboxHostBurst  int
 }
 
 // Default returns the configuration used when nothing is set.
@@ -65,6 +70,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Data) == "" {
 		errs = append(errs, errors.New("data: empty path"))
+	}
+	if c.InboxActorBurst < 0 || c.InboxHostBurst < 0 {
+		errs = append(errs, errors.New("inbox-actor-burst, inbox-host-burst: must not be negative"))
 	}
 	if c.MaxUpload <= 0 {
 		errs = append(errs, errors.New("max-upload: must be positive"))

@@ -60,6 +60,13 @@ func parseAS(ctx context.Context, body []byte) (vocab.Type, error) {
 	if m == nil {
 		return nil, errors.New("decode JSON: not an object")
 	}
+	return toType(ctx, m)
+}
+
+// toType resolves a decoded JSON object with streams. A missing @context
+// is tolerated (streams needs one; some peers omit it, and an object
+// embedded in an activity has none): m gets the ActivityStreams one.
+func toType(ctx context.Context, m map[string]any) (vocab.Type, error) {
 	if _, ok := m["@context"]; !ok {
 		m["@context"] = nsAS
 	}

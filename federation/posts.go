@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/go-fed/activity/streams/vocab"
 )
 
 func voteKind(typ string) string {
@@ -21,6 +23,7 @@ func voteKind(typ string) string {
 // its JSON. An object given only by IRI is fetched from its origin.
 func (h *Handler) embeddedObject(ctx context.Context, act activity) (objectLike, []byte, []string, error) {
 	var raw []byte
+	var t vocab.Type
 	switch o := act.object.(type) {
 	case map[string]any:
 		b, err := json.Marshal(o)
@@ -28,6 +31,12 @@ func (h *Handler) embeddedObject(ctx context.Context, act activity) (objectLike,
 			return nil, nil, nil, reject(http.StatusBadRequest, "object is not JSON")
 		}
 		raw = b
+		// The object was decoded with the activity: resolve that copy
+		// rather than decode its JSON once more (issue 13). toType adds an
+		// @context, so it gets a copy of its own.
+		if t, err = toType(ctx, maps.Clone(o)); err != nil {
+			return nil, nil, nil, reject(http.StatusBadRequest, "object: "+err.Error())
+		}
 	case string:
 		// Some peers send Create with the object by reference: fetch it
 		// from its origin, which must be the actor's (ORI-02).
@@ -41,12 +50,11 @@ func (h *Handler) embeddedObject(ctx context.Context, act activity) (objectLike,
 			return nil, nil, nil, reject(http.StatusBadRequest, "cannot fetch the object")
 		}
 		raw = b
+		if t, err = parseAS(ctx, raw); err != nil {
+			return nil, nil, nil, reject(http.StatusBadRequest, "object: "+err.Error())
+		}
 	default:
 		return nil, nil, nil, reject(http.StatusBadRequest, "object must be one object or IRI")
-	}
-	t, err := parseAS(ctx, raw)
-	if err != nil {
-		return nil, nil, nil, reject(http.StatusBadRequest, "object: "+err.Error())
 	}
 	o, ok := t.(objectLike)
 	if !ok || !isPostType(t.GetTypeName()) {

@@ -27,7 +27,7 @@ const recordInboxActivityQuery = `
 // activity with that id was recorded before: the caller must then do
 // nothing, so a replay has no second effect.
 func (tx *Tx) RecordInboxActivity(ctx context.Context, a InboxActivity) (bool, error) {
-	res, err := tx.tx.ExecContext(ctx, recordInboxActivityQuery, a.IRI, a.Type, a.ActorIRI, a.CommunityID, string(a.Raw), toDB(a.ReceivedAt))
+	res, err := tx.exec(ctx, recordInboxActivityQuery, a.IRI, a.Type, a.ActorIRI, a.CommunityID, string(a.Raw), toDB(a.ReceivedAt))
 	if err != nil {
 		return false, fmt.Errorf("record activity %s: %w", a.IRI, mapError(err))
 	}
@@ -105,7 +105,7 @@ const createOutboxActivityQuery = `
 // CreateOutboxActivity stores an activity to send and returns its row ID.
 func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64, error) {
 	var id int64
-	err := tx.tx.QueryRowContext(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost).Scan(&id)
+	err := tx.queryRow(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, mapError(err))
 	}

@@ -115,7 +115,7 @@ const actorByKeyIDQuery = `SELECT ` + actorColumns + ` FROM actors WHERE key_id 
 
 // ActorByKeyID returns the cached actor that owns keyID, or ErrNotFound.
 func (s *Store) ActorByKeyID(ctx context.Context, keyID string) (Actor, error) {
-	a, err := scanActor(s.read.QueryRowContext(ctx, actorByKeyIDQuery, keyID))
+	a, err := scanActor(s.readRow(ctx, actorByKeyIDQuery, keyID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Actor{}, ErrNotFound
 	}

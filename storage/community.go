@@ -65,7 +65,7 @@ const communityByNameQuery = `SELECT ` + communityColumns + ` FROM communities W
 
 // CommunityByName returns the community with the given name, or ErrNotFound.
 func (s *Store) CommunityByName(ctx context.Context, name string) (Community, error) {
-	c, err := scanCommunity(s.read.QueryRowContext(ctx, communityByNameQuery, name))
+	c, err := scanCommunity(s.readRow(ctx, communityByNameQuery, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Community{}, ErrNotFound
 	}

@@ -58,7 +58,7 @@ func (tx *Tx) EnqueueFollowers(ctx context.Context, activityID, communityID int6
 	if err != nil {
 		return 0, fmt.Errorf("enqueue deliveries: %w", err)
 	}
-	res, err := tx.tx.ExecContext(ctx, enqueueFollowersQuery, activityID, toDB(now), communityID, string(skipJSON))
+	res, err := tx.exec(ctx, enqueueFollowersQuery, activityID, toDB(now), communityID, string(skipJSON))
 	if err != nil {
 		return 0, fmt.Errorf("enqueue deliveries to followers of %d: %w", communityID, mapError(err))
 	}
@@ -301,7 +301,7 @@ func (s *Store) ReviveHost(ctx context.Context, host string) error {
 	// Read first: the inbox calls this for every request, and almost no
 	// host is unreachable, so most calls need no write lock at all.
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE host = ? AND unreachable = 1`, host).Scan(&n); err != nil {
+	if err := s.readRow(ctx, `SELECT COUNT(*) FROM hosts WHERE host = ? AND unreachable = 1`, host).Scan(&n); err != nil {
 		return fmt.Errorf("revive %s: %w", host, err)
 	}
 	if n == 0 {

@@ -117,7 +117,7 @@ func (tx *Tx) Unban(ctx context.Context, communityID int64, actorIRI string) (bo
 // IsBanned reports whether an actor is banned from a community.
 func (s *Store) IsBanned(ctx context.Context, communityID int64, actorIRI string) (bool, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM bans WHERE community_id = ? AND actor_iri = ?`, communityID, actorIRI).Scan(&n); err != nil {
+	if err := s.readRow(ctx, `SELECT COUNT(*) FROM bans WHERE community_id = ? AND actor_iri = ?`, communityID, actorIRI).Scan(&n); err != nil {
 		return false, fmt.Errorf("ban of %s: %w", actorIRI, err)
 	}
 	return n > 0, nil
@@ -271,11 +271,14 @@ const (
 	ContribMeetingAttended   = "meeting_attended"
 )
 
+const recordContributionQuery = `
+	INSERT INTO contributions (community_id, actor_iri, kind, ref, created_at) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (community_id, actor_iri, kind, ref) DO NOTHING`
+
 // RecordContribution adds a line to the ledger; the same (actor, kind,
 // ref) counts once.
 func (tx *Tx) RecordContribution(ctx context.Context, communityID int64, actorIRI, kind, ref string, at time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO contributions (community_id, actor_iri, kind, ref, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (community_id, actor_iri, kind, ref) DO NOTHING`, communityID, actorIRI, kind, ref, toDB(at))
+	_, err := tx.exec(ctx, recordContributionQuery, communityID, actorIRI, kind, ref, toDB(at))
 	if err != nil {
 		return fmt.Errorf("record %s of %s: %w", kind, actorIRI, mapError(err))
 	}

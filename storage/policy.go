@@ -116,7 +116,7 @@ const hostAllowedQuery = `SELECT ` + targetAllowed + ` FROM (SELECT ? AS host) A
 // does.
 func (s *Store) HostAllowed(ctx context.Context, host string) (bool, error) {
 	var ok bool
-	err := s.read.QueryRowContext(ctx, hostAllowedQuery, host).Scan(&ok)
+	err := s.readRow(ctx, hostAllowedQuery, host).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("policy of %s: %w", host, err)
 	}
@@ -134,7 +134,7 @@ const domainPolicyQuery = `
 // own, its domain's, or a block of any domain above it), "" when none does.
 func (s *Store) DomainPolicy(ctx context.Context, host string) (Policy, error) {
 	var p string
-	err := s.read.QueryRowContext(ctx, domainPolicyQuery, host).Scan(&p)
+	err := s.readRow(ctx, domainPolicyQuery, host).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PolicyNone, nil
 	}

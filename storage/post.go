@@ -49,7 +49,7 @@ const createPostQuery = `
 
 // CreatePost stores a post. A post with the same IRI gives ErrConflict.
 func (tx *Tx) CreatePost(ctx context.Context, p Post) (Post, error) {
-	out, err := scanPost(tx.tx.QueryRowContext(ctx, createPostQuery, p.IRI, p.ThreadID, p.CommunityID, p.Type, p.AuthorIRI,
+	out, err := scanPost(tx.queryRow(ctx, createPostQuery, p.IRI, p.ThreadID, p.CommunityID, p.Type, p.AuthorIRI,
 		p.InReplyTo, p.Name, p.Content, p.Summary, p.URL, toDB(p.Published), string(p.Raw)))
 	if err != nil {
 		return Post{}, fmt.Errorf("create post %s: %w", p.IRI, mapError(err))
@@ -84,7 +84,7 @@ const postByIRIQuery = `SELECT ` + postColumns + ` FROM posts WHERE iri = ?`
 
 // PostByIRI returns a post, or ErrNotFound.
 func (s *Store) PostByIRI(ctx context.Context, iri string) (Post, error) {
-	p, err := scanPost(s.read.QueryRowContext(ctx, postByIRIQuery, iri))
+	p, err := scanPost(s.readRow(ctx, postByIRIQuery, iri))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Post{}, ErrNotFound
 	}
@@ -96,7 +96,7 @@ func (s *Store) PostByIRI(ctx context.Context, iri string) (Post, error) {
 
 // PostByIRI returns a post inside a transaction, or ErrNotFound.
 func (tx *Tx) PostByIRI(ctx context.Context, iri string) (Post, error) {
-	p, err := scanPost(tx.tx.QueryRowContext(ctx, postByIRIQuery, iri))
+	p, err := scanPost(tx.queryRow(ctx, postByIRIQuery, iri))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Post{}, ErrNotFound
 	}

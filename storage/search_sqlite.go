@@ -17,13 +17,43 @@ const (
 	SearchWiki     = "wiki"
 )
 
+// searchKindSlots is how many kinds of documents the search index can
+// hold. A document's search row has rowid ref*searchKindSlots + the number
+// of its kind (migration 0018): replacing or removing one is then a rowid
+// lookup, not a scan of the UNINDEXED kind and ref columns.
+const searchKindSlots = 8
+
+// searchRowID is the rowid of a document's search row.
+func searchRowID(kind string, ref int64) (int64, error) {
+	var n int64
+	switch kind {
+	case SearchPost:
+		n = 0
+	case SearchResource:
+		n = 1
+	case SearchWiki:
+		n = 2
+	default:
+		return 0, fmt.Errorf("unknown search document kind %q", kind)
+	}
+	return ref*searchKindSlots + n, nil
+}
+
+const (
+	insertSearchQuery = `INSERT INTO search_index (rowid, kind, ref, community_id, title, body) VALUES (?, ?, ?, ?, ?, ?)`
+	deleteSearchQuery = `DELETE FROM search_index WHERE rowid = ?`
+)
+
 // IndexDocument adds or replaces a document of the search index.
 func (tx *Tx) IndexDocument(ctx context.Context, kind string, ref, communityID int64, title, body string) error {
 	if err := tx.UnindexDocument(ctx, kind, ref); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO search_index (kind, ref, community_id, title, body) VALUES (?, ?, ?, ?, ?)`,
-		kind, ref, communityID, title, body); err != nil {
+	rowID, err := searchRowID(kind, ref)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, insertSearchQuery, rowID, kind, ref, communityID, title, body); err != nil {
 		return fmt.Errorf("index %s %d: %w", kind, ref, mapError(err))
 	}
 	return nil
@@ -31,7 +61,11 @@ func (tx *Tx) IndexDocument(ctx context.Context, kind string, ref, communityID i
 
 // UnindexDocument removes a document from the search index.
 func (tx *Tx) UnindexDocument(ctx context.Context, kind string, ref int64) error {
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM search_index WHERE kind = ? AND ref = ?`, kind, ref); err != nil {
+	rowID, err := searchRowID(kind, ref)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, deleteSearchQuery, rowID); err != nil {
 		return fmt.Errorf("unindex %s %d: %w", kind, ref, mapError(err))
 	}
 	return nil

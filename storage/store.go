@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -23,6 +24,12 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	txTimed func(time.Duration) // told how long each write transaction took; never nil
+	// writeStmts are hotWriteQueries prepared on the writer connection,
+	// set once by Open and only read after.
+	writeStmts map[string]*sql.Stmt
+	reads      *readStmts
+	commits    *committer
+	closeOnce  sync.Once
 }
 
 // Option changes how Open opens a Store.
@@ -60,6 +67,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// Group commit runs each InTx call in a savepoint, and FTS5 flushes
+	// its pending terms at every savepoint: with the statement journal in
+	// a temporary file that cost ~0.25 ms per post on a database of a
+	// million posts (issue 13). Keep it in memory; it holds the pages one
+	// batch changes. The writer pool keeps its one connection for good
+	// (SetConnMaxLifetime(0)), so setting this once covers it.
+	if _, err := w.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	q.Set("_txlock", "deferred")
 	q.Set("mode", "ro")
 	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
@@ -69,44 +86,39 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{write: w, read: r, txTimed: func(time.Duration) {}}
+	s := &Store{write: w, read: r, txTimed: func(time.Duration) {}, reads: &readStmts{db: r, stmts: map[string]*sql.Stmt{}}, commits: newCommitter()}
 	for _, o := range opts {
 		o(s)
 	}
+	go s.runCommitter() // stopped and waited for by Close
 	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareWrites(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes both connection pools.
+// Close stops the committer, then closes the prepared statements and both
+// connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	s.closeOnce.Do(func() { close(s.commits.stop) })
+	<-s.commits.stopped
+	var errs []error
+	for _, st := range s.writeStmts {
+		errs = append(errs, st.Close())
+	}
+	errs = append(errs, s.reads.close(), s.read.Close(), s.write.Close())
+	return errors.Join(errs...)
 }
 
 // Tx is a write transaction handed to the function given to InTx.
 type Tx struct {
-	tx *sql.Tx
-}
-
-// InTx runs fn in one write transaction: it commits when fn returns nil and
-// rolls back otherwise.
-func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	start := time.Now()
-	defer func() { s.txTimed(time.Since(start)) }()
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", mapError(err))
-	}
-	if err := fn(&Tx{tx: tx}); err != nil {
-		_ = tx.Rollback() // the error of fn is the one that matters
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapError(err))
-	}
-	return nil
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // the store's writeStmts
 }
 
 // mapError turns driver errors that carry a meaning for callers into the

@@ -39,7 +39,7 @@ const createThreadQuery = `
 
 // CreateThread starts a thread.
 func (tx *Tx) CreateThread(ctx context.Context, t Thread) (Thread, error) {
-	out, err := scanThread(tx.tx.QueryRowContext(ctx, createThreadQuery, t.CommunityID, t.RootIRI, t.Title, t.AuthorIRI, toDB(t.CreatedAt), toDB(t.CreatedAt)))
+	out, err := scanThread(tx.queryRow(ctx, createThreadQuery, t.CommunityID, t.RootIRI, t.Title, t.AuthorIRI, toDB(t.CreatedAt), toDB(t.CreatedAt)))
 	if err != nil {
 		return Thread{}, fmt.Errorf("create thread %s: %w", t.RootIRI, mapError(err))
 	}
@@ -51,7 +51,7 @@ const touchThreadQuery = `UPDATE threads SET replies = replies + ?, last_activit
 // TouchThread counts a new reply (delta 1) or a removed one (-1) and moves
 // the thread's last activity forward.
 func (tx *Tx) TouchThread(ctx context.Context, id int64, delta int, at time.Time) error {
-	if _, err := tx.tx.ExecContext(ctx, touchThreadQuery, delta, toDB(at), id); err != nil {
+	if _, err := tx.exec(ctx, touchThreadQuery, delta, toDB(at), id); err != nil {
 		return fmt.Errorf("touch thread %d: %w", id, mapError(err))
 	}
 	return nil
@@ -88,7 +88,7 @@ func (s *Store) ThreadByID(ctx context.Context, id int64) (Thread, error) {
 
 // ThreadByID returns a thread inside a transaction, or ErrNotFound.
 func (tx *Tx) ThreadByID(ctx context.Context, id int64) (Thread, error) {
-	t, err := scanThread(tx.tx.QueryRowContext(ctx, threadByIDQuery, id))
+	t, err := scanThread(tx.queryRow(ctx, threadByIDQuery, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Thread{}, ErrNotFound
 	}

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,7 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-func runServe(ctx context.Context, args []string, env func(string) string, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, env func(string) string, stderr io.Writer) (err error) {
 	cfg := config.Default()
 	fs := newFlagSet("serve")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on (COPPICE_LISTEN)")
@@ -43,6 +45,9 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	fs.StringVar(&cfg.TrustedProxy, "trusted-proxy", "", "reverse proxies (CIDRs, comma separated) whose X-Forwarded-For names the client (COPPICE_TRUSTED_PROXY)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (COPPICE_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (COPPICE_LOG_FORMAT)")
+	fs.IntVar(&cfg.InboxActorBurst, "inbox-actor-burst", 0, "activities one actor may send at once before the rate limit; 0 for the default, 20 (COPPICE_INBOX_ACTOR_BURST)")
+	fs.IntVar(&cfg.InboxHostBurst, "inbox-host-burst", 0, "activities one host may send at once before the rate limit; 0 for the default, 300 (COPPICE_INBOX_HOST_BURST)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, for load tests (COPPICE_CPUPROFILE)")
 	pos, err := parse(fs, args, env)
 	if errors.Is(err, flag.ErrHelp) {
 		return printDefaults(fs, stderr)
@@ -67,7 +72,34 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	}
 	// Every line logged with a request's context carries its request_id.
 	log := slog.New(server.LogHandler(h))
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+	}
 	return serve(ctx, cfg, log)
+}
+
+// startCPUProfile profiles the process into path until the returned stop
+// is called (cmd/coppice-load profiles the server under load with it).
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 func printDefaults(fs *flag.FlagSet, w io.Writer) error {
@@ -117,7 +149,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	fetcher := fetch.NewFetcher(client, signGet, fetch.FetcherOptions{AllowPrivate: cfg.InsecureFederation})
 	keys := federation.NewKeys(store, fetcher, time.Now, log)
 	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: version,
-		Metrics: m, AuthorizedFetch: cfg.AuthorizedFetch})
+		Metrics: m, AuthorizedFetch: cfg.AuthorizedFetch,
+		Rate: federation.Rate{ActorBurst: cfg.InboxActorBurst, HostBurst: cfg.InboxHostBurst}})
 	watch(m, store, worker, keys)
 	files, err := media.NewStore(filepath.Join(cfg.Data, "media"), cfg.MaxUpload)
 	if err != nil {

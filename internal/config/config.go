@@ -49,6 +49,11 @@ type Config struct {
 	// separated) whose X-Forwarded-For names the client; empty: none, and
 	// every client is the address it connects from.
 	TrustedProxy string
+	// InboxActorBurst and InboxHostBurst are how many activities one actor
+	// and one host may send at once before the inbox rate limits slow them
+	// down; 0 keeps federation.DefaultRate. Load tests raise them.
+	InboxActorBurst int
+	InboxHostBurst  int
 }
 
 // Default returns the configuration used when nothing is set.
@@ -70,6 +75,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Data) == "" {
 		errs = append(errs, errors.New("data: empty path"))
+	}
+	if c.InboxActorBurst < 0 || c.InboxHostBurst < 0 {
+		errs = append(errs, errors.New("inbox-actor-burst, inbox-host-burst: must not be negative"))
 	}
 	if c.MaxUpload <= 0 {
 		errs = append(errs, errors.New("max-upload: must be positive"))

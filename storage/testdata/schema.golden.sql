@@ -284,15 +284,15 @@ CREATE TABLE schema_migrations (
 		name TEXT NOT NULL,
 		applied_at INTEGER NOT NULL
 	);
-CREATE VIRTUAL TABLE search_index USING fts5 (
+CREATE VIRTUAL TABLE "search_index" USING fts5 (
 	kind UNINDEXED, ref UNINDEXED, community_id UNINDEXED, title, body,
 	tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TABLE 'search_index_config'(k PRIMARY KEY, v) WITHOUT ROWID;
-CREATE TABLE 'search_index_content'(id INTEGER PRIMARY KEY, c0, c1, c2, c3, c4);
-CREATE TABLE 'search_index_data'(id INTEGER PRIMARY KEY, block BLOB);
-CREATE TABLE 'search_index_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
-CREATE TABLE 'search_index_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+CREATE TABLE "search_index_config"(k PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TABLE "search_index_content"(id INTEGER PRIMARY KEY, c0, c1, c2, c3, c4);
+CREATE TABLE "search_index_data"(id INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE "search_index_docsize"(id INTEGER PRIMARY KEY, sz BLOB);
+CREATE TABLE "search_index_idx"(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 CREATE TABLE sessions (
 	token_hash TEXT PRIMARY KEY,
 	admin_id INTEGER NOT NULL REFERENCES admins (id) ON DELETE CASCADE,

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation/signature"
+	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// ingestConfig is the workload of `coppice-load ingest`.
+type ingestConfig struct {
+	db         string
+	binary     string
+	community  string
+	posts      int
+	authors    int
+	conns      int
+	cpuProfile string
+	serverLog  string
+}
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg ingestConfig
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.db, "db", "load.db", "SQLite file the server runs on (created when missing)")
+	fs.StringVar(&cfg.binary, "coppice", "bin/coppice", "the coppice binary to start")
+	fs.StringVar(&cfg.community, "community", "loadtest", "community the posts go to (created with posting 'anyone' when missing)")
+	fs.IntVar(&cfg.posts, "posts", 3000, "posts to send, after one warm-up post per author")
+	fs.IntVar(&cfg.authors, "authors", 20, "authors, all on one remote host")
+	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of the run to this file")
+	fs.StringVar(&cfg.serverLog, "server-log", "", "append the server's log to this file (default: discarded)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 {
+		return errors.New("ingest: --posts, --authors and --conns must be ≥ 1")
+	}
+	return ingest(ctx, cfg, stdout)
+}
+
+// result is what one measured run gives.
+type result struct {
+	sent, accepted int
+	wall           time.Duration
+	latencies      []time.Duration // of accepted posts, sorted
+	serverCPU      time.Duration
+	statuses       map[int]int
+}
+
+func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
+	posts, err := prepareCommunity(ctx, cfg.db, cfg.community)
+	if err != nil {
+		return err
+	}
+	remote, err := startRemote(cfg.authors)
+	if err != nil {
+		return err
+	}
+	defer remote.Close()
+	logs := io.Discard
+	if cfg.serverLog != "" {
+		f, err := os.OpenFile(cfg.serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("server log: %w", err)
+		}
+		defer f.Close()
+		logs = f
+	}
+	client := &http.Client{
+		Timeout:   60 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: cfg.conns, MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns},
+	}
+	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Fprintf(stdout, "server %s (pid %d) on %s, which holds %d posts; %d CPUs\n", srv.URL, srv.cmd.Process.Pid, cfg.db, posts, runtime.NumCPU())
+
+	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: srv.URL + "/c/" + cfg.community, run: time.Now().UnixNano()}
+	warm, err := l.sign(0, cfg.authors)
+	if err != nil {
+		return err
+	}
+	// One at a time: the server fetches each author's key on its first
+	// post, and limits concurrent key fetches per host.
+	if r := send(client, warm, 1); r.accepted != len(warm) {
+		return fmt.Errorf("warm-up: %d of %d posts accepted (statuses %v)", r.accepted, len(warm), r.statuses)
+	}
+	t0 := time.Now()
+	reqs, err := l.sign(cfg.authors, cfg.posts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signed %d Create{Note} from %d authors in %s\n", len(reqs), cfg.authors, time.Since(t0).Round(time.Millisecond))
+
+	cpu0, err := srv.CPU()
+	if err != nil {
+		return err
+	}
+	r := send(client, reqs, cfg.conns)
+	cpu1, err := srv.CPU()
+	if err != nil {
+		return err
+	}
+	r.serverCPU = cpu1 - cpu0
+	floor, err := pipelineFloor(ctx, reqs, srv.URL, remote, cfg.conns)
+	if err != nil {
+		return err
+	}
+	if err := srv.Stop(); err != nil {
+		return err
+	}
+	report(stdout, cfg, r, floor)
+	return nil
+}
+
+// prepareCommunity creates the target community when missing, with posting
+// policy anyone, and counts the posts the database holds.
+func prepareCommunity(ctx context.Context, db, name string) (int, error) {
+	st, err := storage.Open(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	svc := community.New(st, time.Now, nil, community.Options{})
+	c, err := svc.Community(ctx, name)
+	if errors.Is(err, community.ErrNotFound) {
+		c, err = svc.CreateCommunity(ctx, community.NewCommunity{Name: name, Title: "Load test", Summary: "Posts sent by coppice-load"})
+	}
+	if err != nil {
+		return 0, err
+	}
+	if c.PostingPolicy != community.PostAnyone {
+		if _, err := svc.UpdateSettings(ctx, name, community.Settings{PostingPolicy: community.PostAnyone, BoostReplies: true}); err != nil {
+			return 0, err
+		}
+	}
+	return st.CountPosts(ctx)
+}
+
+// load builds the signed requests of one run.
+type load struct {
+	remote    *remoteHost
+	inbox     string
+	community string
+	run       int64
+}
+
+// sign builds and signs n Create{Note} posts numbered from first, authors
+// in turn, on every CPU.
+func (l *load) sign(first, n int) ([]signedPost, error) {
+	out := make([]signedPost, n)
+	errs := make(chan error, runtime.NumCPU())
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += runtime.NumCPU() {
+				p, err := l.post(first + i)
+				if err != nil {
+					errs <- err
+					return
+				}
+				out[i] = p
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return out, <-errs
+}
+
+// signedPost is a request ready to send: its body and signed headers.
+type signedPost struct {
+	url    string
+	body   []byte
+	header http.Header
+}
+
+func (l *load) post(i int) (signedPost, error) {
+	name := l.remote.authors[i%len(l.remote.authors)]
+	actor := l.remote.actorIRI(name)
+	note := fmt.Sprintf("%s/statuses/%x-%d", actor, l.run, i)
+	now := time.Now().UTC().Format(time.RFC3339)
+	body := fmt.Sprintf(`{"@context":"https://www.w3.org/ns/activitystreams","id":"%[1]s/activity","type":"Create","actor":"%[2]s","published":"%[3]s",`+
+		`"to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["%[4]s"],`+
+		`"object":{"id":"%[1]s","type":"Note","attributedTo":"%[2]s","published":"%[3]s","to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["%[4]s"],`+
+		`"content":"<p><span class=\"h-card\"><a href=\"%[4]s\" class=\"u-url mention\">@<span>loadtest</span></a></span> Post %[5]d of the load run: notes on grafting, rootstock and scion timing.</p>",`+
+		`"tag":[{"type":"Mention","href":"%[4]s","name":"@loadtest"}]}}`, note, actor, now, l.community, i)
+	r, err := http.NewRequest(http.MethodPost, l.inbox, nil)
+	if err != nil {
+		return signedPost{}, fmt.Errorf("post %d: %w", i, err)
+	}
+	r.Header.Set("Content-Type", `application/activity+json`)
+	if err := signature.Sign(r, []byte(body), l.remote.keyID(name), l.remote.key, time.Now()); err != nil {
+		return signedPost{}, fmt.Errorf("sign post %d: %w", i, err)
+	}
+	return signedPost{url: l.inbox, body: []byte(body), header: r.Header}, nil
+}
+
+// send posts every request over conns connections and measures them.
+func send(client *http.Client, posts []signedPost, conns int) result {
+	r := result{sent: len(posts), statuses: map[int]int{}}
+	lat := make([]time.Duration, len(posts))
+	status := make([]int, len(posts))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				start := time.Now()
+				status[i] = do(client, posts[i])
+				lat[i] = time.Since(start)
+			}
+		}()
+	}
+	for i := range posts {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	r.wall = time.Since(t0)
+	for i, s := range status {
+		r.statuses[s]++
+		if s == http.StatusAccepted {
+			r.accepted++
+			r.latencies = append(r.latencies, lat[i])
+		}
+	}
+	slices.Sort(r.latencies)
+	return r
+}
+
+// do sends one post and returns the status (0 for a transport error).
+func do(client *http.Client, p signedPost) int {
+	req, err := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(p.body))
+	if err != nil {
+		return 0
+	}
+	req.Header = p.header.Clone()
+	res, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p/100+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func report(w io.Writer, cfg ingestConfig, r result, floor floorResult) {
+	rate := float64(r.accepted) / r.wall.Seconds()
+	fmt.Fprintf(w, "workload: %d signed Create{Note} (new threads) from %d authors on one host, %d connections, one community with posting 'anyone' and no followers\n",
+		r.sent, cfg.authors, cfg.conns)
+	fmt.Fprintf(w, "accepted: %d of %d in %s (statuses %v)\n", r.accepted, r.sent, r.wall.Round(time.Millisecond), r.statuses)
+	fmt.Fprintf(w, "rate:     %.0f accepted posts/s\n", rate)
+	fmt.Fprintf(w, "latency:  p50 %s  p90 %s  p99 %s  max %s\n", percentile(r.latencies, 50).Round(100*time.Microsecond),
+		percentile(r.latencies, 90).Round(100*time.Microsecond), percentile(r.latencies, 99).Round(100*time.Microsecond),
+		percentile(r.latencies, 100).Round(100*time.Microsecond))
+	if r.accepted > 0 {
+		fmt.Fprintf(w, "server:   %.2f ms CPU per accepted post (%s in all, /proc/PID/stat)\n",
+			float64(r.serverCPU.Microseconds())/1000/float64(r.accepted), r.serverCPU)
+	}
+	fmt.Fprintf(w, "floor:    %.0f posts/s (verify + digest + JSON decode on %d goroutines + one row per commit, this process)\n", floor.rate, cfg.conns)
+	if floor.rate > 0 {
+		fmt.Fprintf(w, "ratio:    %.2f of the floor\n", rate/floor.rate)
+	}
+}

@@ -1,0 +1,68 @@
+// Command coppice-load measures how fast a real `coppice serve` ingests
+// signed posts over HTTP (issue 13's BM-1).
+//
+//	coppice-load seed   --db FILE --posts 1000000 --communities 1000
+//	coppice-load ingest --db FILE --coppice bin/coppice [--posts 3000] [--authors 20] [--conns 64] [--cpuprofile FILE]
+//
+// seed fills a database quickly through storage.Seed (direct inserts, no
+// rules, no HTTP). ingest starts `coppice serve` on that database as a
+// child process, plays the remote host of the authors itself (it serves
+// their actor documents, so the server fetches and verifies their keys
+// for real), pre-signs every Create{Note} before the clock starts, sends
+// them with many connections into one community whose posting policy is
+// `anyone` and which has no followers, and prints accepted posts per
+// second, latency percentiles, the server's CPU per post (from
+// /proc/PID/stat) and the same run's pipeline floor.
+//
+// It is a program of its own rather than a coppice subcommand so the
+// production binary carries no load generator and no remote-host
+// impersonation, and so the server it measures is a separate process
+// whose CPU time is its own.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: coppice-load COMMAND [flags]
+
+commands:
+  seed    fill a database with posts (direct inserts through storage)
+  ingest  start coppice serve on a database and send it signed posts over HTTP
+
+Run "coppice-load COMMAND -h" for the flags of a command.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "seed":
+		err = runSeed(ctx, args[1:], stdout, stderr)
+	case "ingest":
+		err = runIngest(ctx, args[1:], stdout, stderr)
+	default:
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "coppice-load:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Group commit (issue 13). SQLite has one writer, so write transactions
+// run one after the other whatever we do; what a commit costs (the WAL
+// append, the lock, the shared-memory index) need not be paid by each.
+// InTx hands its function to the committer, one goroutine owned by the
+// Store, which runs the functions waiting at that moment one after the
+// other in one SQLite transaction, each inside its own SAVEPOINT: a
+// function that fails rolls back to its savepoint, so only its own work
+// is undone. The transaction then commits once, and only then is every
+// caller answered, with its own error or the commit's.
+
+// maxBatch bounds how many InTx calls share one SQLite transaction, so the
+// first of them waits for at most that many others.
+const maxBatch = 64
+
+const (
+	savepointQuery         = `SAVEPOINT intx`
+	releaseSavepointQuery  = `RELEASE intx`
+	rollbackSavepointQuery = `ROLLBACK TO intx`
+)
+
+// errClosed is what InTx returns once the store is closed.
+var errClosed = errors.New("storage is closed")
+
+// txRequest is one InTx call waiting for the committer.
+type txRequest struct {
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	err  error
+	done chan struct{}
+	// panicked holds what fn panicked with, re-raised in the caller.
+	panicked any
+}
+
+// committer runs InTx calls in batches until stop is closed.
+type committer struct {
+	requests chan *txRequest
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+func newCommitter() *committer {
+	return &committer{requests: make(chan *txRequest), stop: make(chan struct{}), stopped: make(chan struct{})}
+}
+
+// InTx runs fn in a write transaction: its changes are committed when fn
+// returns nil and undone otherwise, and InTx returns only after the
+// commit. Concurrent calls may share one SQLite transaction (group
+// commit), each in its own savepoint. fn must not call InTx.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	req := &txRequest{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case s.commits.requests <- req:
+	case <-s.commits.stop:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over, fn runs and may commit: wait for the answer even
+	// if ctx ends meanwhile.
+	<-req.done
+	if req.panicked != nil {
+		panic(req.panicked)
+	}
+	return req.err
+}
+
+// runCommitter takes InTx calls until the store closes.
+func (s *Store) runCommitter() {
+	defer close(s.commits.stopped)
+	for {
+		select {
+		case req := <-s.commits.requests:
+			s.commitBatch(req, s.waitingRequest)
+		case <-s.commits.stop:
+			return
+		}
+	}
+}
+
+// waitingRequest returns an InTx call waiting right now, or nil.
+func (s *Store) waitingRequest() *txRequest {
+	select {
+	case req := <-s.commits.requests:
+		return req
+	default:
+		return nil
+	}
+}
+
+// commitBatch runs first and the calls next gives (until it gives nil, up
+// to maxBatch in all) in one transaction, commits it and answers them all.
+func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
+	start := time.Now()
+	defer func() { s.txTimed(time.Since(start)) }()
+	// The transaction serves many callers: none of their contexts may end
+	// it. Each function's own statements use its caller's context.
+	sqlTx, err := s.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		first.err = fmt.Errorf("begin transaction: %w", mapError(err))
+		close(first.done)
+		return
+	}
+	tx := &Tx{tx: sqlTx, stmts: s.writeStmts}
+	batch := []*txRequest{first}
+	broken := s.runInSavepoint(tx, first)
+	for !broken && len(batch) < maxBatch {
+		req := next()
+		if req == nil {
+			break
+		}
+		batch = append(batch, req)
+		broken = s.runInSavepoint(tx, req)
+	}
+	var commitErr error
+	if broken {
+		// A savepoint could not be rolled back (SQLite rolls the whole
+		// transaction back when, for one, a statement is interrupted):
+		// nothing of the batch is kept.
+		_ = sqlTx.Rollback() // the transaction may be gone already
+		commitErr = errors.New("transaction rolled back with another caller's failed work; retry")
+	} else if err := sqlTx.Commit(); err != nil {
+		commitErr = fmt.Errorf("commit: %w", mapError(err))
+	}
+	for _, req := range batch {
+		if commitErr != nil && req.err == nil && req.panicked == nil {
+			req.err = commitErr
+		}
+		close(req.done)
+	}
+}
+
+// runInSavepoint runs req's function in its own savepoint of tx and keeps
+// its outcome in req. It reports whether the transaction is no longer
+// usable.
+func (s *Store) runInSavepoint(tx *Tx, req *txRequest) (broken bool) {
+	if _, err := tx.exec(req.ctx, savepointQuery); err != nil {
+		req.err = fmt.Errorf("begin savepoint: %w", mapError(err))
+		return false
+	}
+	req.panicked, req.err = callFn(req.fn, tx)
+	if req.err == nil && req.panicked == nil {
+		if _, err := tx.exec(context.Background(), releaseSavepointQuery); err != nil {
+			req.err = fmt.Errorf("release savepoint: %w", mapError(err))
+			return true
+		}
+		return false
+	}
+	// Undo only this caller's work; the savepoint itself is then released.
+	if _, err := tx.exec(context.Background(), rollbackSavepointQuery); err != nil {
+		return true
+	}
+	if _, err := tx.exec(context.Background(), releaseSavepointQuery); err != nil {
+		return true
+	}
+	return false
+}
+
+// callFn calls fn, turning a panic into a value to re-raise in its caller.
+func callFn(fn func(tx *Tx) error, tx *Tx) (panicked any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	return nil, fn(tx)
+}

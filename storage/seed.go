@@ -1,0 +1,112 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// SeedPost is one post for Seed, with what the inbox would have written
+// around it: the activity that carried it, its search text and the
+// announces the community sent.
+type SeedPost struct {
+	Post        Post // ThreadID and CommunityID are taken from the thread
+	ActivityIRI string
+	ActivityRaw []byte
+	SearchText  string
+	Announces   []OutboxActivity
+}
+
+// SeedThread is a thread and its posts, the root first.
+type SeedThread struct {
+	Thread Thread
+	Posts  []SeedPost
+}
+
+const seedInboxQuery = `
+	INSERT INTO inbox_activities (iri, type, actor_iri, community_id, raw, received_at)
+	VALUES (?, 'Create', ?, ?, ?, ?)`
+
+const seedContributionQuery = `
+	INSERT INTO contributions (community_id, actor_iri, kind, ref, created_at) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (community_id, actor_iri, kind, ref) DO NOTHING`
+
+const seedPostQuery = `
+	INSERT INTO posts (iri, thread_id, community_id, type, author_iri, in_reply_to, name, content, summary, url, published, raw)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const seedThreadQuery = `
+	INSERT INTO threads (community_id, root_iri, title, author_iri, created_at, last_activity_at, replies)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+const seedOutboxQuery = `
+	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at, object_iri, boost)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// Seed writes many threads with their posts in one transaction, as if they
+// had arrived through the inbox: each thread, each post with its inbox
+// activity, contribution, search row and announces. It applies no rules and
+// queues no deliveries; it exists to build large databases for load tests
+// quickly (cmd/coppice-load), with each statement prepared once.
+func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		var stmts [6]*sql.Stmt
+		for i, q := range []string{seedThreadQuery, seedPostQuery, seedInboxQuery, seedContributionQuery, seedOutboxQuery, insertSearchQuery} {
+			st, err := tx.tx.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("seed: prepare: %w", err)
+			}
+			defer st.Close()
+			stmts[i] = st
+		}
+		threadStmt, postStmt, inboxStmt, contribStmt, outboxStmt, searchStmt := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4], stmts[5]
+		for _, th := range threads {
+			t := th.Thread
+			res, err := threadStmt.ExecContext(ctx, t.CommunityID, t.RootIRI, t.Title, t.AuthorIRI, toDB(t.CreatedAt), toDB(t.LastActivityAt), len(th.Posts)-1)
+			if err != nil {
+				return fmt.Errorf("seed thread %s: %w", t.RootIRI, mapError(err))
+			}
+			threadID, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("seed thread %s: %w", t.RootIRI, err)
+			}
+			for i, sp := range th.Posts {
+				p := sp.Post
+				res, err := postStmt.ExecContext(ctx, p.IRI, threadID, t.CommunityID, p.Type, p.AuthorIRI, p.InReplyTo, p.Name, p.Content,
+					p.Summary, p.URL, toDB(p.Published), string(p.Raw))
+				if err != nil {
+					return fmt.Errorf("seed post %s: %w", p.IRI, mapError(err))
+				}
+				postID, err := res.LastInsertId()
+				if err != nil {
+					return fmt.Errorf("seed post %s: %w", p.IRI, err)
+				}
+				if _, err := inboxStmt.ExecContext(ctx, sp.ActivityIRI, p.AuthorIRI, t.CommunityID, string(sp.ActivityRaw), toDB(p.Published)); err != nil {
+					return fmt.Errorf("seed activity %s: %w", sp.ActivityIRI, mapError(err))
+				}
+				kind := ContribReply
+				if i == 0 {
+					kind = ContribThread
+				}
+				if _, err := contribStmt.ExecContext(ctx, t.CommunityID, p.AuthorIRI, kind, p.IRI, toDB(p.Published)); err != nil {
+					return fmt.Errorf("seed contribution %s: %w", p.IRI, mapError(err))
+				}
+				// A new post has no search row yet: insert without
+				// IndexDocument's delete.
+				rowID, err := searchRowID(SearchPost, postID)
+				if err != nil {
+					return err
+				}
+				if _, err := searchStmt.ExecContext(ctx, rowID, SearchPost, postID, t.CommunityID, t.Title, sp.SearchText); err != nil {
+					return fmt.Errorf("seed search row of %s: %w", p.IRI, mapError(err))
+				}
+				for _, a := range sp.Announces {
+					if _, err := outboxStmt.ExecContext(ctx, a.IRI, t.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost); err != nil {
+						return fmt.Errorf("seed announce %s: %w", a.IRI, mapError(err))
+					}
+				}
+			}
+		}
+		return nil
+	})
+}

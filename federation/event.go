@@ -7,28 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
 )
 
 // Poll options of a meeting, in order, and the RSVP answer each counts as.
-var pollOptions = []struct{ Name, Answer string }{
-	{"Going", storage.RSVPGoing},
-	{"Maybe", storage.RSVPMaybe},
-	{"Not going", storage.RSVPDeclined},
-}
-
-// PollAnswer maps a vote's name to an RSVP answer.
-func PollAnswer(name string) (string, bool) {
-	for _, o := range pollOptions {
-		if strings.EqualFold(strings.TrimSpace(name), o.Name) {
-			return o.Answer, true
-		}
-	}
-	return "", false
-}
-
 func meetingWhen(m storage.Meeting) string {
 	loc, err := time.LoadLocation(m.TimeZone)
 	if err != nil {
@@ -127,7 +112,7 @@ func (r *Renderer) PollObject(c storage.Community, m storage.Meeting, counts sto
 	}
 	n := map[string]int{storage.RSVPGoing: counts.Going, storage.RSVPMaybe: counts.Maybe, storage.RSVPDeclined: counts.Declined}
 	one := streams.NewActivityStreamsOneOfProperty()
-	for _, o := range pollOptions {
+	for _, o := range community.PollOptions {
 		note := streams.NewActivityStreamsNote()
 		name := streams.NewActivityStreamsNameProperty()
 		name.AppendXMLSchemaString(o.Name)

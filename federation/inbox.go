@@ -288,48 +288,13 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		if err != nil {
 			return err
 		}
-		_, err = h.community.Follow(ctx, name, in, act.id.String())
-		return err
+		return h.community.Receive(ctx, community.Followed{In: in, Community: name})
 	case "Undo":
-		inner, ok := act.object.(map[string]any)
-		if ok && inner["type"] == "Follow" {
-			who, _ := singleIRI(inner["actor"])
-			if who != act.actor {
-				return reject(http.StatusForbidden, "cannot undo someone else's Follow") // GRP-12
-			}
-			name, err := h.localCommunity(inner["object"], pathName)
+		if u, ok, err := h.undo(pathName, act, in); ok || err != nil {
 			if err != nil {
 				return err
 			}
-			return h.community.Unfollow(ctx, name, in)
-		}
-		if ok && inner["type"] == "Lock" {
-			who, _ := singleIRI(inner["actor"])
-			if who != act.actor {
-				return reject(http.StatusForbidden, "cannot undo someone else's Lock")
-			}
-			if obj, ok := singleIRI(inner["object"]); ok {
-				return h.community.ModerateThreadAs(ctx, in, obj, community.ActionUnlock)
-			}
-		}
-		if ok && (inner["type"] == "Join" || inner["type"] == "Accept" || inner["type"] == "TentativeAccept") {
-			who, _ := singleIRI(inner["actor"])
-			obj, _ := singleIRI(inner["object"])
-			if who != act.actor {
-				return reject(http.StatusForbidden, "cannot undo someone else's answer")
-			}
-			if _, err := h.community.Meeting(ctx, obj); err == nil {
-				return h.community.RSVP(ctx, in, obj, "")
-			}
-		}
-		if ok && (inner["type"] == "Like" || inner["type"] == "Dislike") {
-			who, _ := singleIRI(inner["actor"])
-			if who != act.actor {
-				return reject(http.StatusForbidden, "cannot undo someone else's vote")
-			}
-			if obj, ok := singleIRI(inner["object"]); ok {
-				return h.community.Unvote(ctx, pathName, in, obj)
-			}
+			return h.community.Receive(ctx, u)
 		}
 	case "Create":
 		return h.create(ctx, pathName, act, in)
@@ -337,7 +302,7 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		if obj, ok := act.object.(map[string]any); ok && obj["id"] == act.actor {
 			return h.updateActor(ctx, act, in)
 		}
-		return h.update(ctx, pathName, act, in)
+		return h.update(ctx, act, in)
 	case "Delete":
 		if obj, _ := singleIRI(act.object); obj == act.actor {
 			// An account deleted on its server (Mastodon sends this to
@@ -346,32 +311,19 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		}
 		return h.delete(ctx, act, in)
 	case "Like", "Dislike":
-		obj, ok := singleIRI(act.object)
-		if ok {
-			return h.community.Vote(ctx, pathName, in, obj, voteKind(act.typ))
+		if obj, ok := singleIRI(act.object); ok {
+			return h.community.Receive(ctx, community.Voted{In: in, Inbox: pathName, ObjectIRI: obj, Kind: voteKind(act.typ)})
 		}
 	case "Join", "Leave", "Accept", "TentativeAccept", "Reject":
-		// An answer to a Follow one of our communities sent (Group →
-		// Group); Lemmy, for one, rejects follows by groups.
-		if act.typ == "Accept" || act.typ == "Reject" {
-			if follow, ok := singleIRI(act.object); ok {
-				if mine, err := h.community.FollowAnswered(ctx, in, follow, act.typ == "Accept"); mine || err != nil {
-					return err
-				}
-			}
-		}
-		// Mobilizon's Join/Leave and Friendica's answers to an Event.
 		if obj, ok := singleIRI(act.object); ok {
-			if _, err := h.community.Meeting(ctx, obj); err == nil {
-				return h.community.RSVP(ctx, in, obj, rsvpAnswer(act.typ))
-			}
+			return h.community.Receive(ctx, community.Answered{In: in, Type: act.typ, ObjectIRI: obj})
 		}
 	case "Flag":
 		return h.flag(ctx, pathName, act, in)
 	case "Lock":
 		// Lemmy's Lock of a post by a moderator of its community.
 		if obj, ok := singleIRI(act.object); ok {
-			return h.community.ModerateThreadAs(ctx, in, obj, community.ActionLock)
+			return h.community.Receive(ctx, community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionLock})
 		}
 	case "Add":
 		// Mobilizon proposes a resource with Add{Document, target: the
@@ -391,6 +343,49 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		communityID = c.ID
 	}
 	return h.community.Record(ctx, communityID, in)
+}
+
+// undo translates an Undo of a Follow, Lock, answer or vote. The undone
+// activity must be the signer's own (GRP-12): that is authenticity, which
+// federation checks; what undoing means is the community's. ok is false
+// for an Undo of anything else, which is only recorded.
+func (h *Handler) undo(pathName string, act activity, in community.Incoming) (community.Activity, bool, error) {
+	inner, ok := act.object.(map[string]any)
+	if !ok {
+		return nil, false, nil
+	}
+	typ, _ := inner["type"].(string)
+	who, _ := singleIRI(inner["actor"])
+	obj, hasObj := singleIRI(inner["object"])
+	switch typ {
+	case "Follow", "Lock", "Join", "Accept", "TentativeAccept", "Like", "Dislike":
+	default:
+		return nil, false, nil
+	}
+	if who != act.actor {
+		return nil, false, reject(http.StatusForbidden, fmt.Sprintf("cannot undo someone else's %s", typ)) // GRP-12
+	}
+	switch typ {
+	case "Follow":
+		name, err := h.localCommunity(inner["object"], pathName)
+		if err != nil {
+			return nil, false, err
+		}
+		return community.Followed{In: in, Community: name, Undo: true}, true, nil
+	case "Lock":
+		if hasObj {
+			return community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionUnlock}, true, nil
+		}
+	case "Join", "Accept", "TentativeAccept":
+		if hasObj {
+			return community.Answered{In: in, Type: "Undo", ObjectIRI: obj}, true, nil
+		}
+	case "Like", "Dislike":
+		if hasObj {
+			return community.Voted{In: in, Inbox: pathName, ObjectIRI: obj}, true, nil
+		}
+	}
+	return nil, false, nil
 }
 
 // localCommunity returns the name of the local community v (an IRI or an

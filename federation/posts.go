@@ -110,9 +110,11 @@ func stringsOf(v any) []string {
 	return nil
 }
 
-// create handles Create of a post. A post lives in one community: the one
-// of the thread it replies into, else the first community it names, else
-// the community whose inbox received it.
+// create translates a Create of a post for the community layer, which
+// decides what it means (a post, a reply, a vote, a resource proposal) and
+// where it goes. Federation's part is the network: the object, the
+// communities of ours it names, and the missing parents, fetched from
+// their origins.
 func (h *Handler) create(ctx context.Context, pathName string, act activity, in community.Incoming) error {
 	n, audience, ok, err := h.readNote(ctx, act)
 	if err != nil {
@@ -121,55 +123,19 @@ func (h *Handler) create(ctx context.Context, pathName string, act activity, in 
 	if !ok {
 		return h.community.Record(ctx, 0, in) // an object type we do not host
 	}
-	// A vote in a meeting's poll (Mastodon sends a Note named after the
-	// option, replying to the Question, addressed to its author only).
-	if n.InReplyTo != "" && n.Name != "" {
-		// A vote in a community's decision, the same way.
-		if h.community.IsDecision(ctx, n.InReplyTo) {
-			return h.community.VoteDecision(ctx, community.Member(in.Actor.IRI), in, n.InReplyTo, []string{n.Name})
-		}
-		if mv, err := h.community.Meeting(ctx, n.InReplyTo); err == nil && n.InReplyTo == mv.Meeting.PollIRI {
-			answer, ok := PollAnswer(n.Name)
-			if !ok {
-				return reject(http.StatusBadRequest, "not an option of the poll")
-			}
-			return h.community.RSVP(ctx, in, mv.Meeting.IRI, answer)
+	c := community.Created{In: in, Note: n, Addressed: h.addressedCommunities(audience), Inbox: pathName}
+	// A parent of ours (a post we host, a meeting's poll, a decision) is
+	// never fetched; a missing remote one is, with its own parents.
+	if parent, err := url.Parse(n.InReplyTo); err == nil && n.InReplyTo != "" && !sameOrigin(parent, h.iris.base) {
+		if _, err := h.community.PostCommunity(ctx, n.InReplyTo); errors.Is(err, community.ErrNotFound) {
+			c.Ancestors = h.fetchAncestors(ctx, n)
 		}
 	}
-	addressed := h.addressedCommunities(audience)
-	var name string
-	var ancestors []community.Note
-	if n.InReplyTo != "" {
-		if c, err := h.community.PostCommunity(ctx, n.InReplyTo); err == nil {
-			name = c
-		} else if errors.Is(err, community.ErrNotFound) {
-			ancestors = h.fetchAncestors(ctx, n)
-			for _, a := range ancestors {
-				if c, err := h.community.PostCommunity(ctx, a.InReplyTo); err == nil {
-					name = c
-					break
-				}
-			}
-		}
-	}
-	if name == "" && len(addressed) > 0 {
-		name = addressed[0]
-	}
-	if name == "" {
-		name = pathName
-	}
-	if name == "" {
-		return h.community.Record(ctx, 0, in) // not for any community here
-	}
-	n.ToCommunity = contains(addressed, name)
-	if link, ok := resourceProposal(n); ok && n.InReplyTo == "" && n.ToCommunity && n.Public {
-		return h.community.Propose(ctx, name, in, n, link)
-	}
-	return h.community.Submit(ctx, name, community.Submission{Activity: in, Note: n, Ancestors: ancestors})
+	return h.community.Receive(ctx, c)
 }
 
-// update handles an author's Update of a post.
-func (h *Handler) update(ctx context.Context, pathName string, act activity, in community.Incoming) error {
+// update translates an author's Update of a post.
+func (h *Handler) update(ctx context.Context, act activity, in community.Incoming) error {
 	n, _, ok, err := h.readNote(ctx, act)
 	if err != nil {
 		return err
@@ -177,30 +143,16 @@ func (h *Handler) update(ctx context.Context, pathName string, act activity, in 
 	if !ok {
 		return h.community.Record(ctx, 0, in)
 	}
-	name, err := h.community.PostCommunity(ctx, n.IRI)
-	if errors.Is(err, community.ErrNotFound) {
-		return h.community.Record(ctx, 0, in) // GRP-09: never announced, ignored
-	}
-	if err != nil {
-		return err
-	}
-	return h.community.Edit(ctx, name, in, n)
+	return h.community.Receive(ctx, community.Edited{In: in, Note: n})
 }
 
-// delete handles an author's Delete of a post (object IRI or Tombstone).
+// delete translates a Delete of a post (object IRI or Tombstone).
 func (h *Handler) delete(ctx context.Context, act activity, in community.Incoming) error {
 	obj, ok := singleIRI(act.object)
 	if !ok {
 		return reject(http.StatusBadRequest, "object must be one IRI")
 	}
-	name, err := h.community.PostCommunity(ctx, obj)
-	if errors.Is(err, community.ErrNotFound) {
-		return h.community.Record(ctx, 0, in)
-	}
-	if err != nil {
-		return err
-	}
-	return h.community.Delete(ctx, name, in, obj)
+	return h.community.Receive(ctx, community.Deleted{In: in, ObjectIRI: obj})
 }
 
 func contains(list []string, s string) bool {

@@ -155,11 +155,3 @@ func (h *Handler) delete(ctx context.Context, act activity, in community.Incomin
 	return h.community.Receive(ctx, community.Deleted{In: in, ObjectIRI: obj})
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -154,4 +154,3 @@ func (h *Handler) delete(ctx context.Context, act activity, in community.Incomin
 	}
 	return h.community.Receive(ctx, community.Deleted{In: in, ObjectIRI: obj})
 }
-

@@ -295,7 +295,7 @@ func (s *Service) moderateThread(ctx context.Context, postIRI, action, by string
 			return err
 		}
 		a.Listed = true
-		return s.fanOut(ctx, tx, c, a)
+		return s.deliver(ctx, tx, c, a, toFollowers)
 	})
 	return th, err
 }

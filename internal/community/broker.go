@@ -30,12 +30,7 @@ func (s *Service) FollowCommunity(ctx context.Context, name string, target stora
 		if err := tx.UpsertRelated(ctx, out); err != nil {
 			return err
 		}
-		a.CommunityID, a.CreatedAt = c.ID, s.now()
-		id, err := tx.CreateOutboxActivity(ctx, a)
-		if err != nil {
-			return err
-		}
-		return tx.EnqueueDelivery(ctx, id, target.Inbox, s.now())
+		return s.deliver(ctx, tx, c, a, to(target.Inbox))
 	})
 	return out, err
 }
@@ -112,7 +107,7 @@ func (s *Service) Share(ctx context.Context, target, objectIRI, sourceIRI, broke
 			return err
 		}
 		a.Listed = true
-		return s.fanOut(ctx, tx, c, a)
+		return s.deliver(ctx, tx, c, a, toFollowers)
 	})
 	return sh, err
 }

@@ -242,7 +242,7 @@ func (s *Service) sendDecision(ctx context.Context, tx *storage.Tx, c storage.Co
 		return err
 	}
 	a.Listed = true
-	return s.fanOut(ctx, tx, c, a)
+	return s.deliver(ctx, tx, c, a, toFollowers)
 }
 
 // Decision returns a decision with its tally.

@@ -228,12 +228,7 @@ func (s *Service) send(ctx context.Context, tx *storage.Tx, render func(storage.
 	if err != nil {
 		return err
 	}
-	a.CommunityID, a.CreatedAt = c.ID, s.now()
-	id, err := tx.CreateOutboxActivity(ctx, a)
-	if err != nil {
-		return err
-	}
-	return tx.EnqueueDelivery(ctx, id, inbox, s.now())
+	return s.deliver(ctx, tx, c, a, to(inbox))
 }
 
 func (s *Service) inboxRow(in Incoming, communityID int64) storage.InboxActivity {

@@ -146,7 +146,7 @@ func (s *Service) sendMeeting(ctx context.Context, tx *storage.Tx, c storage.Com
 	}
 	for _, a := range acts {
 		a.Listed = true
-		if err := s.fanOut(ctx, tx, c, a); err != nil {
+		if err := s.deliver(ctx, tx, c, a, toFollowers); err != nil {
 			return err
 		}
 	}

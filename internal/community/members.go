@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/coppice-dev/coppice/internal/hostname"
@@ -65,7 +66,7 @@ func (s *Service) SetRole(ctx context.Context, communityName, actorIRI, role, by
 			return err
 		}
 		a.Listed = true
-		return s.fanOut(ctx, tx, c, a)
+		return s.deliver(ctx, tx, c, a, toFollowers)
 	})
 }
 
@@ -92,14 +93,12 @@ func (s *Service) Ban(ctx context.Context, communityName, actorIRI, reason, by s
 			return err
 		}
 		a.Listed = true
-		if err := s.fanOut(ctx, tx, c, a); err != nil {
-			return err
-		}
+		aud := toFollowers
 		// The banned actor learns it too.
 		if actor, err := s.store.ActorByIRI(ctx, actorIRI); err == nil {
-			return tx.EnqueueDelivery(ctx, mustID(ctx, tx, a.IRI), actor.Inbox, s.now())
+			aud.Inboxes = []string{actor.Inbox}
 		}
-		return nil
+		return s.deliver(ctx, tx, c, a, aud)
 	})
 }
 
@@ -122,13 +121,8 @@ func (s *Service) Unban(ctx context.Context, communityName, actorIRI, by string)
 			return err
 		}
 		a.Listed = true
-		return s.fanOut(ctx, tx, c, a)
+		return s.deliver(ctx, tx, c, a, toFollowers)
 	})
-}
-
-func mustID(ctx context.Context, tx *storage.Tx, iri string) int64 {
-	id, _ := tx.OutboxActivityID(ctx, iri)
-	return id
 }
 
 // Members lists a community's members with their roles.
@@ -188,17 +182,12 @@ func (s *Service) Report(ctx context.Context, communityName string, in Incoming,
 		if err != nil {
 			return err
 		}
-		a.CommunityID, a.CreatedAt = c.ID, s.now()
-		id, err := tx.CreateOutboxActivity(ctx, a)
-		if err != nil {
-			return err
-		}
+		var aud Audience
 		for inbox := range inboxes {
-			if err := tx.EnqueueDelivery(ctx, id, inbox, s.now()); err != nil {
-				return err
-			}
+			aud.Inboxes = append(aud.Inboxes, inbox)
 		}
-		return nil
+		slices.Sort(aud.Inboxes)
+		return s.deliver(ctx, tx, c, a, aud)
 	})
 }
 
@@ -310,7 +299,7 @@ func (s *Service) removePost(ctx context.Context, tx *storage.Tx, c storage.Comm
 		return err
 	}
 	a.Listed = true
-	return s.fanOut(ctx, tx, c, a)
+	return s.deliver(ctx, tx, c, a, toFollowers)
 }
 
 // ModerationLog returns a community's moderation log, newest first.

@@ -253,7 +253,7 @@ func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Commun
 		return err
 	}
 	a.Listed, a.ObjectIRI = true, objectIRI
-	if err := s.fanOut(ctx, tx, c, a); err != nil {
+	if err := s.deliver(ctx, tx, c, a, toFollowers); err != nil {
 		return err
 	}
 	if !boostObject || objectIRI == "" {
@@ -264,21 +264,5 @@ func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Commun
 		return err
 	}
 	b.ObjectIRI, b.Boost = objectIRI, true
-	return s.fanOut(ctx, tx, c, b)
-}
-
-// fanOut stores an activity of community c and queues it for every
-// follower, in tx.
-func (s *Service) fanOut(ctx context.Context, tx *storage.Tx, c storage.Community, a storage.OutboxActivity) error {
-	a.CommunityID, a.CreatedAt = c.ID, s.now()
-	id, err := tx.CreateOutboxActivity(ctx, a)
-	if err != nil {
-		return err
-	}
-	n, err := tx.EnqueueFollowers(ctx, id, c.ID, nil, s.now())
-	if err != nil {
-		return err
-	}
-	_ = n
-	return nil
+	return s.deliver(ctx, tx, c, b, toFollowers)
 }

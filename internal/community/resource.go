@@ -222,7 +222,7 @@ func (s *Service) SetResourceState(ctx context.Context, iri, state, by string) (
 				return err
 			}
 			a.Listed = true
-			return s.fanOut(ctx, tx, c, a)
+			return s.deliver(ctx, tx, c, a, toFollowers)
 		}
 		return &InvalidError{Fields: map[string]string{"state": "must be published or archived"}}
 	})
@@ -245,7 +245,7 @@ func (s *Service) publishResource(ctx context.Context, tx *storage.Tx, c storage
 	}
 	for _, a := range acts {
 		a.Listed = true
-		if err := s.fanOut(ctx, tx, c, a); err != nil {
+		if err := s.deliver(ctx, tx, c, a, toFollowers); err != nil {
 			return err
 		}
 	}

@@ -256,6 +256,6 @@ func (s *Service) announceProfile(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		return s.fanOut(ctx, tx, c, a)
+		return s.deliver(ctx, tx, c, a, toFollowers)
 	})
 }

@@ -237,12 +237,7 @@ func (si *SignIn) RequestLink(ctx context.Context, req LinkRequest) (SentLink, e
 		if err != nil {
 			return err
 		}
-		a.CreatedAt = now
-		id, err := tx.CreateOutboxActivity(ctx, a)
-		if err != nil {
-			return err
-		}
-		return tx.EnqueueDelivery(ctx, id, acc.Actor.Inbox, now)
+		return s.deliver(ctx, tx, storage.Community{}, a, to(acc.Actor.Inbox))
 	})
 	if err != nil {
 		return SentLink{}, err

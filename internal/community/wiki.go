@@ -225,7 +225,7 @@ func (s *Service) publishWiki(ctx context.Context, tx *storage.Tx, c storage.Com
 		return err
 	}
 	a.Listed = true
-	if err := s.fanOut(ctx, tx, c, a); err != nil {
+	if err := s.deliver(ctx, tx, c, a, toFollowers); err != nil {
 		return err
 	}
 	return s.audit(ctx, tx, c, p, action, page.IRI, detail)

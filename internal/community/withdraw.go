@@ -34,7 +34,7 @@ func (s *Service) withdraw(ctx context.Context, tx *storage.Tx, c storage.Commun
 		if err != nil {
 			return err
 		}
-		if err := s.fanOut(ctx, tx, c, undo); err != nil {
+		if err := s.deliver(ctx, tx, c, undo, toFollowers); err != nil {
 			return err
 		}
 	}

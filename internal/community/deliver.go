@@ -1,0 +1,44 @@
+package community
+
+import (
+	"context"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// Audience is who an activity goes to: the community's followers, and/or
+// given inboxes (a follower's, a banned actor's, a moderator's instance).
+// Delivery is collapsed on shared inboxes either way.
+type Audience struct {
+	Followers bool
+	Inboxes   []string
+}
+
+// toFollowers is the audience of an activity for every follower.
+var toFollowers = Audience{Followers: true}
+
+// to is the audience of one or more inboxes.
+func to(inboxes ...string) Audience { return Audience{Inboxes: inboxes} }
+
+// deliver is the one way out of the community layer: it stores activity a
+// of community c (0: the instance actor) and queues it for its audience,
+// in tx, the transaction that made the change it tells of. The delivery
+// worker reads the queue; nothing leaves before tx commits.
+func (s *Service) deliver(ctx context.Context, tx *storage.Tx, c storage.Community, a storage.OutboxActivity, aud Audience) error {
+	a.CommunityID, a.CreatedAt = c.ID, s.now()
+	id, err := tx.CreateOutboxActivity(ctx, a)
+	if err != nil {
+		return err
+	}
+	if aud.Followers {
+		if _, err := tx.EnqueueFollowers(ctx, id, c.ID, nil, s.now()); err != nil {
+			return err
+		}
+	}
+	for _, inbox := range aud.Inboxes {
+		if err := tx.EnqueueDelivery(ctx, id, inbox, s.now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

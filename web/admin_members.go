@@ -132,9 +132,9 @@ func (s *Site) decideFollow(w http.ResponseWriter, r *http.Request, cr *consoleR
 	actor := r.PostFormValue("actor")
 	approve := strings.HasSuffix(r.URL.Path, "/approve")
 	if approve {
-		err = s.community.ApproveFollow(r.Context(), c.Name, actor)
+		err = s.community.ApproveFollow(r.Context(), community.Console(cr.user()), c.Name, actor)
 	} else {
-		err = s.community.RejectFollow(r.Context(), c.Name, actor)
+		err = s.community.RejectFollow(r.Context(), community.Console(cr.user()), c.Name, actor)
 	}
 	if status, msg, ok := problemOf(err); ok {
 		return s.renderMembers(w, r, cr, c, status, msg, banForm{})
@@ -142,11 +142,9 @@ func (s *Site) decideFollow(w http.ResponseWriter, r *http.Request, cr *consoleR
 	if err != nil {
 		return err
 	}
-	if approve {
-		s.record(r, cr, "follow approve", c.Name, actor, "")
+	if approve { // the community layer wrote the audit row with the change
 		return done(w, r, communityPath(c.Name, "members"), "approved")
 	}
-	s.record(r, cr, "follow reject", c.Name, actor, "")
 	return done(w, r, communityPath(c.Name, "members"), "rejected")
 }
 

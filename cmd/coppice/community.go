@@ -116,6 +116,7 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 		})
 	case "approve", "reject":
 		baseFlag(fs, &cfg)
+		by := fs.String("by", "", "who you are, for the audit log (default: cli)")
 		pos, err := parse(fs, args[1:], env)
 		if err != nil {
 			return err
@@ -129,9 +130,9 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 				return err
 			}
 			if args[0] == "approve" {
-				err = svc.ApproveFollow(ctx, pos[0], actorIRI)
+				err = svc.ApproveFollow(ctx, community.Operator(*by), pos[0], actorIRI)
 			} else {
-				err = svc.RejectFollow(ctx, pos[0], actorIRI)
+				err = svc.RejectFollow(ctx, community.Operator(*by), pos[0], actorIRI)
 			}
 			if err != nil {
 				return err

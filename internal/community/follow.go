@@ -182,17 +182,21 @@ func (s *Service) PendingFollows(ctx context.Context, communityName string) ([]s
 }
 
 // ApproveFollow accepts a pending follow request and queues the Accept.
-func (s *Service) ApproveFollow(ctx context.Context, communityName, actorIRI string) error {
-	return s.decideFollow(ctx, communityName, actorIRI, true)
+func (s *Service) ApproveFollow(ctx context.Context, p Principal, communityName, actorIRI string) error {
+	return s.decideFollow(ctx, p, communityName, actorIRI, true)
 }
 
 // RejectFollow refuses a pending follow request (or removes a follower)
 // and queues the Reject.
-func (s *Service) RejectFollow(ctx context.Context, communityName, actorIRI string) error {
-	return s.decideFollow(ctx, communityName, actorIRI, false)
+func (s *Service) RejectFollow(ctx context.Context, p Principal, communityName, actorIRI string) error {
+	return s.decideFollow(ctx, p, communityName, actorIRI, false)
 }
 
-func (s *Service) decideFollow(ctx context.Context, communityName, actorIRI string, accept bool) error {
+// decideFollow approves or rejects as principal p, a moderator (console
+// steward, operator or remote moderator), and writes the audit row in the
+// same transaction: the console and the command line share the check and
+// the record.
+func (s *Service) decideFollow(ctx context.Context, p Principal, communityName, actorIRI string, accept bool) error {
 	c, err := s.store.CommunityByName(ctx, communityName)
 	if err != nil {
 		return err
@@ -202,6 +206,13 @@ func (s *Service) decideFollow(ctx context.Context, communityName, actorIRI stri
 		return fmt.Errorf("actor %s: %w", actorIRI, err)
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
+		ok, err := s.may(ctx, tx, c, p, CanModerate)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: only moderators decide follow requests", ErrForbidden)
+		}
 		f, err := tx.Follow(ctx, c.ID, actorIRI)
 		if err != nil {
 			return fmt.Errorf("no follow request from %s in %s: %w", actorIRI, communityName, err)
@@ -213,7 +224,13 @@ func (s *Service) decideFollow(ctx context.Context, communityName, actorIRI stri
 			if err := tx.SetFollowState(ctx, c.ID, actorIRI, storage.FollowAccepted, s.now()); err != nil {
 				return err
 			}
+			if err := s.audit(ctx, tx, c, p, "follow approve", actorIRI, ""); err != nil {
+				return err
+			}
 			return s.send(ctx, tx, s.render.AcceptFollow, c, f, actor.Inbox)
+		}
+		if err := s.audit(ctx, tx, c, p, "follow reject", actorIRI, ""); err != nil {
+			return err
 		}
 		if _, err := tx.DeleteFollow(ctx, c.ID, actorIRI); err != nil {
 			return err

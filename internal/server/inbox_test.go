@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -140,10 +141,10 @@ func TestFollowNeedsApproval(t *testing.T) {
 	if c := counts(t, ti.store); c["outbox_activities"] != 0 {
 		t.Errorf("a request in approval mode sent something: %v", c)
 	}
-	if err := ti.svc.ApproveFollow(ctx, "closed", bob.IRI); err != nil {
+	if err := ti.svc.ApproveFollow(ctx, community.Operator("test"), "closed", bob.IRI); err != nil {
 		t.Fatal(err)
 	}
-	if err := ti.svc.RejectFollow(ctx, "closed", carol.IRI); err != nil {
+	if err := ti.svc.RejectFollow(ctx, community.Operator("test"), "closed", carol.IRI); err != nil {
 		t.Fatal(err)
 	}
 	peer.Wait(t, 1, wait, isActivity("Accept", followID(t, fb)))
@@ -154,6 +155,29 @@ func TestFollowNeedsApproval(t *testing.T) {
 	total, iris, err := ti.svc.Followers(ctx, mustCommunity(t, ti, "closed"), 0, 10)
 	if err != nil || total != 1 || len(iris) != 1 || iris[0] != bob.IRI {
 		t.Errorf("followers = %d %v %v, want bob only", total, iris, err)
+	}
+	// The decisions are in the audit log, written with them (issue 11: the
+	// command line's approve wrote none).
+	log, err := ti.svc.AuditLog(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, e := range log {
+		if e.Username == "cli:test" && e.Community == "closed" {
+			seen = append(seen, e.Action+" "+e.Target)
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("audit log = %v, want the approval of bob and the rejection of carol by cli:test", seen)
+	}
+	// A member who is no moderator may not decide.
+	dave := peer.NewActor("dave")
+	if code, body := dave.Post(t, ti.inbox("closed"), dave.Follow(ti.actor("closed"))); code != http.StatusAccepted {
+		t.Fatalf("Follow: %d %s", code, body)
+	}
+	if err := ti.svc.ApproveFollow(ctx, community.Member(bob.IRI), "closed", dave.IRI); !errors.Is(err, community.ErrForbidden) {
+		t.Errorf("approval by a member = %v, want forbidden", err)
 	}
 }
 

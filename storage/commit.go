@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -109,24 +110,31 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 		close(first.done)
 		return
 	}
-	tx := &Tx{tx: sqlTx, stmts: s.writeStmts}
 	batch := []*txRequest{first}
-	broken := s.runInSavepoint(tx, first)
+	var search []searchOp // the search writes of the calls that succeeded
+	broken := s.runInSavepoint(sqlTx, first, &search)
 	for !broken && len(batch) < maxBatch {
 		req := next()
 		if req == nil {
 			break
 		}
 		batch = append(batch, req)
-		broken = s.runInSavepoint(tx, req)
+		broken = s.runInSavepoint(sqlTx, req, &search)
 	}
 	var commitErr error
-	if broken {
+	if !broken {
+		if err := writeSearch(context.Background(), &Tx{tx: sqlTx, stmts: s.writeStmts}, search); err != nil {
+			commitErr = err
+		}
+	}
+	if broken || commitErr != nil {
 		// A savepoint could not be rolled back (SQLite rolls the whole
-		// transaction back when, for one, a statement is interrupted):
-		// nothing of the batch is kept.
+		// transaction back when, for one, a statement is interrupted), or
+		// the search writes failed: nothing of the batch is kept.
 		_ = sqlTx.Rollback() // the transaction may be gone already
-		commitErr = errors.New("transaction rolled back with another caller's failed work; retry")
+		if commitErr == nil {
+			commitErr = errors.New("transaction rolled back with another caller's failed work; retry")
+		}
 	} else if err := sqlTx.Commit(); err != nil {
 		commitErr = fmt.Errorf("commit: %w", mapError(err))
 	}
@@ -138,10 +146,11 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 	}
 }
 
-// runInSavepoint runs req's function in its own savepoint of tx and keeps
-// its outcome in req. It reports whether the transaction is no longer
-// usable.
-func (s *Store) runInSavepoint(tx *Tx, req *txRequest) (broken bool) {
+// runInSavepoint runs req's function in its own savepoint of sqlTx and
+// keeps its outcome in req; when it succeeds, its search writes join
+// search. It reports whether the transaction is no longer usable.
+func (s *Store) runInSavepoint(sqlTx *sql.Tx, req *txRequest, search *[]searchOp) (broken bool) {
+	tx := &Tx{tx: sqlTx, stmts: s.writeStmts}
 	if _, err := tx.exec(req.ctx, savepointQuery); err != nil {
 		req.err = fmt.Errorf("begin savepoint: %w", mapError(err))
 		return false
@@ -152,6 +161,7 @@ func (s *Store) runInSavepoint(tx *Tx, req *txRequest) (broken bool) {
 			req.err = fmt.Errorf("release savepoint: %w", mapError(err))
 			return true
 		}
+		*search = append(*search, tx.search...)
 		return false
 	}
 	// Undo only this caller's work; the savepoint itself is then released.

@@ -57,8 +57,16 @@ func TestGroupCommitFailedCallRollsBackOnlyItsOwnWork(t *testing.T) {
 	ctx := context.Background()
 	st := openForCommit(t)
 	refused := errors.New("refused by the rules")
-	ok1 := request(func(tx *Tx) error { return recordActivity(ctx, tx, "https://remote.example/a") })
+	ok1 := request(func(tx *Tx) error {
+		if err := tx.IndexDocument(ctx, SearchPost, 1, 1, "Kept", "scion"); err != nil {
+			return err
+		}
+		return recordActivity(ctx, tx, "https://remote.example/a")
+	})
 	bad := request(func(tx *Tx) error {
+		if err := tx.IndexDocument(ctx, SearchPost, 2, 1, "Undone", "scion"); err != nil {
+			return err
+		}
 		if err := recordActivity(ctx, tx, "https://remote.example/b"); err != nil {
 			return err
 		}
@@ -84,6 +92,13 @@ func TestGroupCommitFailedCallRollsBackOnlyItsOwnWork(t *testing.T) {
 		if got := hasActivity(t, st, iri); got != want {
 			t.Errorf("activity %s stored after the batch: %v, want %v", iri, got, want)
 		}
+	}
+	hits, err := st.Search(ctx, "scion", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].Ref != 1 {
+		t.Errorf("Search(scion) after a batch where only the first call's document should stay: %+v, want post 1 alone", hits)
 	}
 	for i, r := range []*txRequest{ok1, bad, ok2} {
 		select {

@@ -21,7 +21,7 @@ func hotWriteQueries() []string {
 		postByIRIQuery, createPostQuery, recordInboxActivityQuery,
 		createThreadQuery, threadByIDQuery, touchThreadQuery,
 		recordContributionQuery, insertSearchQuery, deleteSearchQuery,
-		createOutboxActivityQuery, enqueueFollowersQuery,
+		createOutboxActivityQuery, hasFollowersQuery, enqueueFollowersQuery,
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
 	}
 }
@@ -40,8 +40,12 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 }
 
 // exec runs a statement in the transaction, prepared when it is one of
-// hotWriteQueries.
+// hotWriteQueries. The caller's cancellation does not reach the statement:
+// the driver would interrupt it, and SQLite then rolls back the whole
+// transaction, which group commit shares with other callers; it also
+// spares the driver a goroutine per statement watching ctx.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st, ok := tx.stmts[query]; ok {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -49,8 +53,9 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 // queryRow runs a query for one row in the transaction, prepared when it is
-// one of hotWriteQueries.
+// one of hotWriteQueries; like exec, without the caller's cancellation.
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if st, ok := tx.stmts[query]; ok {
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}

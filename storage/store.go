@@ -119,6 +119,9 @@ func (s *Store) Close() error {
 type Tx struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // the store's writeStmts
+	// search holds the search writes made through this Tx, written when
+	// its batch commits (search_sqlite.go).
+	search []searchOp
 }
 
 // mapError turns driver errors that carry a meaning for callers into the

@@ -71,7 +71,7 @@ const upsertActorQuery = `
 		raw = excluded.raw, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`
 
 // disownKeyQuery takes a key id from every other actor that holds it.
-const disownKeyQuery = `UPDATE actors SET key_id = '', public_key_pem = '' WHERE key_id = ? AND iri != ?`
+const disownKeyQuery = `UPDATE actors SET key_id = '', public_key_pem = '' WHERE key_id = ? AND key_id != '' AND iri != ?`
 
 // UpsertActor stores a remote actor, replacing the old copy. Its key
 // (KeyID and PublicKeyPEM) is stored only when KeyID is set; then the
@@ -111,7 +111,12 @@ func (s *Store) ActorByIRI(ctx context.Context, iri string) (Actor, error) {
 	return a, nil
 }
 
-const actorByKeyIDQuery = `SELECT ` + actorColumns + ` FROM actors WHERE key_id = ?`
+// actorByKeyIDQuery repeats the condition of the partial index
+// actors_key_id (key ids that are not empty): SQLite uses a partial index
+// only when the query implies its condition, which "key_id = ?" alone
+// does not. Without it every inbox request scanned the actors table
+// (issue 13).
+const actorByKeyIDQuery = `SELECT ` + actorColumns + ` FROM actors WHERE key_id = ? AND key_id != ''`
 
 // ActorByKeyID returns the cached actor that owns keyID, or ErrNotFound.
 func (s *Store) ActorByKeyID(ctx context.Context, keyID string) (Actor, error) {

@@ -5,7 +5,7 @@ GOFLAGS := -buildvcs=false -tags=sqlite_fts5
 export GOFLAGS
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test bench
+.PHONY: run build load test bench
 
 # Build the binary and serve on 127.0.0.1:8080 with ./coppice.db.
 run: build
@@ -13,6 +13,10 @@ run: build
 
 build:
 	go build -o bin/coppice ./cmd/coppice
+
+# The load tool of README's Performance section.
+load: build
+	go build -o bin/coppice-load ./cmd/coppice-load
 
 # Everything CI checks: formatting, vet, staticcheck, the race-enabled tests
 # (the browser tests need chromium, which scripts/need-chromium installs, and

@@ -546,3 +546,28 @@ func TestLikesCountOncePerActor(t *testing.T) {
 		t.Errorf("a Like of an unknown post = %v, want ignored", err)
 	}
 }
+
+func TestAnUpdateOfADeletedPostIsIgnored(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ann := w.member("https://a.example/users/ann")
+	n := w.note(ann, "<p>soon gone</p>")
+	w.mustSubmit(ann, n)
+	// The Delete and the Update come in the same millisecond as the post:
+	// a peer that sends them at once must not bring the post back.
+	if err := w.svc.Delete(w.ctx, w.c.Name, w.in(ann, "Delete"), n.IRI); err != nil {
+		t.Fatal(err)
+	}
+	w.r.Reset()
+	edited := n
+	edited.Content = "<p>back again</p>"
+	if err := w.svc.Edit(w.ctx, w.c.Name, w.activity(ann, "Update", edited), edited); err != nil {
+		t.Fatalf("Edit of a deleted post = %v, want ignored", err)
+	}
+	if got := w.post(n.IRI); got.Content != "" || got.DeletedAt.IsZero() {
+		t.Errorf("deleted post after an Update = %q, deleted %v; want an empty tombstone", got.Content, got.DeletedAt)
+	}
+	if _, ok := announced(w.r, "Update", n.IRI); ok {
+		t.Error("the Update of a deleted post was announced")
+	}
+}

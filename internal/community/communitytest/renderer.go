@@ -41,6 +41,11 @@ type Rendered struct {
 	Activity storage.OutboxActivity
 }
 
+// String names what was rendered, for test failures.
+func (x Rendered) String() string {
+	return fmt.Sprintf("%s %s of %s (%s)", x.Kind, x.Verb, x.Object, x.Activity.IRI)
+}
+
 // Renderer is a community.Renderer that records what it is asked to
 // render and returns plain activities with unique IRIs under Base. Its
 // bodies are small JSON objects ({id, type, actor, object}), enough for

@@ -37,7 +37,7 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
 		}
-		if err != nil || p.DeletedAt.After(p.Published) {
+		if err != nil || !p.DeletedAt.IsZero() {
 			return err
 		}
 		// An edit passes the rules a new post passes: a banned author

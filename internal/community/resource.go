@@ -160,15 +160,17 @@ func (s *Service) ProposeResource(ctx context.Context, p Principal, communityNam
 	if err != nil {
 		return storage.Resource{}, err
 	}
+	if p.Actor == "" {
+		return storage.Resource{}, refused("proposals come from members; the console and the command line add resources")
+	}
+	// The rule of a proposal from the fediverse: the posting policy, bans
+	// included, so a site proposal is never easier or harder than a post.
+	if err := s.mayPost(ctx, c, p.Actor); err != nil {
+		return storage.Resource{}, err
+	}
 	var out storage.Resource
 	err = s.inTx(ctx, func(tx *storage.Tx) error {
-		ok, err := s.may(ctx, tx, c, p, CanView)
-		if err != nil {
-			return err
-		}
-		if !ok || p.Actor == "" {
-			return refused("only members of %s may propose resources: follow it first", c.Name)
-		}
+		var err error
 		out, err = tx.CreateResource(ctx, storage.Resource{
 			CommunityID: c.ID, IRI: s.render.NewIRI(c, "resources"), Kind: n.Kind,
 			Title: strings.TrimSpace(n.Title), Description: strings.TrimSpace(n.Description), Tags: normalTags(n.Tags), URL: n.URL,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/media"
@@ -50,7 +51,7 @@ func New(svc *community.Service, base *url.URL, log *slog.Logger, files *media.S
 
 // pageFuncs are the functions public templates may call.
 func pageFuncs() template.FuncMap {
-	return template.FuncMap{"dec": func(n int) int { return n - 1 }}
+	return template.FuncMap{"dec": func(n int) int { return n - 1 }, "hasPrefix": strings.HasPrefix}
 }
 
 // Static serves the embedded assets under /static/.

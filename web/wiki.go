@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"strconv"
 	"time"
 
@@ -43,6 +44,7 @@ func (s *Site) WikiPage() http.Handler {
 		}
 		return s.render(w, r, http.StatusOK, "wiki_page", map[string]any{
 			"Title": v.Page.Title, "Community": s.view(v.Community), "Page": v.Page, "Revision": v.Revision,
+			"By": s.editors(r, []string{v.Revision.Author})[v.Revision.Author],
 			// The HTML was rendered from Markdown and sanitized when saved.
 			"Body": template.HTML(v.Revision.HTML), "Old": n != 0 && n != v.Page.Revision,
 		})
@@ -56,7 +58,12 @@ func (s *Site) WikiHistory() http.Handler {
 		if err != nil {
 			return err
 		}
-		return s.render(w, r, http.StatusOK, "wiki_history", map[string]any{"Title": "History of " + v.Page.Title, "Community": s.view(v.Community), "Page": v.Page, "Revisions": revs})
+		authors := make([]string, len(revs))
+		for i, rev := range revs {
+			authors[i] = rev.Author
+		}
+		return s.render(w, r, http.StatusOK, "wiki_history", map[string]any{"Title": "History of " + v.Page.Title, "Community": s.view(v.Community),
+			"Page": v.Page, "Revisions": revs, "By": s.editors(r, authors)})
 	})
 }
 
@@ -75,6 +82,30 @@ func (s *Site) WikiDiff() http.Handler {
 		return s.render(w, r, http.StatusOK, "wiki_diff", map[string]any{"Title": v.Page.Title + ": revisions " + strconv.Itoa(from) + " to " + strconv.Itoa(to),
 			"Community": s.view(v.Community), "Page": v.Page, "From": from, "To": to, "Diff": diffView(diff)})
 	})
+}
+
+// editors maps the authors of wiki revisions to what a reader sees: a
+// member as @name@host, a console user or the operator as "the stewards".
+func (s *Site) editors(r *http.Request, authors []string) map[string]string {
+	var actors []string
+	for _, a := range authors {
+		if strings.HasPrefix(a, "https://") || strings.HasPrefix(a, "http://") {
+			actors = append(actors, a)
+		}
+	}
+	known, err := s.community.KnownActors(r.Context(), actors)
+	if err != nil {
+		known = nil
+	}
+	out := map[string]string{}
+	for _, a := range authors {
+		if strings.HasPrefix(a, "https://") || strings.HasPrefix(a, "http://") {
+			out[a] = handleOf(known[a], a)
+		} else {
+			out[a] = "the community's stewards"
+		}
+	}
+	return out
 }
 
 // badRequest is a request the visitor can fix, with what to fix.

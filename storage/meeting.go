@@ -214,3 +214,16 @@ func (tx *Tx) TakeChangedCounts(ctx context.Context, settled time.Time, limit in
 	}
 	return out, rows.Err()
 }
+
+// RSVPOf returns an actor's answer to a meeting, "" when it gave none.
+func (tx *Tx) RSVPOf(ctx context.Context, meetingID int64, actorIRI string) (string, error) {
+	var answer string
+	err := tx.tx.QueryRowContext(ctx, `SELECT answer FROM rsvps WHERE meeting_id = ? AND actor_iri = ?`, meetingID, actorIRI).Scan(&answer)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("answer of %s: %w", actorIRI, err)
+	}
+	return answer, nil
+}

@@ -195,11 +195,17 @@ func (s *Service) RSVP(ctx context.Context, in Incoming, meetingIRI, answer stri
 			changed, err = tx.RemoveRSVP(ctx, m.ID, in.Actor.IRI)
 		} else {
 			if answer == storage.RSVPGoing && m.Capacity > 0 {
+				// Someone already going keeps their place when they
+				// answer again (a retried Join is not refused).
+				prev, err := tx.RSVPOf(ctx, m.ID, in.Actor.IRI)
+				if err != nil {
+					return err
+				}
 				counts, err := tx.RSVPCounts(ctx, m.ID)
 				if err != nil {
 					return err
 				}
-				if counts.Going >= m.Capacity {
+				if prev != storage.RSVPGoing && counts.Going >= m.Capacity {
 					return refused("the meeting is full")
 				}
 			}

@@ -127,6 +127,11 @@ func TestMeetingAnswers(t *testing.T) {
 		if err := w.svc.AnswerMeeting(w.ctx, community.Member(bea.IRI), m.IRI, storage.RSVPMaybe); err != nil {
 			t.Errorf("maybe to a full meeting = %v, want accepted", err)
 		}
+		// The member who has the place keeps it when her server sends the
+		// Join again.
+		if err := w.svc.RSVP(w.ctx, w.in(ann, "Join"), m.IRI, storage.RSVPGoing); err != nil {
+			t.Errorf("a repeated Join by the member going = %v, want accepted", err)
+		}
 		if got := counts(); got != (storage.RSVPCounts{Going: 1, Maybe: 1}) {
 			t.Errorf("counts = %+v, want one going and one maybe", got)
 		}

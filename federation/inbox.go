@@ -288,6 +288,9 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		if err != nil {
 			return err
 		}
+		// Learn what the follower's server runs, so it gets the one
+		// Announce shape it shows (at most once a week per host).
+		h.keys.LearnSoftware(ctx, act.actor)
 		return h.community.Receive(ctx, community.Followed{In: in, Community: name})
 	case "Undo":
 		if u, ok, err := h.undo(pathName, act, in); ok || err != nil {

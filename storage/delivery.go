@@ -45,6 +45,7 @@ const enqueueFollowersQuery = `
 		AND target.host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
 		AND ` + targetAllowed + `
 		AND target.delivery_inbox NOT IN (SELECT value FROM json_each(?4))
+		AND (?5 = '' OR COALESCE((SELECT family FROM host_software hs WHERE hs.host = target.host), '') IN (?5, ''))
 	ON CONFLICT (activity_id, inbox) DO NOTHING`
 
 const hasFollowersQuery = `SELECT EXISTS (SELECT 1 FROM follows WHERE community_id = ? AND state = 'accepted')`
@@ -53,6 +54,12 @@ const hasFollowersQuery = `SELECT EXISTS (SELECT 1 FROM follows WHERE community_
 // community, collapsed onto shared inboxes, except the inboxes in skip (for
 // example the sender's own). It returns the number of deliveries queued.
 func (tx *Tx) EnqueueFollowers(ctx context.Context, activityID, communityID int64, skip []string, now time.Time) (int, error) {
+	return tx.EnqueueFollowersOf(ctx, activityID, communityID, FamilyUnknown, skip, now)
+}
+
+// EnqueueFollowersOf is EnqueueFollowers for the followers on hosts of one
+// family and on hosts whose family is not known (FamilyUnknown: all).
+func (tx *Tx) EnqueueFollowersOf(ctx context.Context, activityID, communityID int64, family Family, skip []string, now time.Time) (int, error) {
 	// A community without followers is common (and is BM-1's): the
 	// INSERT … SELECT below costs ~50 µs even when it selects nothing,
 	// an indexed existence check a few.
@@ -70,7 +77,7 @@ func (tx *Tx) EnqueueFollowers(ctx context.Context, activityID, communityID int6
 	if err != nil {
 		return 0, fmt.Errorf("enqueue deliveries: %w", err)
 	}
-	res, err := tx.exec(ctx, enqueueFollowersQuery, activityID, toDB(now), communityID, string(skipJSON))
+	res, err := tx.exec(ctx, enqueueFollowersQuery, activityID, toDB(now), communityID, string(skipJSON), string(family))
 	if err != nil {
 		return 0, fmt.Errorf("enqueue deliveries to followers of %d: %w", communityID, mapError(err))
 	}

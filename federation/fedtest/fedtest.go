@@ -74,6 +74,7 @@ type Instance struct {
 
 	strict     bool
 	groupAware bool
+	software   string // the NodeInfo software name; "": no NodeInfo
 	// self is the instance's own actor, which signs the GETs it makes.
 	self *Actor
 
@@ -133,6 +134,7 @@ type config struct {
 	addr       string
 	lenient    bool
 	groupAware bool
+	software   string
 }
 
 // Lenient makes the instance accept unsigned GETs and stop dereferencing
@@ -164,7 +166,7 @@ func New(t testing.TB, opts ...Option) *Instance {
 	in := &Instance{
 		t: t, key: key,
 		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		strict: !cfg.lenient, groupAware: cfg.groupAware,
+		strict: !cfg.lenient, groupAware: cfg.groupAware, software: cfg.software,
 		actors: map[string]*Actor{}, signers: map[string]signer{}, handshakes: map[string]int{}, gets: map[string]int{}, documents: map[string][]byte{},
 		notify: make(chan struct{}, 1),
 		client: &http.Client{Timeout: 10 * time.Second},

@@ -37,18 +37,22 @@ func (in *Instance) Shows(objectIRI string) bool {
 // GroupAware makes the instance apply deliveries as Lemmy does (a
 // FEP-1b12 group-aware server) instead of as Mastodon does, and report
 // "lemmy" in NodeInfo.
-func GroupAware() Option { return func(c *config) { c.groupAware = true } }
-
-// software is what the instance says it runs in NodeInfo.
-func (in *Instance) software() string {
-	if in.groupAware {
-		return "lemmy"
-	}
-	return "mastodon"
+func GroupAware() Option {
+	return func(c *config) { c.groupAware, c.software = true, "lemmy" }
 }
 
-// nodeInfo answers the NodeInfo discovery document and the 2.0 document.
+// Software makes the instance report name as its software in NodeInfo.
+// Without it (or GroupAware) the instance serves no NodeInfo, as a server
+// whose software is not known: it gets every Announce shape.
+func Software(name string) Option { return func(c *config) { c.software = name } }
+
+// nodeInfo answers the NodeInfo discovery document and the 2.0 document,
+// when the instance has a software name.
 func (in *Instance) nodeInfo(w http.ResponseWriter, r *http.Request) {
+	if in.software == "" {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if r.URL.Path == "/.well-known/nodeinfo" {
 		_ = json.NewEncoder(w).Encode(map[string]any{"links": []map[string]string{
@@ -57,7 +61,7 @@ func (in *Instance) nodeInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"version": "2.0", "software": map[string]string{"name": in.software(), "version": "fedtest"},
+		"version": "2.0", "software": map[string]string{"name": in.software, "version": "fedtest"},
 		"protocols": []string{"activitypub"}, "openRegistrations": false,
 	})
 }

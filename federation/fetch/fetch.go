@@ -336,3 +336,46 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+// GetJSON GETs a plain JSON document (NodeInfo, say) through the same
+// guarded client, unsigned, with the same status, encoding and size checks
+// as Fetch, but for a JSON content type and without an id. Every error is
+// an *Error.
+func (f *Fetcher) GetJSON(ctx context.Context, rawURL string) ([]byte, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, &Error{Kind: KindInvalid, URL: rawURL, Err: errors.New("bad URL")}
+	}
+	target := u.Redacted()
+	fail := func(kind Kind, err error) ([]byte, error) { return nil, &Error{Kind: kind, URL: target, Err: err} }
+	if err := CheckURL(u, f.allowPrivate); err != nil {
+		return fail(KindForbidden, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fail(KindInvalid, errors.New("bad URL"))
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return fail(KindUnreachable, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fail(KindInvalid, statusError(resp.StatusCode))
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return fail(KindInvalid, fmt.Errorf("content type %s is not JSON", clip(mt)))
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return fail(KindInvalid, fmt.Errorf("content encoding %s is not supported", clip(ce)))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
+	if err != nil {
+		return fail(KindUnreachable, fmt.Errorf("read body: %w", err))
+	}
+	if int64(len(body)) > f.maxBytes {
+		return fail(KindInvalid, fmt.Errorf("body too large (over %d bytes)", f.maxBytes))
+	}
+	return body, nil
+}

@@ -11,11 +11,18 @@ import (
 // Delivery is collapsed on shared inboxes either way.
 type Audience struct {
 	Followers bool
-	Inboxes   []string
+	// Family narrows the followers to the hosts of one family of servers
+	// (and those whose software is not known); FamilyUnknown: all.
+	Family  storage.Family
+	Inboxes []string
 }
 
 // toFollowers is the audience of an activity for every follower.
 var toFollowers = Audience{Followers: true}
+
+// toFamily is the audience of the followers on hosts of one family (and
+// on hosts whose software is not known).
+func toFamily(f storage.Family) Audience { return Audience{Followers: true, Family: f} }
 
 // to is the audience of one or more inboxes.
 func to(inboxes ...string) Audience { return Audience{Inboxes: inboxes} }
@@ -31,7 +38,7 @@ func (s *Service) deliver(ctx context.Context, tx *storage.Tx, c storage.Communi
 		return err
 	}
 	if aud.Followers {
-		if _, err := tx.EnqueueFollowers(ctx, id, c.ID, nil, s.now()); err != nil {
+		if _, err := tx.EnqueueFollowersOf(ctx, id, c.ID, aud.Family, nil, s.now()); err != nil {
 			return err
 		}
 	}

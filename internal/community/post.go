@@ -243,7 +243,8 @@ func (s *Service) postRow(c storage.Community, th storage.Thread, n Note) storag
 // Group-aware peers (Lemmy, PieFed, Mbin, NodeBB, other Coppice instances)
 // read Announce{activity}; microblog servers (Mastodon, GoToSocial, Akkoma,
 // Misskey) only show Announce{object} as a boost and ignore the other, so
-// both go to every follower. boostObject false leaves out the second one,
+// each host gets the shape its software shows, and a host whose software
+// we do not know gets both. boostObject false leaves out the second one,
 // for communities that boost only thread starters to microblog timelines.
 // objectIRI is the post the activity is about ("" for a Delete, which must
 // stay served); boostObject false leaves out the boost.
@@ -253,7 +254,7 @@ func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Commun
 		return err
 	}
 	a.Listed, a.ObjectIRI = true, objectIRI
-	if err := s.deliver(ctx, tx, c, a, toFollowers); err != nil {
+	if err := s.deliver(ctx, tx, c, a, toFamily(storage.FamilyGroup)); err != nil {
 		return err
 	}
 	if !boostObject || objectIRI == "" {
@@ -264,5 +265,5 @@ func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Commun
 		return err
 	}
 	b.ObjectIRI, b.Boost = objectIRI, true
-	return s.deliver(ctx, tx, c, b, toFollowers)
+	return s.deliver(ctx, tx, c, b, toFamily(storage.FamilyMicroblog))
 }

@@ -17,8 +17,8 @@ import (
 // server (they do not follow the author), so the boost they show stays
 // unless the community undoes it: each Announce{object} is undone with
 // Undo{Announce} of the same id, which they apply by removing the boost
-// from home timelines. Until we know which software each follower runs,
-// every follower gets both (issue 17).
+// from home timelines. The Undo goes to the hosts that got the boost:
+// microblog servers and those whose software we do not know (issue 17).
 //
 // The withdrawn announces leave the outbox and answer 410.
 func (s *Service) withdraw(ctx context.Context, tx *storage.Tx, c storage.Community, th storage.Thread, objectIRI string, threadID int64) error {
@@ -34,7 +34,7 @@ func (s *Service) withdraw(ctx context.Context, tx *storage.Tx, c storage.Commun
 		if err != nil {
 			return err
 		}
-		if err := s.deliver(ctx, tx, c, undo, toFollowers); err != nil {
+		if err := s.deliver(ctx, tx, c, undo, toFamily(storage.FamilyMicroblog)); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/storage"
 )
 
 // threeServers is the harness of issue 17: an author on server A, a
@@ -23,12 +24,24 @@ func newThreeServers(t *testing.T) threeServers {
 	t.Helper()
 	s := threeServers{ti: newInstance(t, true)}
 	s.a = fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
-	s.b = fedtest.New(t, fedtest.OnAddress("127.0.0.3"))
+	s.b = fedtest.New(t, fedtest.OnAddress("127.0.0.3"), fedtest.Software("mastodon"))
 	s.c = fedtest.New(t, fedtest.OnAddress("127.0.0.4"), fedtest.GroupAware())
 	s.ann = s.a.NewActor("ann")
 	member(t, s.ti, s.a, s.ann)
 	member(t, s.ti, s.b, s.b.NewActor("bea"))
 	member(t, s.ti, s.c, s.c.NewActor("cid"))
+	// Their Follows taught us what each server runs (NodeInfo), so each gets
+	// the one Announce shape it shows; the author's server has no NodeInfo
+	// and gets both.
+	for _, want := range []struct {
+		peer   *fedtest.Instance
+		family storage.Family
+	}{{s.a, storage.FamilyUnknown}, {s.b, storage.FamilyMicroblog}, {s.c, storage.FamilyGroup}} {
+		_, f, _, err := s.ti.store.HostSoftware(context.Background(), want.peer.Host)
+		if err != nil || f != want.family {
+			t.Fatalf("software family of %s = %q, %v; want %q", want.peer.Host, f, err, want.family)
+		}
+	}
 	return s
 }
 

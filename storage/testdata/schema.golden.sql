@@ -122,6 +122,12 @@ CREATE TABLE follows (
 	updated_at INTEGER NOT NULL, role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'moderator', 'broker', 'member')),
 	UNIQUE (community_id, actor_iri)
 );
+CREATE TABLE host_software (
+	host TEXT PRIMARY KEY,
+	name TEXT NOT NULL DEFAULT '',
+	family TEXT NOT NULL DEFAULT '' CHECK (family IN ('microblog', 'group', '')),
+	checked_at INTEGER NOT NULL
+);
 CREATE TABLE hosts (
 	host TEXT PRIMARY KEY,
 	last_success_at INTEGER NOT NULL DEFAULT 0,

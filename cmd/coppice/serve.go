@@ -13,21 +13,12 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
-	"time"
 
 	"github.com/coppice-dev/coppice/federation"
-	"github.com/coppice-dev/coppice/federation/delivery"
-	"github.com/coppice-dev/coppice/federation/fetch"
-	"github.com/coppice-dev/coppice/federation/mastodon"
-	"github.com/coppice-dev/coppice/federation/signature"
-	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/config"
-	"github.com/coppice-dev/coppice/internal/keypair"
-	"github.com/coppice-dev/coppice/internal/media"
 	"github.com/coppice-dev/coppice/internal/metrics"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
-	"github.com/coppice-dev/coppice/web"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -125,50 +116,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	iris := federation.NewIRIs(base)
-	userAgent := "Coppice/" + version + " (+" + base.String() + "/)"
-
-	// One outgoing HTTP client for fetches and deliveries, with the
-	// private-address guard unless --insecure-federation, and the
-	// federation policy on every request (FET-13).
-	client := fetch.NewClient(fetch.Options{AllowPrivate: cfg.InsecureFederation, UserAgent: userAgent, Policy: store.HostAllowed})
-	worker := delivery.New(delivery.Options{Store: store, Client: client, Log: log, UserAgent: userAgent})
-	svc := community.New(store, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
-	in, err := svc.Instance(ctx)
-	if err != nil {
-		return err
-	}
-	instanceKey, err := keypair.ParsePrivate(in.PrivateKeyPEM)
-	if err != nil {
-		return err
-	}
-	// Fetches are signed by the instance actor (Mastodon's authorized fetch).
-	signGet := func(r *http.Request) error {
-		return signature.Sign(r, nil, iris.InstanceKey().String(), instanceKey, time.Now())
-	}
-	fetcher := fetch.NewFetcher(client, signGet, fetch.FetcherOptions{AllowPrivate: cfg.InsecureFederation})
-	keys := federation.NewKeys(store, fetcher, time.Now, log)
-	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: version,
-		Metrics: m, AuthorizedFetch: cfg.AuthorizedFetch,
-		Rate: federation.Rate{ActorBurst: cfg.InboxActorBurst, HostBurst: cfg.InboxHostBurst}})
-	watch(m, store, worker, keys)
-	files, err := media.NewStore(filepath.Join(cfg.Data, "media"), cfg.MaxUpload)
-	if err != nil {
-		return err
-	}
-	// Members sign in with their fediverse account: WebFinger and the
-	// actor through the same guarded client and signed fetches, OAuth with
-	// servers that speak the Mastodon client API.
-	signin := community.NewSignIn(svc, community.SignInOptions{
-		Resolver: federation.NewResolver(client, keys, cfg.InsecureFederation),
-		Accounts: mastodon.New(client, "Coppice at "+base.Host, base.String()),
-	})
-	site := web.New(svc, base, log, files).WithConsole(web.ConsoleOptions{MaxUpload: cfg.MaxUpload}).WithSignIn(signin)
 	proxies, err := config.ParseTrustedProxies(cfg.TrustedProxy)
 	if err != nil {
 		return err
 	}
-	h := server.Middleware(server.ClientAddress(server.Routes(fed, site, health(store, worker)), proxies), log, m)
+	inst, err := server.NewInstance(ctx, server.Options{Store: store, BaseURL: base,
+		MediaDir: filepath.Join(cfg.Data, "media"), Version: version, Log: log, Metrics: m,
+		InsecureFederation: cfg.InsecureFederation, AuthorizedFetch: cfg.AuthorizedFetch, TrustedProxies: proxies,
+		Rate:      federation.Rate{ActorBurst: cfg.InboxActorBurst, HostBurst: cfg.InboxHostBurst},
+		MaxUpload: cfg.MaxUpload})
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -198,9 +157,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// claims and the store closes.
 	wctx, stopWorker := context.WithCancel(ctx)
 	werr := make(chan error, 1)
-	go func() { werr <- worker.Run(wctx) }()
-	cerr := make(chan error, 1)
-	go func() { cerr <- svc.Run(wctx) }() // batched meeting counts
+	go func() { werr <- inst.Run(wctx) }()
 	merr := make(chan error, 1)
 	if mln != nil {
 		mux := http.NewServeMux()
@@ -209,43 +166,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	} else {
 		merr <- nil
 	}
-	err = server.Serve(ctx, ln, h, log)
+	err = server.Serve(ctx, ln, inst, log)
 	log.Info("stopping")
 	stopWorker()
-	err = errors.Join(err, <-merr, <-werr, <-cerr)
+	err = errors.Join(err, <-merr, <-werr)
 	log.Info("stopped")
 	return err
-}
-
-// watch exposes what the worker, the key cache and the queue count.
-func watch(m *metrics.Metrics, store *storage.Store, worker *delivery.Worker, keys *federation.Keys) {
-	m.WatchDeliveries(func() metrics.DeliveryStats {
-		s := worker.Stats()
-		return metrics.DeliveryStats{Delivered: s.Delivered, Dropped: s.Dropped, Retried: s.Retried,
-			Failed: s.Failed, Unauthorized: s.Unauthorized, InFlight: s.InFlight}
-	})
-	m.WatchKeys(func() metrics.KeyStats {
-		s := keys.Stats()
-		return metrics.KeyStats{CacheHits: s.CacheHits, Fetches: s.Fetches, FetchErrors: s.FetchErrors, StaleUsed: s.StaleUsed}
-	})
-	m.WatchQueue(func(ctx context.Context) (metrics.QueueState, error) {
-		q, err := store.QueueState(ctx, time.Now())
-		return metrics.QueueState{Queued: q.Queued, Failed: q.Failed, OldestDue: q.OldestDue,
-			FailingHosts: q.FailingHosts, UnreachableHosts: q.UnreachableHosts}, err
-	}, time.Now)
-}
-
-// health wires the health endpoints to the store and the worker.
-func health(store *storage.Store, worker *delivery.Worker) server.Health {
-	return server.Health{
-		Database: store.Ping,
-		Delivery: func(ctx context.Context) (server.DeliveryHealth, error) {
-			q, err := store.QueueState(ctx, time.Now())
-			if err != nil {
-				return server.DeliveryHealth{}, err
-			}
-			h := worker.Health()
-			return server.DeliveryHealth{Running: h.Running, LastTurn: h.LastTurn, Queued: q.Queued, OldestDue: q.OldestDue}, nil
-		},
-	}
 }

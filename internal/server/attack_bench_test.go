@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/server"
 )
 
 // The attack benchmarks measure what genuine peers see while an instance
@@ -215,7 +216,7 @@ func BenchmarkAttackInboxSlots(b *testing.B) {
 // announces of its own posts.
 func BenchmarkAttackDeliveryStarvation(b *testing.B) {
 	attackBench(b)
-	ti := newInstanceWith(b, instanceConfig{insecure: true, clientTimeout: 30 * time.Second})
+	ti := newInstance(b, true, func(o *server.Options) { o.ClientTimeout = 30 * time.Second })
 	hang := newHangingHosts(b, 300)
 	followAll(b, ti, hang.urls)
 	ours := ti.actor("seedbreeders")

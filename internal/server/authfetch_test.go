@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/federation/signature"
+	"github.com/coppice-dev/coppice/internal/server"
 )
 
 // signedGet GETs rawURL as ActivityPub, signed with key id keyID of peer
@@ -37,7 +37,7 @@ func signedGet(t *testing.T, rawURL, accept string, peer *fedtest.Instance, keyI
 }
 
 func TestAuthorizedFetch(t *testing.T) {
-	ti := newInstance(t, true, func(o *federation.Options) { o.AuthorizedFetch = true })
+	ti := newInstance(t, true, func(o *server.Options) { o.AuthorizedFetch = true })
 	host := strings.TrimPrefix(ti.URL, "http://")
 	friend := fedtest.New(t, fedtest.OnAddress("127.0.0.71"))
 	alice := friend.NewActor("alice")

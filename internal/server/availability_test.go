@@ -13,13 +13,14 @@ import (
 
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/server"
 )
 
 // TestRAT07SlowBodiesHoldNoSlots (issue 12, item 5): a request whose body
 // never arrives does not hold one of the inbox's in-flight slots: with a
 // single slot, a genuine peer still gets 202 while it hangs.
 func TestRAT07SlowBodiesHoldNoSlots(t *testing.T) {
-	ti := newInstance(t, true, func(o *federation.Options) { o.InboxConcurrency = 1 })
+	ti := newInstance(t, true, func(o *server.Options) { o.InboxConcurrency = 1 })
 	peer := fedtest.New(t)
 	alice := peer.NewActor("alice")
 	addr := strings.TrimPrefix(ti.URL, "http://")
@@ -45,7 +46,7 @@ func TestRAT07SlowBodiesHoldNoSlots(t *testing.T) {
 // peer is served.
 func TestRAT08HangingKeyHostHoldsFewSlots(t *testing.T) {
 	const slots = federation.KeyFetchesPerHost + 1
-	ti := newInstance(t, true, func(o *federation.Options) { o.InboxConcurrency = slots })
+	ti := newInstance(t, true, func(o *server.Options) { o.InboxConcurrency = slots })
 	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.29"))
 	alice, m := peer.NewActor("alice"), peer.NewActor("m")
 	var fetches atomic.Int32
@@ -146,8 +147,10 @@ func holdSlowBody(t *testing.T, ip, addr, forwarded string) {
 // X-Forwarded-For; a client that is not a trusted proxy cannot claim one.
 func TestRAT09InboxInFlightPerClientAddress(t *testing.T) {
 	const perClient = 2
-	ti := newInstanceWith(t, instanceConfig{insecure: true, trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.61/32")}},
-		func(o *federation.Options) { o.InboxPerClient = perClient })
+	ti := newInstance(t, true, func(o *server.Options) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.61/32")}
+		o.InboxPerClient = perClient
+	})
 	addr := strings.TrimPrefix(ti.URL, "http://")
 	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.63"))
 	alice := peer.NewActor("alice")

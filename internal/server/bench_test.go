@@ -13,6 +13,7 @@ import (
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/server"
 )
 
 func cpuTime() time.Duration {
@@ -35,7 +36,7 @@ func cpuTime() time.Duration {
 // -benchtime=3000x: each request is signed in advance, 1-2 ms each.
 func BenchmarkInboxIngest(b *testing.B) {
 	ctx := context.Background()
-	ti := newInstance(b, true, func(o *federation.Options) {
+	ti := newInstance(b, true, func(o *server.Options) {
 		// Throughput, not the rate limits, is measured here.
 		o.Rate = federation.Rate{ActorBurst: 1 << 30, HostBurst: 1 << 30}
 	})

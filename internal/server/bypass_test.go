@@ -11,6 +11,7 @@ import (
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -253,7 +254,7 @@ func TestARepliedToPostOnABlockedHostIsNeverFetched(t *testing.T) {
 func TestMeetingAnswersAreSentInBatches(t *testing.T) {
 	// Without the inbound rate limit, which would otherwise refuse most of
 	// one actor's 50 answers before they reach the community's rules.
-	ti := newInstance(t, true, func(o *federation.Options) { o.Rate = federation.Rate{ActorBurst: 1 << 30, HostBurst: 1 << 30} })
+	ti := newInstance(t, true, func(o *server.Options) { o.Rate = federation.Rate{ActorBurst: 1 << 30, HostBurst: 1 << 30} })
 	ctx := context.Background()
 	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.2"))
 	dora := peer.NewActor("dora")

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -412,7 +412,7 @@ func TestSIG15KeyRotation(t *testing.T) {
 // held by a request whose key fetch hangs), the next request gets 503 with
 // Retry-After instead of piling up.
 func TestRAT03InboxConcurrencyLimit(t *testing.T) {
-	ti := newInstance(t, true, func(o *federation.Options) { o.InboxConcurrency = 1 })
+	ti := newInstance(t, true, func(o *server.Options) { o.InboxConcurrency = 1 })
 	peer := fedtest.New(t)
 	alice := peer.NewActor("alice")
 	fetching, release := make(chan struct{}), make(chan struct{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/server"
 )
 
 // testClock is the real clock, or a frozen one when base is set, moved
@@ -28,8 +29,8 @@ func (c *testClock) Now() time.Time {
 
 func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-func withClock(c *testClock) func(*federation.Options) {
-	return func(o *federation.Options) { o.Now = c.Now }
+func withClock(c *testClock) func(*server.Options) {
+	return func(o *server.Options) { o.FederationNow = c.Now }
 }
 
 // stranger returns a copy of a signing under keyID, a key id nobody owns.

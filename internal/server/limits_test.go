@@ -12,6 +12,7 @@ import (
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
+	"github.com/coppice-dev/coppice/internal/server"
 )
 
 // TestGRP15OneActorFloodingIsLimited (issue 12, item 8): 100 posts at once
@@ -20,7 +21,7 @@ import (
 func TestGRP15OneActorFloodingIsLimited(t *testing.T) {
 	burst := federation.DefaultRate().ActorBurst
 	// No refill while the test runs, however slow the machine.
-	ti := newInstance(t, true, func(o *federation.Options) { o.Rate = federation.Rate{ActorBurst: burst, ActorEvery: time.Hour} })
+	ti := newInstance(t, true, func(o *server.Options) { o.Rate = federation.Rate{ActorBurst: burst, ActorEvery: time.Hour} })
 	ctx := context.Background()
 	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.25"))
 	alice := peer.NewActor("alice")
@@ -62,7 +63,7 @@ func TestGRP15OneActorFloodingIsLimited(t *testing.T) {
 // host together get 429 past the host's budget; another host is not held
 // back.
 func TestRAT06OneHostFloodingIsLimited(t *testing.T) {
-	ti := newInstance(t, true, func(o *federation.Options) { o.Rate = federation.Rate{HostBurst: 10, HostEvery: time.Hour} })
+	ti := newInstance(t, true, func(o *server.Options) { o.Rate = federation.Rate{HostBurst: 10, HostEvery: time.Hour} })
 	peer := fedtest.New(t, fedtest.OnAddress("127.0.0.26"))
 	other := fedtest.New(t, fedtest.OnAddress("127.0.0.27"))
 	limited := 0
@@ -111,7 +112,7 @@ func TestGRP17FlagFloodMakesFewReports(t *testing.T) {
 	flood := func(t *testing.T, rate federation.Rate, object func(i int, post string) []any) (reports, limited int) {
 		t.Helper()
 		// No refill while the test runs, however slow the machine.
-		ti := newInstance(t, true, func(o *federation.Options) { o.Rate = rate })
+		ti := newInstance(t, true, func(o *server.Options) { o.Rate = rate })
 		peer := fedtest.New(t, fedtest.OnAddress("127.0.0.33"))
 		alice := peer.NewActor("alice")
 		member(t, ti, peer, alice)

@@ -4,26 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coppice-dev/coppice/federation"
-	"github.com/coppice-dev/coppice/federation/delivery"
-	"github.com/coppice-dev/coppice/federation/fetch"
-	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/keypair"
-	"github.com/coppice-dev/coppice/internal/media"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/coppice-dev/coppice/storage/storagetest"
-	"github.com/coppice-dev/coppice/web"
 )
 
 // testInstance is a whole Coppice instance on a loopback httptest server
@@ -38,91 +31,48 @@ func (ti *testInstance) actor(name string) string { return ti.URL + "/c/" + name
 func (ti *testInstance) inbox(name string) string { return ti.URL + "/c/" + name + "/inbox" }
 func (ti *testInstance) sharedInbox() string      { return ti.URL + "/inbox" }
 
-// newInstance starts an instance with a community called seedbreeders.
+// newInstance starts an instance with a community called seedbreeders,
+// wired by server.NewInstance as serve wires it, on a loopback httptest
+// server whose URL is its base URL, with its background work running.
 // insecure is --insecure-federation: without it, loopback peers are refused.
-func newInstance(t testing.TB, insecure bool, opts ...func(*federation.Options)) *testInstance {
+// Outgoing requests time out after 10 s unless an option says otherwise;
+// opts change the instance's options before it is made.
+func newInstance(t testing.TB, insecure bool, opts ...func(*server.Options)) *testInstance {
 	t.Helper()
-	return newInstanceWith(t, instanceConfig{insecure: insecure}, opts...)
-}
-
-// instanceConfig is what newInstanceWith may change beyond newInstance.
-type instanceConfig struct {
-	insecure bool
-	// clientTimeout bounds every outgoing request; default 10s.
-	clientTimeout time.Duration
-	// worker, when set, changes the delivery worker's options.
-	worker func(*delivery.Options)
-	// trustedProxies is --trusted-proxy.
-	trustedProxies []netip.Prefix
-}
-
-// newInstanceWith is newInstance with a configured client and worker.
-func newInstanceWith(t testing.TB, cfg instanceConfig, opts ...func(*federation.Options)) *testInstance {
-	t.Helper()
-	insecure := cfg.insecure
-	if cfg.clientTimeout == 0 {
-		cfg.clientTimeout = 10 * time.Second
-	}
 	st := storagetest.Open(t)
-	log := slog.New(slog.DiscardHandler)
 	srv := httptest.NewUnstartedServer(nil)
 	base, err := url.Parse("http://" + srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	iris := federation.NewIRIs(base)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: insecure, Timeout: cfg.clientTimeout, Policy: st.HostAllowed})
-	wo := delivery.Options{Store: st, Client: client, Log: log}
-	if cfg.worker != nil {
-		cfg.worker(&wo)
+	o := server.Options{Store: st, BaseURL: base, MediaDir: t.TempDir(), Version: "test",
+		InsecureFederation: insecure, ClientTimeout: 10 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	worker := delivery.New(wo)
-	svc := community.New(st, time.Now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
-	in, err := svc.Instance(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := keypair.ParsePrivate(in.PrivateKeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fetcher := fetch.NewFetcher(client, func(r *http.Request) error {
-		return signature.Sign(r, nil, iris.InstanceKey().String(), key, time.Now())
-	}, fetch.FetcherOptions{AllowPrivate: insecure})
-	fo := federation.Options{IRIs: iris, Log: log, Version: "test"}
-	for _, o := range opts {
-		o(&fo)
-	}
-	if fo.Keys == nil {
-		now := fo.Now
-		if now == nil {
-			now = time.Now
-		}
-		fo.Keys = federation.NewKeys(st, fetcher, now, log)
-	}
-	fed := federation.New(svc, fo)
-	files, err := media.NewStore(t.TempDir(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = server.Middleware(server.ClientAddress(server.Routes(fed, web.New(svc, base, log, files), server.Health{}), cfg.trustedProxies), log, nil)
-	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
+	inst, err := server.NewInstance(ctx, o)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	srv.Config.Handler = inst
+	srv.Start()
 	done := make(chan error, 1)
-	go func() { done <- worker.Run(ctx) }()
+	go func() { done <- inst.Run(ctx) }()
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("delivery worker: %v", err)
+			t.Errorf("instance: %v", err)
 		}
 	})
-	if _, err := svc.CreateCommunity(context.Background(), community.NewCommunity{
+	if _, err := inst.Community.CreateCommunity(ctx, community.NewCommunity{
 		Name: "seedbreeders", Title: "Seed breeders", Summary: "Open-pollinated seed breeding.",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return &testInstance{URL: srv.URL, store: st, svc: svc}
+	return &testInstance{URL: srv.URL, store: st, svc: inst.Community}
 }
 
 func get(t *testing.T, rawURL, accept string) (*http.Response, []byte) {

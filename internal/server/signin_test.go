@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -17,19 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coppice-dev/coppice/federation"
-	"github.com/coppice-dev/coppice/federation/delivery"
 	"github.com/coppice-dev/coppice/federation/fedtest"
-	"github.com/coppice-dev/coppice/federation/fetch"
-	"github.com/coppice-dev/coppice/federation/mastodon"
-	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
-	"github.com/coppice-dev/coppice/internal/keypair"
-	"github.com/coppice-dev/coppice/internal/media"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
-	"github.com/coppice-dev/coppice/storage/storagetest"
-	"github.com/coppice-dev/coppice/web"
 )
 
 // syncClock is a settable clock the server reads from its own goroutines.
@@ -51,59 +40,11 @@ func (c *syncClock) advance(d time.Duration) {
 }
 
 // newSignInInstance starts an instance, with --insecure-federation, whose
-// site signs members in; its community rules read clk (signatures and
-// deliveries use the real time).
+// community rules and console read clk (signatures and deliveries use the
+// real time).
 func newSignInInstance(t *testing.T, clk *syncClock) *testInstance {
 	t.Helper()
-	st := storagetest.Open(t)
-	log := slog.New(slog.DiscardHandler)
-	srv := httptest.NewUnstartedServer(nil)
-	base, err := url.Parse("http://" + srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	iris := federation.NewIRIs(base)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: true, Timeout: 10 * time.Second, Policy: st.HostAllowed})
-	worker := delivery.New(delivery.Options{Store: st, Client: client, Log: log})
-	svc := community.New(st, clk.now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
-	in, err := svc.Instance(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := keypair.ParsePrivate(in.PrivateKeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fetcher := fetch.NewFetcher(client, func(r *http.Request) error {
-		return signature.Sign(r, nil, iris.InstanceKey().String(), key, time.Now())
-	}, fetch.FetcherOptions{AllowPrivate: true})
-	keys := federation.NewKeys(st, fetcher, time.Now, log)
-	fed := federation.New(svc, federation.Options{IRIs: iris, Log: log, Version: "test", Keys: keys})
-	files, err := media.NewStore(t.TempDir(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	si := community.NewSignIn(svc, community.SignInOptions{
-		Resolver: federation.NewResolver(client, keys, true),
-		Accounts: mastodon.New(client, "Coppice test", base.String()),
-	})
-	site := web.New(svc, base, log, files).WithSignIn(si)
-	srv.Config.Handler = server.Middleware(server.Routes(fed, site, server.Health{}), log, nil)
-	srv.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- worker.Run(ctx) }()
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("delivery worker: %v", err)
-		}
-	})
-	if _, err := svc.CreateCommunity(ctx, community.NewCommunity{Name: "seedbreeders", Title: "Seed breeders"}); err != nil {
-		t.Fatal(err)
-	}
-	return &testInstance{URL: srv.URL, store: st, svc: svc}
+	return newInstance(t, true, func(o *server.Options) { o.Now = clk.now })
 }
 
 func newClock() *syncClock { return &syncClock{t: time.Now()} }

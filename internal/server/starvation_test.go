@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coppice-dev/coppice/federation/delivery"
 	"github.com/coppice-dev/coppice/federation/fedtest"
+	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 )
 
@@ -125,9 +125,8 @@ func followAll(t testing.TB, ti *testInstance, bases []string) {
 // neither arrives through their timeouts: they arrive because no host
 // keeps the delivery slots. Every hanging host is tried too.
 func TestFLT17HangingFollowersDoNotStarveDelivery(t *testing.T) {
-	ti := newInstanceWith(t, instanceConfig{
-		insecure: true, clientTimeout: time.Minute,
-		worker: func(o *delivery.Options) { o.Timeout = time.Minute },
+	ti := newInstance(t, true, func(o *server.Options) {
+		o.ClientTimeout, o.DeliveryTimeout = time.Minute, time.Minute
 	})
 	const hanging = 300
 	hang := newHangingHosts(t, hanging)

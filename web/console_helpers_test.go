@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -15,12 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/internal/community"
-	"github.com/coppice-dev/coppice/internal/media"
+	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/coppice-dev/coppice/storage/storagetest"
-	"github.com/coppice-dev/coppice/web"
 )
 
 // testClock is the clock of a test console; handlers read it while the
@@ -42,7 +39,8 @@ func (c *testClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// testConsole is a console over a fresh database with two communities:
+// testConsole is the console of an instance (server.NewInstance, its
+// background work not running) over a fresh database with two communities:
 // seeds (approval mode, with a pending follower) and bees (open).
 type testConsole struct {
 	t     *testing.T
@@ -65,14 +63,15 @@ func newTestConsole(t *testing.T, baseURL string) *testConsole {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
-	svc := community.New(st, clk.now, log, community.Options{Render: federation.NewRenderer(federation.NewIRIs(base))})
-	files, err := media.NewStore(t.TempDir(), 1<<20)
+	// The console as serve wires it: every request goes through the
+	// instance's one router and its middleware.
+	inst, err := server.NewInstance(context.Background(), server.Options{Store: st, BaseURL: base, MediaDir: t.TempDir(),
+		Now: clk.now, SessionTTL: time.Hour, MaxUpload: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	site := web.New(svc, base, log, files).WithConsole(web.ConsoleOptions{Now: clk.now, SessionTTL: time.Hour, MaxUpload: 1 << 20})
-	tc := &testConsole{t: t, st: st, svc: svc, h: site.Admin(), clock: clk}
+	svc := inst.Community
+	tc := &testConsole{t: t, st: st, svc: svc, h: inst, clock: clk}
 	ctx := context.Background()
 	for _, n := range []community.NewCommunity{
 		{Name: "seeds", Title: "Seed savers", Summary: "Saving seeds.", JoinMode: community.JoinApproval},

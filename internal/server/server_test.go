@@ -20,7 +20,7 @@ import (
 )
 
 // testInstance is a whole Coppice instance on a loopback httptest server
-// whose URL is its base URL, with its delivery worker running.
+// whose URL is its base URL, with its background work running.
 type testInstance struct {
 	URL   string
 	store *storage.Store

@@ -57,74 +57,155 @@ func newConsole(base *url.URL, opts ConsoleOptions) *console {
 }
 
 // WithConsole sets the console's options and returns s. Call it before
-// Admin.
+// Console.
 func (s *Site) WithConsole(opts ConsoleOptions) *Site {
 	s.console = newConsole(s.base, opts)
 	return s
 }
 
-// Admin serves the /admin console: every route of it is listed here.
-// internal/server routes the whole /admin prefix to this handler, so the
-// console's own routes live with it, on a standard library ServeMux.
-func (s *Site) Admin() http.Handler {
-	m := http.NewServeMux()
-	m.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
-	m.Handle("GET /admin/login", s.serveConsole(s.loginPage))
-	m.Handle("POST /admin/login", s.serveConsole(s.login))
-	m.Handle("POST /admin/logout", s.signedIn(s.logout))
+// Console is the /admin console: one handler per page or action.
+// internal/server's routes.go lists their routes. Every handler but the
+// login page's needs a signed-in console user and redirects to the login
+// page without one; a POST is CSRF-checked first.
+type Console struct{ s *Site }
 
-	m.Handle("GET /admin/{$}", s.signedIn(s.dashboard))
-	m.Handle("GET /admin/communities", s.signedIn(s.communities))
-	m.Handle("POST /admin/communities", s.signedIn(s.createCommunity))
-	m.Handle("GET /admin/communities/{name}", s.signedIn(s.communitySettings))
-	m.Handle("POST /admin/communities/{name}", s.signedIn(s.saveCommunity))
-	m.Handle("POST /admin/communities/{name}/archive", s.signedIn(s.archiveCommunity))
-	m.Handle("POST /admin/communities/{name}/icon", s.signedIn(s.saveIcon))
+// Console returns the handlers of the /admin console.
+func (s *Site) Console() Console { return Console{s} }
 
-	m.Handle("GET /admin/communities/{name}/members", s.signedIn(s.members))
-	m.Handle("POST /admin/communities/{name}/members/approve", s.signedIn(s.decideFollow))
-	m.Handle("POST /admin/communities/{name}/members/reject", s.signedIn(s.decideFollow))
-	m.Handle("POST /admin/communities/{name}/members/role", s.signedIn(s.setRole))
-	m.Handle("POST /admin/communities/{name}/members/ban", s.signedIn(s.ban))
-	m.Handle("POST /admin/communities/{name}/members/unban", s.signedIn(s.unban))
+// LoginPage is the login form.
+func (c Console) LoginPage() http.Handler { return c.s.serveConsole(c.s.loginPage) }
 
-	m.Handle("GET /admin/communities/{name}/moderation", s.signedIn(s.moderation))
-	m.Handle("POST /admin/communities/{name}/moderation/resolve", s.signedIn(s.resolveReport))
+// Login checks a password and starts a session, within the login rate limit.
+func (c Console) Login() http.Handler { return c.s.serveConsole(c.s.login) }
 
-	m.Handle("GET /admin/communities/{name}/resources", s.signedIn(s.resources))
-	m.Handle("POST /admin/communities/{name}/resources", s.signedIn(s.addResource))
-	m.Handle("POST /admin/communities/{name}/resources/state", s.signedIn(s.setResourceState))
+// Logout ends the session.
+func (c Console) Logout() http.Handler { return c.s.signedIn(c.s.logout) }
 
-	m.Handle("GET /admin/communities/{name}/meetings", s.signedIn(s.meetings))
-	m.Handle("POST /admin/communities/{name}/meetings", s.signedIn(s.createMeeting))
-	m.Handle("POST /admin/communities/{name}/meetings/update", s.signedIn(s.updateMeeting))
-	m.Handle("POST /admin/communities/{name}/meetings/cancel", s.signedIn(s.cancelMeeting))
+// Dashboard is the console's front page: the communities the user runs and the delivery queue.
+func (c Console) Dashboard() http.Handler { return c.s.signedIn(c.s.dashboard) }
 
-	m.Handle("GET /admin/communities/{name}/wiki", s.signedIn(s.wiki))
-	m.Handle("POST /admin/communities/{name}/wiki", s.signedIn(s.saveWiki))
-	m.Handle("POST /admin/communities/{name}/wiki/revert", s.signedIn(s.revertWiki))
-	m.Handle("POST /admin/communities/{name}/wiki/policy", s.signedIn(s.setWikiPolicy))
+// Communities lists the communities the user may run.
+func (c Console) Communities() http.Handler { return c.s.signedIn(c.s.communities) }
 
-	m.Handle("GET /admin/communities/{name}/decisions", s.signedIn(s.decisions))
-	m.Handle("POST /admin/communities/{name}/decisions", s.signedIn(s.openDecision))
-	m.Handle("POST /admin/communities/{name}/decisions/close", s.signedIn(s.closeDecision))
+// CreateCommunity creates a community.
+func (c Console) CreateCommunity() http.Handler { return c.s.signedIn(c.s.createCommunity) }
 
-	m.Handle("GET /admin/communities/{name}/brokers", s.signedIn(s.brokers))
-	m.Handle("POST /admin/communities/{name}/brokers/share", s.signedIn(s.share))
+// CommunitySettings shows a community's profile and settings.
+func (c Console) CommunitySettings() http.Handler { return c.s.signedIn(c.s.communitySettings) }
 
-	m.Handle("GET /admin/federation", s.signedIn(s.federation))
-	m.Handle("POST /admin/federation/mode", s.signedIn(s.setFederationMode))
-	m.Handle("POST /admin/federation/policy", s.signedIn(s.setDomainPolicy))
-	m.Handle("POST /admin/federation/retry", s.signedIn(s.retryHost))
+// SaveCommunity saves a community's settings.
+func (c Console) SaveCommunity() http.Handler { return c.s.signedIn(c.s.saveCommunity) }
 
-	m.Handle("GET /admin/accounts", s.signedIn(s.accounts))
-	m.Handle("POST /admin/accounts", s.signedIn(s.createAccount))
-	m.Handle("POST /admin/accounts/steward", s.signedIn(s.setSteward))
-	m.Handle("POST /admin/accounts/unsteward", s.signedIn(s.removeSteward))
-	m.Handle("POST /admin/accounts/delete", s.signedIn(s.deleteAccount))
+// ArchiveCommunity archives or restores a community.
+func (c Console) ArchiveCommunity() http.Handler { return c.s.signedIn(c.s.archiveCommunity) }
 
-	m.Handle("GET /admin/audit", s.signedIn(s.auditLog))
+// SaveIcon sets a community's icon.
+func (c Console) SaveIcon() http.Handler { return c.s.signedIn(c.s.saveIcon) }
 
-	m.Handle("/admin/", s.signedIn(func(http.ResponseWriter, *http.Request, *consoleReq) error { return errNotFound }))
-	return m
+// Members lists a community's pending requests, members and bans.
+func (c Console) Members() http.Handler { return c.s.signedIn(c.s.members) }
+
+// ApproveFollow approves a pending follow request.
+func (c Console) ApproveFollow() http.Handler { return c.s.signedIn(c.s.decideFollow) }
+
+// RejectFollow rejects a pending follow request.
+func (c Console) RejectFollow() http.Handler { return c.s.signedIn(c.s.decideFollow) }
+
+// SetRole gives a member a role.
+func (c Console) SetRole() http.Handler { return c.s.signedIn(c.s.setRole) }
+
+// Ban bans an actor from a community.
+func (c Console) Ban() http.Handler { return c.s.signedIn(c.s.ban) }
+
+// Unban lifts a ban.
+func (c Console) Unban() http.Handler { return c.s.signedIn(c.s.unban) }
+
+// Moderation shows a community's open reports and moderation log.
+func (c Console) Moderation() http.Handler { return c.s.signedIn(c.s.moderation) }
+
+// ResolveReport resolves a report.
+func (c Console) ResolveReport() http.Handler { return c.s.signedIn(c.s.resolveReport) }
+
+// Resources lists a community's resources.
+func (c Console) Resources() http.Handler { return c.s.signedIn(c.s.resources) }
+
+// AddResource adds a resource, a link or an uploaded file.
+func (c Console) AddResource() http.Handler { return c.s.signedIn(c.s.addResource) }
+
+// SetResourceState publishes or archives a resource.
+func (c Console) SetResourceState() http.Handler { return c.s.signedIn(c.s.setResourceState) }
+
+// Meetings lists a community's meetings.
+func (c Console) Meetings() http.Handler { return c.s.signedIn(c.s.meetings) }
+
+// CreateMeeting schedules a meeting.
+func (c Console) CreateMeeting() http.Handler { return c.s.signedIn(c.s.createMeeting) }
+
+// UpdateMeeting changes a meeting.
+func (c Console) UpdateMeeting() http.Handler { return c.s.signedIn(c.s.updateMeeting) }
+
+// CancelMeeting cancels a meeting.
+func (c Console) CancelMeeting() http.Handler { return c.s.signedIn(c.s.cancelMeeting) }
+
+// Wiki lists a community's wiki pages, with the form that writes one.
+func (c Console) Wiki() http.Handler { return c.s.signedIn(c.s.wiki) }
+
+// SaveWiki saves a wiki page.
+func (c Console) SaveWiki() http.Handler { return c.s.signedIn(c.s.saveWiki) }
+
+// RevertWiki reverts a wiki page to an earlier revision.
+func (c Console) RevertWiki() http.Handler { return c.s.signedIn(c.s.revertWiki) }
+
+// SetWikiPolicy sets who may edit a community's wiki.
+func (c Console) SetWikiPolicy() http.Handler { return c.s.signedIn(c.s.setWikiPolicy) }
+
+// Decisions lists a community's decisions.
+func (c Console) Decisions() http.Handler { return c.s.signedIn(c.s.decisions) }
+
+// OpenDecision opens a decision (a poll).
+func (c Console) OpenDecision() http.Handler { return c.s.signedIn(c.s.openDecision) }
+
+// CloseDecision closes a decision.
+func (c Console) CloseDecision() http.Handler { return c.s.signedIn(c.s.closeDecision) }
+
+// Brokers lists the communities a community follows and what brokers shared into it.
+func (c Console) Brokers() http.Handler { return c.s.signedIn(c.s.brokers) }
+
+// Share shares something into a community as the signed-in broker.
+func (c Console) Share() http.Handler { return c.s.signedIn(c.s.share) }
+
+// Federation shows the federation mode, the domain policies and the known hosts' delivery health.
+func (c Console) Federation() http.Handler { return c.s.signedIn(c.s.federation) }
+
+// SetFederationMode sets open or allowlist federation.
+func (c Console) SetFederationMode() http.Handler { return c.s.signedIn(c.s.setFederationMode) }
+
+// SetDomainPolicy blocks, silences, allows or clears a host.
+func (c Console) SetDomainPolicy() http.Handler { return c.s.signedIn(c.s.setDomainPolicy) }
+
+// RetryHost makes the deliveries to a host due now.
+func (c Console) RetryHost() http.Handler { return c.s.signedIn(c.s.retryHost) }
+
+// Accounts lists the console accounts.
+func (c Console) Accounts() http.Handler { return c.s.signedIn(c.s.accounts) }
+
+// CreateAccount creates a console account.
+func (c Console) CreateAccount() http.Handler { return c.s.signedIn(c.s.createAccount) }
+
+// SetSteward gives a steward account the charge of a community.
+func (c Console) SetSteward() http.Handler { return c.s.signedIn(c.s.setSteward) }
+
+// RemoveSteward takes a community from a steward.
+func (c Console) RemoveSteward() http.Handler { return c.s.signedIn(c.s.removeSteward) }
+
+// DeleteAccount deletes a console account.
+func (c Console) DeleteAccount() http.Handler { return c.s.signedIn(c.s.deleteAccount) }
+
+// AuditLog shows the latest console actions.
+func (c Console) AuditLog() http.Handler { return c.s.signedIn(c.s.auditLog) }
+
+// NotFound answers any other /admin/ path: 404, but only to a signed-in
+// user.
+func (c Console) NotFound() http.Handler {
+	return c.s.signedIn(func(http.ResponseWriter, *http.Request, *consoleReq) error { return errNotFound })
 }

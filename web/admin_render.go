@@ -255,7 +255,7 @@ func doneMessage(code string) string {
 // communityFor returns the community the path names if the signed-in user
 // may do what in it, ErrForbidden otherwise.
 func (s *Site) communityFor(r *http.Request, cr *consoleReq, what community.Capability) (storage.Community, error) {
-	c, err := s.community.Community(r.Context(), r.PathValue("name"))
+	c, err := s.community.Community(r.Context(), pathVar(r, "name"))
 	if err != nil {
 		return storage.Community{}, err
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // Routes returns the router of the whole instance. It is the only place
-// that lists routes.
+// that lists routes, the console's included: the access log and the
+// metrics name each request by the pattern of its route.
 func Routes(fed *federation.Handler, site *web.Site, health Health) *mux.Router {
 	r := mux.NewRouter()
 	// Every matched request: note the route for the log and the metrics;
@@ -77,8 +78,57 @@ func Routes(fed *federation.Handler, site *web.Site, health Health) *mux.Router 
 	r.Handle("/inbox", fed.Inbox()).Methods(http.MethodPost)
 	r.Handle("/c/{name}/inbox", fed.Inbox()).Methods(http.MethodPost)
 
-	// The console, behind its login.
-	r.PathPrefix("/admin").Handler(site.Admin())
+	// The console: every page but the login form needs a signed-in
+	// console user; every POST is CSRF-checked.
+	con := site.Console()
+	r.Handle("/admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/login", con.LoginPage()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/login", con.Login()).Methods(http.MethodPost)
+	r.Handle("/admin/logout", con.Logout()).Methods(http.MethodPost)
+	r.Handle("/admin/", con.Dashboard()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities", con.Communities()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities", con.CreateCommunity()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}", con.CommunitySettings()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}", con.SaveCommunity()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/archive", con.ArchiveCommunity()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/icon", con.SaveIcon()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/members", con.Members()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}/members/approve", con.ApproveFollow()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/members/reject", con.RejectFollow()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/members/role", con.SetRole()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/members/ban", con.Ban()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/members/unban", con.Unban()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/moderation", con.Moderation()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}/moderation/resolve", con.ResolveReport()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/resources", con.Resources()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}/resources", con.AddResource()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/resources/state", con.SetResourceState()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/meetings", con.Meetings()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}/meetings", con.CreateMeeting()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/meetings/update", con.UpdateMeeting()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/meetings/cancel", con.CancelMeeting()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/wiki", con.Wiki()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}/wiki", con.SaveWiki()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/wiki/revert", con.RevertWiki()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/wiki/policy", con.SetWikiPolicy()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/decisions", con.Decisions()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}/decisions", con.OpenDecision()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/decisions/close", con.CloseDecision()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/brokers", con.Brokers()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/communities/{name}/brokers/share", con.Share()).Methods(http.MethodPost)
+	r.Handle("/admin/federation", con.Federation()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/federation/mode", con.SetFederationMode()).Methods(http.MethodPost)
+	r.Handle("/admin/federation/policy", con.SetDomainPolicy()).Methods(http.MethodPost)
+	r.Handle("/admin/federation/retry", con.RetryHost()).Methods(http.MethodPost)
+	r.Handle("/admin/accounts", con.Accounts()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/admin/accounts", con.CreateAccount()).Methods(http.MethodPost)
+	r.Handle("/admin/accounts/steward", con.SetSteward()).Methods(http.MethodPost)
+	r.Handle("/admin/accounts/unsteward", con.RemoveSteward()).Methods(http.MethodPost)
+	r.Handle("/admin/accounts/delete", con.DeleteAccount()).Methods(http.MethodPost)
+	r.Handle("/admin/audit", con.AuditLog()).Methods(http.MethodGet, http.MethodHead)
+	// Any other console path, or method, is a 404 to a signed-in user and
+	// the login page to anyone else.
+	r.Handle("/admin/{path:.*}", con.NotFound())
 
 	// Public pages.
 	r.Handle("/", site.Home()).Methods(http.MethodGet, http.MethodHead)

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Health is what the health endpoints ask; cmd/coppice wires it to the
+// Health is what the health endpoints ask; NewInstance wires it to the
 // store and the delivery worker. A nil function is a check that passes.
 type Health struct {
 	// Database checks that the database answers.

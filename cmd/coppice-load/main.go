@@ -41,6 +41,7 @@ const usage = `usage: coppice-load COMMAND [flags]
 commands:
   seed    fill a database with posts (direct inserts through storage)
   ingest  start coppice serve on a database and send it signed posts over HTTP
+  read    start coppice serve on a database and GET a community's actor and outbox over HTTP
 
 Run "coppice-load COMMAND -h" for the flags of a command.
 `
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runSeed(ctx, args[1:], stdout, stderr)
 	case "ingest":
 		err = runIngest(ctx, args[1:], stdout, stderr)
+	case "read":
+		err = runRead(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return 2

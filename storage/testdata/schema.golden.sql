@@ -402,7 +402,7 @@ CREATE INDEX meetings_start ON meetings (community_id, start_at);
 CREATE INDEX member_sessions_actor ON member_sessions (actor_iri);
 CREATE INDEX member_sessions_expiry ON member_sessions (expires_at);
 CREATE INDEX mod_log_community ON mod_log (community_id, id DESC);
-CREATE INDEX outbox_listed ON outbox_activities (community_id, listed, id DESC);
+CREATE INDEX outbox_listed_live ON outbox_activities (community_id, listed, withdrawn_at, id DESC);
 CREATE INDEX outbox_object ON outbox_activities (object_iri) WHERE object_iri != '';
 CREATE INDEX posts_community_published ON posts (community_id, published);
 CREATE INDEX posts_thread ON posts (thread_id, published, id);

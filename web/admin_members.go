@@ -155,14 +155,13 @@ func (s *Site) setRole(w http.ResponseWriter, r *http.Request, cr *consoleReq) e
 		return err
 	}
 	actor, role := r.PostFormValue("actor"), r.PostFormValue("role")
-	err = s.community.SetRole(r.Context(), c.Name, actor, role, cr.username())
+	err = s.community.SetRole(r.Context(), community.Console(cr.user()), c.Name, actor, role)
 	if status, msg, ok := problemOf(err); ok {
 		return s.renderMembers(w, r, cr, c, status, msg, banForm{})
 	}
 	if err != nil {
 		return err
 	}
-	s.record(r, cr, "role", c.Name, actor, role)
 	return done(w, r, communityPath(c.Name, "members"), "role")
 }
 
@@ -188,10 +187,9 @@ func (s *Site) ban(w http.ResponseWriter, r *http.Request, cr *consoleReq) error
 	if err != nil {
 		return err
 	}
-	if err := s.community.Ban(r.Context(), c.Name, iri, f.Reason, cr.username()); err != nil {
+	if err := s.community.Ban(r.Context(), community.Console(cr.user()), c.Name, iri, f.Reason); err != nil {
 		return err
 	}
-	s.record(r, cr, "ban", c.Name, iri, f.Reason)
 	return done(w, r, communityPath(c.Name, "members"), "banned")
 }
 
@@ -202,10 +200,9 @@ func (s *Site) unban(w http.ResponseWriter, r *http.Request, cr *consoleReq) err
 		return err
 	}
 	actor := r.PostFormValue("actor")
-	if err := s.community.Unban(r.Context(), c.Name, actor, cr.username()); err != nil {
+	if err := s.community.Unban(r.Context(), community.Console(cr.user()), c.Name, actor); err != nil {
 		return err
 	}
-	s.record(r, cr, "unban", c.Name, actor, "")
 	return done(w, r, communityPath(c.Name, "members"), "unbanned")
 }
 
@@ -280,13 +277,12 @@ func (s *Site) resolveReport(w http.ResponseWriter, r *http.Request, cr *console
 		return community.ErrForbidden // a report of another community
 	}
 	resolution := r.PostFormValue("resolution")
-	_, err = s.community.ResolveReport(r.Context(), id, resolution, cr.username())
+	_, err = s.community.ResolveReport(r.Context(), community.Console(cr.user()), id, resolution)
 	if status, msg, ok := problemOf(err); ok {
 		return s.renderModeration(w, r, cr, c, status, msg)
 	}
 	if err != nil {
 		return err
 	}
-	s.record(r, cr, "report "+resolution, c.Name, rep.IRI, "")
 	return done(w, r, communityPath(c.Name, "moderation"), "resolved")
 }

@@ -56,11 +56,11 @@ func runMember(ctx context.Context, args []string, env func(string) string, stdo
 		}
 		switch args[0] {
 		case "role":
-			err = svc.SetRole(ctx, pos[0], actorIRI, pos[2], *by)
+			err = svc.SetRole(ctx, community.Operator(*by), pos[0], actorIRI, pos[2])
 		case "ban":
-			err = svc.Ban(ctx, pos[0], actorIRI, *reason, *by)
+			err = svc.Ban(ctx, community.Operator(*by), pos[0], actorIRI, *reason)
 		case "unban":
-			err = svc.Unban(ctx, pos[0], actorIRI, *by)
+			err = svc.Unban(ctx, community.Operator(*by), pos[0], actorIRI)
 		}
 		if err != nil {
 			return err
@@ -108,7 +108,7 @@ func runReport(ctx context.Context, args []string, env func(string) string, stdo
 			return usageError{fmt.Errorf("report id %q: %w", pos[0], err)}
 		}
 		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
-			r, err := svc.ResolveReport(ctx, id, pos[1], *by)
+			r, err := svc.ResolveReport(ctx, community.Operator(*by), id, pos[1])
 			if err != nil {
 				return err
 			}

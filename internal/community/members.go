@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -31,9 +32,12 @@ func (s *Service) IsModerator(ctx context.Context, c storage.Community, actorIRI
 	return isModRole(role), err
 }
 
-// SetRole gives a member a role. Becoming or ceasing to be a moderator is
-// federated as Add or Remove on the moderators collection (Lemmy's shape).
-func (s *Service) SetRole(ctx context.Context, communityName, actorIRI, role, by string) error {
+// SetRole gives a member a role, as principal p (a moderator: console
+// steward, operator, remote moderator). Becoming or ceasing to be a
+// moderator is federated as Add or Remove on the moderators collection
+// (Lemmy's shape). The check and the audit row are in the same
+// transaction as the change.
+func (s *Service) SetRole(ctx context.Context, p Principal, communityName, actorIRI, role string) error {
 	if !IsRole(role) {
 		return &InvalidError{Fields: map[string]string{"role": "must be owner, moderator, broker or member"}}
 	}
@@ -52,10 +56,16 @@ func (s *Service) SetRole(ctx context.Context, communityName, actorIRI, role, by
 		return nil
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
+		if err := s.mustModerate(ctx, tx, c, p); err != nil {
+			return err
+		}
 		if err := tx.SetRole(ctx, c.ID, actorIRI, role); err != nil {
 			return err
 		}
-		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "role " + role, Target: actorIRI, At: s.now()}); err != nil {
+		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "role " + role, Target: actorIRI, At: s.now()}); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, c, p, "member role", actorIRI, role); err != nil {
 			return err
 		}
 		if isModRole(old) == isModRole(role) {
@@ -70,50 +80,79 @@ func (s *Service) SetRole(ctx context.Context, communityName, actorIRI, role, by
 	})
 }
 
-// Ban bans an actor from a community: their follow ends, their later
-// Follows are rejected and their posts refused. The ban is federated as
-// Lemmy's Block{actor, target: community}.
-func (s *Service) Ban(ctx context.Context, communityName, actorIRI, reason, by string) error {
+// mustModerate refuses a principal who may not moderate community c.
+func (s *Service) mustModerate(ctx context.Context, tx *storage.Tx, c storage.Community, p Principal) error {
+	ok, err := s.may(ctx, tx, c, p, CanModerate)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: only moderators of %s may do that", ErrForbidden, c.Name)
+	}
+	return nil
+}
+
+// Ban bans an actor from a community, as principal p (a moderator):
+// their follow ends, their later Follows are rejected and their posts
+// refused. The ban is federated as Lemmy's Block{actor, target:
+// community}.
+func (s *Service) Ban(ctx context.Context, p Principal, communityName, actorIRI, reason string) error {
 	c, err := s.store.CommunityByName(ctx, communityName)
 	if err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
-		if err := tx.Ban(ctx, c.ID, actorIRI, reason, by, s.now()); err != nil {
+		if err := s.mustModerate(ctx, tx, c, p); err != nil {
 			return err
 		}
-		if _, err := tx.DeleteFollow(ctx, c.ID, actorIRI); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "ban", Target: actorIRI, Reason: reason, At: s.now()}); err != nil {
-			return err
-		}
-		a, err := s.render.Block(c, actorIRI, reason, false)
-		if err != nil {
-			return err
-		}
-		a.Listed = true
-		aud := toFollowers
-		// The banned actor learns it too.
-		if actor, err := s.store.ActorByIRI(ctx, actorIRI); err == nil {
-			aud.Inboxes = []string{actor.Inbox}
-		}
-		return s.deliver(ctx, tx, c, a, aud)
+		return s.ban(ctx, tx, c, p, actorIRI, reason)
 	})
 }
 
+func (s *Service) ban(ctx context.Context, tx *storage.Tx, c storage.Community, p Principal, actorIRI, reason string) error {
+	if err := tx.Ban(ctx, c.ID, actorIRI, reason, p.auditName(), s.now()); err != nil {
+		return err
+	}
+	if _, err := tx.DeleteFollow(ctx, c.ID, actorIRI); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "ban", Target: actorIRI, Reason: reason, At: s.now()}); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, c, p, "member ban", actorIRI, reason); err != nil {
+		return err
+	}
+	a, err := s.render.Block(c, actorIRI, reason, false)
+	if err != nil {
+		return err
+	}
+	a.Listed = true
+	aud := toFollowers
+	// The banned actor learns it too.
+	if actor, err := s.store.ActorByIRI(ctx, actorIRI); err == nil {
+		aud.Inboxes = []string{actor.Inbox}
+	}
+	return s.deliver(ctx, tx, c, a, aud)
+}
+
 // Unban lifts a ban and federates Undo{Block}.
-func (s *Service) Unban(ctx context.Context, communityName, actorIRI, by string) error {
+func (s *Service) Unban(ctx context.Context, p Principal, communityName, actorIRI string) error {
 	c, err := s.store.CommunityByName(ctx, communityName)
 	if err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
+		if err := s.mustModerate(ctx, tx, c, p); err != nil {
+			return err
+		}
 		was, err := tx.Unban(ctx, c.ID, actorIRI)
 		if err != nil || !was {
 			return err
 		}
-		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "unban", Target: actorIRI, At: s.now()}); err != nil {
+		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "unban", Target: actorIRI, At: s.now()}); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, c, p, "member unban", actorIRI, ""); err != nil {
 			return err
 		}
 		a, err := s.render.Block(c, actorIRI, "", true)
@@ -198,9 +237,15 @@ const (
 	ResolveBan     = "ban"
 )
 
-// ResolveReport closes a report: dismiss it, remove the reported posts
-// (each announced as a Delete), or ban their authors as well.
-func (s *Service) ResolveReport(ctx context.Context, id int64, resolution, by string) (storage.Report, error) {
+// ResolveReport closes a report as principal p (a moderator): dismiss it,
+// remove the reported posts (each announced as a Delete), or ban their
+// authors as well; all in one transaction with the audit row.
+func (s *Service) ResolveReport(ctx context.Context, p Principal, id int64, resolution string) (storage.Report, error) {
+	switch resolution {
+	case ResolveDismiss, ResolveRemove, ResolveBan:
+	default:
+		return storage.Report{}, &InvalidError{Fields: map[string]string{"resolution": "must be dismiss, remove or ban"}}
+	}
 	r, err := s.store.ReportByID(ctx, id)
 	if err != nil {
 		return storage.Report{}, err
@@ -212,37 +257,43 @@ func (s *Service) ResolveReport(ctx context.Context, id int64, resolution, by st
 	if err != nil {
 		return storage.Report{}, err
 	}
-	var authors []string
-	if resolution == ResolveRemove || resolution == ResolveBan {
-		for _, iri := range r.Objects {
-			p, err := s.store.PostByIRI(ctx, iri)
-			if err != nil || p.CommunityID != c.ID {
-				continue
-			}
-			if err := s.RemovePost(ctx, iri, by, "report "+r.IRI); err != nil {
-				return storage.Report{}, err
-			}
-			authors = append(authors, p.AuthorIRI)
-		}
-	} else if resolution != ResolveDismiss {
-		return storage.Report{}, &InvalidError{Fields: map[string]string{"resolution": "must be dismiss, remove or ban"}}
-	}
-	if resolution == ResolveBan {
-		for _, a := range authors {
-			if err := s.Ban(ctx, c.Name, a, "report "+r.IRI, by); err != nil {
-				return storage.Report{}, err
-			}
-		}
-	}
-	state := "resolved"
-	if resolution == ResolveDismiss {
-		state = "dismissed"
-	}
-	err = s.store.InTx(ctx, func(tx *storage.Tx) error {
-		if err := tx.ResolveReport(ctx, r.ID, state, resolution, by, s.now()); err != nil {
+	err = s.inTx(ctx, func(tx *storage.Tx) error {
+		if err := s.mustModerate(ctx, tx, c, p); err != nil {
 			return err
 		}
-		return tx.LogModeration(ctx, c.ID, storage.LogEntry{By: by, Action: "report " + resolution, Target: r.IRI, At: s.now()})
+		var authors []string
+		if resolution != ResolveDismiss {
+			for _, iri := range r.Objects {
+				post, err := tx.PostByIRI(ctx, iri)
+				if err != nil || post.CommunityID != c.ID {
+					continue
+				}
+				if err := s.removePost(ctx, tx, c, post, p.auditName(), "report "+r.IRI); err != nil {
+					return err
+				}
+				if !slices.Contains(authors, post.AuthorIRI) {
+					authors = append(authors, post.AuthorIRI)
+				}
+			}
+		}
+		if resolution == ResolveBan {
+			for _, a := range authors {
+				if err := s.ban(ctx, tx, c, p, a, "report "+r.IRI); err != nil {
+					return err
+				}
+			}
+		}
+		state := "resolved"
+		if resolution == ResolveDismiss {
+			state = "dismissed"
+		}
+		if err := tx.ResolveReport(ctx, r.ID, state, resolution, p.auditName(), s.now()); err != nil {
+			return err
+		}
+		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "report " + resolution, Target: r.IRI, At: s.now()}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, c, p, "report "+resolution, r.IRI, "")
 	})
 	if err != nil {
 		return storage.Report{}, err

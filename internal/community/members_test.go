@@ -136,16 +136,16 @@ func TestRolesAndBans(t *testing.T) {
 	stranger := w.actor("https://x.example/users/x")
 	w.r.Reset()
 
-	if err := w.svc.SetRole(w.ctx, w.c.Name, ann.IRI, "queen", "admin"); !isInvalid(err, "role") {
+	if err := w.svc.SetRole(w.ctx, community.Operator("admin"), w.c.Name, ann.IRI, "queen"); !isInvalid(err, "role") {
 		t.Errorf("SetRole(queen) = %v, want InvalidError", err)
 	}
-	if err := w.svc.SetRole(w.ctx, w.c.Name, stranger.IRI, storage.RoleModerator, "admin"); !isRefused(err) {
+	if err := w.svc.SetRole(w.ctx, community.Operator("admin"), w.c.Name, stranger.IRI, storage.RoleModerator); !isRefused(err) {
 		t.Errorf("SetRole of a non-member = %v, want refused", err)
 	}
-	if err := w.svc.SetRole(w.ctx, w.c.Name, ann.IRI, storage.RoleBroker, "admin"); err != nil || len(w.r.Of("RoleChange")) != 0 {
+	if err := w.svc.SetRole(w.ctx, community.Operator("admin"), w.c.Name, ann.IRI, storage.RoleBroker); err != nil || len(w.r.Of("RoleChange")) != 0 {
 		t.Errorf("SetRole(broker) = %v and rendered %+v; want no moderators change", err, w.r.Of("RoleChange"))
 	}
-	if err := w.svc.SetRole(w.ctx, w.c.Name, ann.IRI, storage.RoleModerator, "admin"); err != nil {
+	if err := w.svc.SetRole(w.ctx, community.Operator("admin"), w.c.Name, ann.IRI, storage.RoleModerator); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.r.Of("RoleChange"); len(got) != 1 || got[0].Object != ann.IRI || got[0].Verb != "add" {
@@ -157,10 +157,10 @@ func TestRolesAndBans(t *testing.T) {
 	if mods, err := w.svc.Moderators(w.ctx, w.c); err != nil || len(mods) != 1 || mods[0] != ann.IRI {
 		t.Errorf("Moderators = %v, %v; want ann", mods, err)
 	}
-	if err := w.svc.SetRole(w.ctx, w.c.Name, ann.IRI, storage.RoleModerator, "admin"); err != nil || len(w.r.Of("RoleChange")) != 1 {
+	if err := w.svc.SetRole(w.ctx, community.Operator("admin"), w.c.Name, ann.IRI, storage.RoleModerator); err != nil || len(w.r.Of("RoleChange")) != 1 {
 		t.Errorf("the same role again = %v, rendered %d; want nothing new", err, len(w.r.Of("RoleChange")))
 	}
-	if err := w.svc.SetRole(w.ctx, w.c.Name, ann.IRI, storage.RoleMember, "admin"); err != nil {
+	if err := w.svc.SetRole(w.ctx, community.Operator("admin"), w.c.Name, ann.IRI, storage.RoleMember); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.r.Of("RoleChange"); len(got) != 2 || got[1].Verb != "remove" {
@@ -187,13 +187,13 @@ func TestRolesAndBans(t *testing.T) {
 	if err != nil || len(log) == 0 || log[0].Action != "ban" || log[0].Target != bea.IRI {
 		t.Errorf("ModerationLog = %+v, %v; want the ban first", log, err)
 	}
-	if err := w.svc.Unban(w.ctx, w.c.Name, bea.IRI, "admin"); err != nil {
+	if err := w.svc.Unban(w.ctx, community.Operator("admin"), w.c.Name, bea.IRI); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.r.Of("Block"); len(got) != 2 || got[1].Verb != "undo" {
 		t.Errorf("Unban rendered %+v, want Undo{Block}", got)
 	}
-	if err := w.svc.Unban(w.ctx, w.c.Name, bea.IRI, "admin"); err != nil || len(w.r.Of("Block")) != 2 {
+	if err := w.svc.Unban(w.ctx, community.Operator("admin"), w.c.Name, bea.IRI); err != nil || len(w.r.Of("Block")) != 2 {
 		t.Errorf("unbanning twice = %v, rendered %d; want nothing new", err, len(w.r.Of("Block")))
 	}
 	if state, err := w.svc.Follow(w.ctx, w.c.Name, w.in(bea, "Follow"), bea.IRI+"/follows/2"); err != nil || state != storage.FollowAccepted {
@@ -230,10 +230,10 @@ func TestReports(t *testing.T) {
 		t.Errorf("the Flag was queued for %v, want the remote moderator only", q)
 	}
 
-	if _, err := w.svc.ResolveReport(w.ctx, reports[0].ID, "shrug", "admin"); !isInvalid(err, "resolution") {
+	if _, err := w.svc.ResolveReport(w.ctx, community.Operator("admin"), reports[0].ID, "shrug"); !isInvalid(err, "resolution") {
 		t.Errorf("ResolveReport(shrug) = %v, want InvalidError", err)
 	}
-	r, err := w.svc.ResolveReport(w.ctx, reports[0].ID, community.ResolveBan, "admin")
+	r, err := w.svc.ResolveReport(w.ctx, community.Operator("admin"), reports[0].ID, community.ResolveBan)
 	if err != nil || r.State != "resolved" {
 		t.Fatalf("ResolveReport(ban) = %+v, %v", r, err)
 	}
@@ -249,7 +249,7 @@ func TestReports(t *testing.T) {
 	if err := w.submit(spammer, w.note(spammer, "again")); !isRefused(err) {
 		t.Errorf("the banned author's next post = %v, want refused", err)
 	}
-	if _, err := w.svc.ResolveReport(w.ctx, reports[0].ID, community.ResolveDismiss, "admin"); !isRefused(err) {
+	if _, err := w.svc.ResolveReport(w.ctx, community.Operator("admin"), reports[0].ID, community.ResolveDismiss); !isRefused(err) {
 		t.Errorf("resolving a resolved report = %v, want refused", err)
 	}
 
@@ -257,10 +257,35 @@ func TestReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	reports, _ = w.svc.Reports(w.ctx, w.c.Name)
-	if r, err := w.svc.ResolveReport(w.ctx, reports[0].ID, community.ResolveDismiss, "admin"); err != nil || r.State != "dismissed" {
+	if r, err := w.svc.ResolveReport(w.ctx, community.Operator("admin"), reports[0].ID, community.ResolveDismiss); err != nil || r.State != "dismissed" {
 		t.Errorf("ResolveReport(dismiss) = %+v, %v", r, err)
 	}
 	if r, err := w.svc.ReportByID(w.ctx, reports[0].ID); err != nil || r.Resolution != community.ResolveDismiss {
 		t.Errorf("ReportByID = %+v, %v", r, err)
+	}
+}
+
+// TestModerationTakesAPrincipal: bans, roles and report resolutions check
+// the principal and write the audit row in the transaction of the change,
+// whatever the door (issue 11).
+func TestModerationTakesAPrincipal(t *testing.T) {
+	w := newWorld(t)
+	ann := w.member("https://a.example/users/ann")
+	bea := w.member("https://b.example/users/bea")
+	if err := w.svc.Ban(w.ctx, community.Member(ann.IRI), w.c.Name, bea.IRI, "no reason"); !errors.Is(err, community.ErrForbidden) {
+		t.Errorf("a ban by a member who is no moderator = %v, want forbidden", err)
+	}
+	if err := w.svc.SetRole(w.ctx, community.Member(ann.IRI), w.c.Name, ann.IRI, storage.RoleModerator); !errors.Is(err, community.ErrForbidden) {
+		t.Errorf("a member making herself moderator = %v, want forbidden", err)
+	}
+	if banned, _ := w.st.IsBanned(w.ctx, w.c.ID, bea.IRI); banned {
+		t.Fatal("the refused ban was stored")
+	}
+	if err := w.svc.Ban(w.ctx, community.Operator("ops"), w.c.Name, bea.IRI, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	log, err := w.svc.AuditLog(w.ctx, 10)
+	if err != nil || len(log) == 0 || log[0].Username != "cli:ops" || log[0].Action != "member ban" || log[0].Target != bea.IRI {
+		t.Errorf("audit log = %+v, %v; want the ban by cli:ops first", log, err)
 	}
 }

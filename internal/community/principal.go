@@ -71,12 +71,17 @@ func (s *Service) may(ctx context.Context, tx *storage.Tx, c storage.Community, 
 	}
 }
 
-// audit records what a principal did in community c, in tx. Console users
-// appear under their username, as in the rest of the audit log.
-func (s *Service) audit(ctx context.Context, tx *storage.Tx, c storage.Community, p Principal, action, target, detail string) error {
-	who := p.Name()
+// auditName is how the principal appears in the audit and moderation
+// logs: a console user by username, as elsewhere in those logs; otherwise
+// Name.
+func (p Principal) auditName() string {
 	if p.Console != nil {
-		who = p.Console.Account.Username
+		return p.Console.Account.Username
 	}
-	return tx.RecordAudit(ctx, storage.AuditEntry{Username: who, Action: action, Community: c.Name, Target: target, Detail: detail, At: s.now()})
+	return p.Name()
+}
+
+// audit records what a principal did in community c, in tx.
+func (s *Service) audit(ctx context.Context, tx *storage.Tx, c storage.Community, p Principal, action, target, detail string) error {
+	return tx.RecordAudit(ctx, storage.AuditEntry{Username: p.auditName(), Action: action, Community: c.Name, Target: target, Detail: detail, At: s.now()})
 }

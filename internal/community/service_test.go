@@ -84,7 +84,7 @@ func TestBrokersLinkCommunities(t *testing.T) {
 	w := newWorld(t)
 	bees := storageCommunity(t, w, "bees")
 	broker := w.member("https://b.example/users/bro")
-	if err := w.svc.SetRole(w.ctx, w.c.Name, broker.IRI, storage.RoleBroker, "admin"); err != nil {
+	if err := w.svc.SetRole(w.ctx, community.Operator("admin"), w.c.Name, broker.IRI, storage.RoleBroker); err != nil {
 		t.Fatal(err)
 	}
 	plain := w.member("https://a.example/users/ann")

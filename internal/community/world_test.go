@@ -64,7 +64,7 @@ func (w *world) member(iri string) storage.Actor {
 func (w *world) moderator(iri string) storage.Actor {
 	w.t.Helper()
 	a := w.member(iri)
-	if err := w.svc.SetRole(w.ctx, w.c.Name, iri, storage.RoleModerator, "test"); err != nil {
+	if err := w.svc.SetRole(w.ctx, community.Operator("test"), w.c.Name, iri, storage.RoleModerator); err != nil {
 		w.t.Fatal(err)
 	}
 	return a
@@ -73,7 +73,7 @@ func (w *world) moderator(iri string) storage.Actor {
 // ban bans iri from seeds.
 func (w *world) ban(iri string) {
 	w.t.Helper()
-	if err := w.svc.Ban(w.ctx, w.c.Name, iri, "spam", "test"); err != nil {
+	if err := w.svc.Ban(w.ctx, community.Operator("test"), w.c.Name, iri, "spam"); err != nil {
 		w.t.Fatal(err)
 	}
 }

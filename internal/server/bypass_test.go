@@ -67,7 +67,7 @@ func outboxHas(t *testing.T, ti *testInstance, s string) bool {
 
 func TestUpdateByABannedMemberIsRefused(t *testing.T) {
 	ti, _, alice, _ := bypassHarness(t)
-	if err := ti.svc.Ban(context.Background(), "seedbreeders", alice.IRI, "spam", "admin"); err != nil {
+	if err := ti.svc.Ban(context.Background(), community.Operator("admin"), "seedbreeders", alice.IRI, "spam"); err != nil {
 		t.Fatal(err)
 	}
 	upd := update(alice, "1", "u1", "spam spam", nil)
@@ -138,7 +138,7 @@ func TestABannedActorsLikeIsNotCounted(t *testing.T) {
 	ti, peer, alice, _ := bypassHarness(t)
 	carol := peer.NewActor("carol")
 	member(t, ti, peer, carol)
-	if err := ti.svc.Ban(context.Background(), "seedbreeders", carol.IRI, "brigading", "admin"); err != nil {
+	if err := ti.svc.Ban(context.Background(), community.Operator("admin"), "seedbreeders", carol.IRI, "brigading"); err != nil {
 		t.Fatal(err)
 	}
 	like, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": carol.IRI + "/likes/1", "type": "Like", "actor": carol.IRI, "object": alice.IRI + "/notes/1"})
@@ -173,7 +173,7 @@ func TestStrangersCannotFillAMeeting(t *testing.T) {
 	}
 	banned := peer.NewActor("banned")
 	member(t, ti, peer, banned)
-	if err := ti.svc.Ban(ctx, "seedbreeders", banned.IRI, "", "admin"); err != nil {
+	if err := ti.svc.Ban(ctx, community.Operator("admin"), "seedbreeders", banned.IRI, ""); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := banned.Post(t, ti.sharedInbox(), join(banned, "1")); code != 403 {

@@ -31,7 +31,7 @@ func TestRolesFederateAndModeratorsAct(t *testing.T) {
 	member(t, ti, followers, bob)
 	ours := ti.actor("seedbreeders")
 
-	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "moderator", "admin"); err != nil {
+	if err := ti.svc.SetRole(ctx, community.Operator("admin"), "seedbreeders", mod.IRI, "moderator"); err != nil {
 		t.Fatal(err)
 	}
 	followers.Wait(t, 1, wait, func(r fedtest.Received) bool {
@@ -117,7 +117,7 @@ func TestFlagResolveAndBan(t *testing.T) {
 	if err != nil || len(reports) != 1 || reports[0].Reason != "Please take a look at this user and their posts" {
 		t.Fatalf("queue = %+v, %v", reports, err)
 	}
-	if _, err := ti.svc.ResolveReport(ctx, reports[0].ID, "ban", "admin"); err != nil {
+	if _, err := ti.svc.ResolveReport(ctx, community.Operator("admin"), reports[0].ID, "ban"); err != nil {
 		t.Fatal(err)
 	}
 	reporters.Wait(t, 1, wait, func(r fedtest.Received) bool {
@@ -265,7 +265,7 @@ func TestGroupFollowAndBrokerShare(t *testing.T) {
 		}
 		membersB.Wait(t, 1, wait, isActivity("Accept", followID(t, f)))
 	}
-	if err := b.svc.SetRole(ctx, "partners", carol.IRI, "broker", "admin"); err != nil {
+	if err := b.svc.SetRole(ctx, community.Operator("admin"), "partners", carol.IRI, "broker"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -336,7 +336,7 @@ func TestCommunityPageShowsPeople(t *testing.T) {
 	alice, mod := peer.NewActor("alice"), peer.NewActor("mod")
 	member(t, ti, peer, alice)
 	member(t, ti, peer, mod)
-	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "moderator", "admin"); err != nil {
+	if err := ti.svc.SetRole(ctx, community.Operator("admin"), "seedbreeders", mod.IRI, "moderator"); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ti.actor("seedbreeders"), "", "first thread", true, true)); code != 202 {
@@ -370,7 +370,7 @@ func TestRemoteModeratorLockAndReportForwarding(t *testing.T) {
 	alice, mod := peer.NewActor("alice"), modHost.NewActor("mod")
 	member(t, ti, peer, alice)
 	member(t, ti, modHost, mod)
-	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "moderator", "admin"); err != nil {
+	if err := ti.svc.SetRole(ctx, community.Operator("admin"), "seedbreeders", mod.IRI, "moderator"); err != nil {
 		t.Fatal(err)
 	}
 	ours := ti.actor("seedbreeders")
@@ -435,7 +435,7 @@ func TestSmallCollectionsInline(t *testing.T) {
 	peer := fedtest.New(t)
 	mod := peer.NewActor("mod")
 	member(t, ti, peer, mod)
-	if err := ti.svc.SetRole(ctx, "seedbreeders", mod.IRI, "owner", "admin"); err != nil {
+	if err := ti.svc.SetRole(ctx, community.Operator("admin"), "seedbreeders", mod.IRI, "owner"); err != nil {
 		t.Fatal(err)
 	}
 	_, body := get(t, ti.actor("seedbreeders")+"/moderators", "application/activity+json")

@@ -125,7 +125,7 @@ func TestWikiEditsThatAreRefused(t *testing.T) {
 	alice, stranger, banned := peer.NewActor("alice"), peer.NewActor("stranger"), peer.NewActor("banned")
 	member(t, ti, peer, alice)
 	member(t, ti, peer, banned)
-	if err := ti.svc.Ban(ctx, "seedbreeders", banned.IRI, "", "admin"); err != nil {
+	if err := ti.svc.Ban(ctx, community.Operator("admin"), "seedbreeders", banned.IRI, ""); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := ti.store.RowCounts(ctx)

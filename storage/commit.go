@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -57,6 +56,9 @@ func newCommitter() *committer {
 // commit. Concurrent calls may share one SQLite transaction (group
 // commit), each in its own savepoint. fn must not call InTx.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.pg {
+		return s.inTxPostgres(ctx, fn)
+	}
 	req := &txRequest{ctx: ctx, fn: fn, done: make(chan struct{})}
 	select {
 	case s.commits.requests <- req:
@@ -149,7 +151,7 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 // runInSavepoint runs req's function in its own savepoint of sqlTx and
 // keeps its outcome in req; when it succeeds, its search writes join
 // search. It reports whether the transaction is no longer usable.
-func (s *Store) runInSavepoint(sqlTx *sql.Tx, req *txRequest, search *[]searchOp) (broken bool) {
+func (s *Store) runInSavepoint(sqlTx *sqlTx, req *txRequest, search *[]searchOp) (broken bool) {
 	tx := &Tx{tx: sqlTx, stmts: s.writeStmts}
 	if _, err := tx.exec(req.ctx, savepointQuery); err != nil {
 		req.err = fmt.Errorf("begin savepoint: %w", mapError(err))

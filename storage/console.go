@@ -315,8 +315,8 @@ func (s *Store) UpdateCommunityProfile(ctx context.Context, communityID int64, p
 
 const archiveCommunityQuery = `
 	UPDATE communities SET archived_at = ?1,
-		join_mode = CASE WHEN ?1 > 0 THEN 'invite' ELSE join_mode END,
-		posting_policy = CASE WHEN ?1 > 0 THEN 'moderators' ELSE posting_policy END,
+		join_mode = CASE WHEN ?4 = 1 THEN 'invite' ELSE join_mode END,
+		posting_policy = CASE WHEN ?4 = 1 THEN 'moderators' ELSE posting_policy END,
 		updated_at = ?2
 	WHERE id = ?3`
 
@@ -324,7 +324,7 @@ const archiveCommunityQuery = `
 // members and to posts by anyone but its moderators), or restores it when
 // at is zero, keeping the closed join mode and posting policy.
 func (s *Store) SetCommunityArchived(ctx context.Context, communityID int64, at, now time.Time) error {
-	res, err := s.write.ExecContext(ctx, archiveCommunityQuery, toDB(at), toDB(now), communityID)
+	res, err := s.write.ExecContext(ctx, archiveCommunityQuery, toDB(at), toDB(now), communityID, !at.IsZero())
 	if err != nil {
 		return fmt.Errorf("archive community %d: %w", communityID, mapError(err))
 	}

@@ -39,7 +39,7 @@ func (tx *Tx) EnqueueDelivery(ctx context.Context, activityID int64, inbox strin
 // hosts the federation policy refuses get nothing (targetAllowed).
 const enqueueFollowersQuery = `
 	INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, queued_at)
-	SELECT DISTINCT ?1, target.delivery_inbox, target.host, ?2, ?2
+	SELECT DISTINCT CAST(?1 AS BIGINT), target.delivery_inbox, target.host, CAST(?2 AS BIGINT), CAST(?2 AS BIGINT)
 	FROM follows f JOIN (SELECT iri, delivery_inbox, delivery_host AS host FROM actors) AS target ON target.iri = f.actor_iri
 	WHERE f.community_id = ?3 AND f.state = 'accepted'
 		AND target.host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
@@ -104,7 +104,7 @@ const (
 		ORDER BY next_attempt_at, id LIMIT ?3`
 	leaseQuery = `
 		UPDATE deliveries SET claimed_until = ?1
-		WHERE id IN (SELECT value FROM json_each(?2))
+		WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?2))
 		RETURNING id, activity_id, inbox, host, attempts, next_attempt_at, queued_at, last_error`
 )
 
@@ -278,9 +278,9 @@ const hostSuccessQuery = `
 const hostFailureQuery = `
 	INSERT INTO hosts (host, last_failure_at, consecutive_failures, failing_since, retry_after_until, last_error)
 	VALUES (?1, ?2, 1, ?2, ?3, ?4)
-	ON CONFLICT (host) DO UPDATE SET last_failure_at = ?2, consecutive_failures = consecutive_failures + 1,
-		failing_since = CASE WHEN failing_since = 0 THEN ?2 ELSE failing_since END,
-		retry_after_until = MAX(retry_after_until, ?3), last_error = ?4`
+	ON CONFLICT (host) DO UPDATE SET last_failure_at = ?2, consecutive_failures = hosts.consecutive_failures + 1,
+		failing_since = CASE WHEN hosts.failing_since = 0 THEN ?2 ELSE hosts.failing_since END,
+		retry_after_until = CASE WHEN hosts.retry_after_until > ?3 THEN hosts.retry_after_until ELSE ?3 END, last_error = ?4`
 
 const markUnreachableQuery = `
 	UPDATE hosts SET unreachable = 1
@@ -347,7 +347,7 @@ func (s *Store) HostByName(ctx context.Context, host string) (Host, error) {
 
 // QueueStats counts queued and failed deliveries.
 func (s *Store) QueueStats(ctx context.Context) (queued, failed int, err error) {
-	err = s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'failed'), 0) FROM deliveries`).Scan(&queued, &failed)
+	err = s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) FROM deliveries`).Scan(&queued, &failed)
 	if err != nil {
 		return 0, 0, fmt.Errorf("queue stats: %w", err)
 	}

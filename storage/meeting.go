@@ -164,7 +164,7 @@ type RSVPCounts struct {
 }
 
 const rsvpCountsQuery = `
-	SELECT COALESCE(SUM(answer = 'going'), 0), COALESCE(SUM(answer = 'maybe'), 0), COALESCE(SUM(answer = 'declined'), 0)
+	SELECT COALESCE(SUM(CASE WHEN answer = 'going' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN answer = 'maybe' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN answer = 'declined' THEN 1 ELSE 0 END), 0)
 	FROM rsvps WHERE meeting_id = ?`
 
 // RSVPCounts counts the answers to a meeting.

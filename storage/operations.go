@@ -22,7 +22,7 @@ func hourOf(t time.Time) int64 { return toDB(t.UTC().Truncate(time.Hour)) }
 
 const countOutcomeQuery = `
 	INSERT INTO delivery_hours (hour, outcome, count) VALUES (?, ?, ?)
-	ON CONFLICT (hour, outcome) DO UPDATE SET count = count + excluded.count`
+	ON CONFLICT (hour, outcome) DO UPDATE SET count = delivery_hours.count + excluded.count`
 
 // countOutcomes adds outcomes that carry a Kind and a time to the hourly
 // counts, inside the transaction that records them.
@@ -87,7 +87,7 @@ const (
 	sampleQueueQuery = `
 		INSERT INTO queue_depth_hours (hour, depth)
 		SELECT ?, COUNT(*) FROM deliveries WHERE state = 'queued'
-		ON CONFLICT (hour) DO UPDATE SET depth = MAX(depth, excluded.depth)`
+		ON CONFLICT (hour) DO UPDATE SET depth = CASE WHEN queue_depth_hours.depth > excluded.depth THEN queue_depth_hours.depth ELSE excluded.depth END`
 	pruneQueueSamplesQuery  = `DELETE FROM queue_depth_hours WHERE hour < ?`
 	pruneDeliveryHoursQuery = `DELETE FROM delivery_hours WHERE hour < ?`
 	queueDepthHoursQuery    = `SELECT hour, depth FROM queue_depth_hours WHERE hour >= ? ORDER BY hour`
@@ -151,11 +151,11 @@ type QueueState struct {
 
 const (
 	queueStateQuery = `
-		SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'failed'), 0),
+		SELECT COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0),
 			COALESCE(MIN(CASE WHEN state = 'queued' AND next_attempt_at <= ?1 AND claimed_until <= ?1 THEN next_attempt_at END), 0)
 		FROM deliveries`
 	hostHealthQuery = `
-		SELECT COALESCE(SUM(consecutive_failures > 0 OR unreachable = 1), 0), COALESCE(SUM(unreachable = 1), 0)
+		SELECT COALESCE(SUM(CASE WHEN consecutive_failures > 0 OR unreachable = 1 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN unreachable = 1 THEN 1 ELSE 0 END), 0)
 		FROM hosts`
 )
 

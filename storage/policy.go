@@ -99,8 +99,8 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 // blocks do: a policy for gts.test covers gts.test:8443 and a.gts.test.
 const policyApplies = `(p.host = target.host
 	OR substr(target.host, 1, length(p.host) + 1) = p.host || ':'
-	OR substr(target.host, -length(p.host) - 1) = '.' || p.host
-	OR instr(target.host, '.' || p.host || ':') > 0)`
+	OR substr(target.host, length(target.host) - length(p.host)) = '.' || p.host
+	OR replace(target.host, '.' || p.host || ':', '') != target.host)`
 
 // targetAllowed is the federation rule for target.host: no block applies,
 // and in allowlist mode an allow applies. Every query that decides whether

@@ -30,7 +30,7 @@ func hotWriteQueries() []string {
 func (s *Store) prepareWrites(ctx context.Context) error {
 	s.writeStmts = map[string]*sql.Stmt{}
 	for _, q := range hotWriteQueries() {
-		st, err := s.write.PrepareContext(ctx, q)
+		st, err := s.write.DB.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
 		}
@@ -65,13 +65,13 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // readStmts prepares statements on the reader pool on first use; database/sql
 // then prepares each once per reader connection.
 type readStmts struct {
-	db    *sql.DB
+	db    *sqlDB
 	mu    sync.RWMutex
-	stmts map[string]*sql.Stmt // mu guards stmts
+	stmts map[string]*sqlStmt // mu guards stmts
 }
 
 // stmt returns the prepared form of query, preparing it on first use.
-func (r *readStmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+func (r *readStmts) stmt(ctx context.Context, query string) (*sqlStmt, error) {
 	r.mu.RLock()
 	st, ok := r.stmts[query]
 	r.mu.RUnlock()

@@ -12,11 +12,11 @@ import (
 // LatestSchemaVersion is the number of the newest migration this binary
 // knows.
 func LatestSchemaVersion() (int, error) {
-	ms, err := migrations()
+	ms, err := migrations("sqlite")
 	if err != nil {
 		return 0, err
 	}
-	return len(ms), nil
+	return ms[len(ms)-1].version, nil
 }
 
 // CheckBackup opens the SQLite file at path read-only, without migrating

@@ -16,7 +16,7 @@ func TestCheckBackup(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st := storagetest.Open(t)
+	st := storagetest.OpenSQLite(t)
 	storagetest.Community(t, st, "seeds")
 	good := filepath.Join(dir, "good.db")
 	if err := st.Backup(ctx, good); err != nil {

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -33,11 +32,13 @@ const seedContributionQuery = `
 
 const seedPostQuery = `
 	INSERT INTO posts (iri, thread_id, community_id, type, author_iri, in_reply_to, name, content, summary, url, published, raw)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	RETURNING id`
 
 const seedThreadQuery = `
 	INSERT INTO threads (community_id, root_iri, title, author_iri, created_at, last_activity_at, replies)
-	VALUES (?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?)
+	RETURNING id`
 
 const seedOutboxQuery = `
 	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at, object_iri, boost)
@@ -50,8 +51,12 @@ const seedOutboxQuery = `
 // quickly (cmd/coppice-load), with each statement prepared once.
 func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		var stmts [6]*sql.Stmt
-		for i, q := range []string{seedThreadQuery, seedPostQuery, seedInboxQuery, seedContributionQuery, seedOutboxQuery, insertSearchQuery} {
+		queries := []string{seedThreadQuery, seedPostQuery, seedInboxQuery, seedContributionQuery, seedOutboxQuery, insertSearchQuery}
+		if tx.tx.pg {
+			queries[5] = insertSearchPostgresQuery
+		}
+		var stmts [6]*sqlStmt
+		for i, q := range queries {
 			st, err := tx.tx.PrepareContext(ctx, q)
 			if err != nil {
 				return fmt.Errorf("seed: prepare: %w", err)
@@ -62,24 +67,16 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 		threadStmt, postStmt, inboxStmt, contribStmt, outboxStmt, searchStmt := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4], stmts[5]
 		for _, th := range threads {
 			t := th.Thread
-			res, err := threadStmt.ExecContext(ctx, t.CommunityID, t.RootIRI, t.Title, t.AuthorIRI, toDB(t.CreatedAt), toDB(t.LastActivityAt), len(th.Posts)-1)
-			if err != nil {
+			var threadID int64
+			if err := threadStmt.QueryRowContext(ctx, t.CommunityID, t.RootIRI, t.Title, t.AuthorIRI, toDB(t.CreatedAt), toDB(t.LastActivityAt), len(th.Posts)-1).Scan(&threadID); err != nil {
 				return fmt.Errorf("seed thread %s: %w", t.RootIRI, mapError(err))
-			}
-			threadID, err := res.LastInsertId()
-			if err != nil {
-				return fmt.Errorf("seed thread %s: %w", t.RootIRI, err)
 			}
 			for i, sp := range th.Posts {
 				p := sp.Post
-				res, err := postStmt.ExecContext(ctx, p.IRI, threadID, t.CommunityID, p.Type, p.AuthorIRI, p.InReplyTo, p.Name, p.Content,
-					p.Summary, p.URL, toDB(p.Published), string(p.Raw))
-				if err != nil {
+				var postID int64
+				if err := postStmt.QueryRowContext(ctx, p.IRI, threadID, t.CommunityID, p.Type, p.AuthorIRI, p.InReplyTo, p.Name, p.Content,
+					p.Summary, p.URL, toDB(p.Published), string(p.Raw)).Scan(&postID); err != nil {
 					return fmt.Errorf("seed post %s: %w", p.IRI, mapError(err))
-				}
-				postID, err := res.LastInsertId()
-				if err != nil {
-					return fmt.Errorf("seed post %s: %w", p.IRI, err)
 				}
 				if _, err := inboxStmt.ExecContext(ctx, sp.ActivityIRI, p.AuthorIRI, t.CommunityID, string(sp.ActivityRaw), toDB(p.Published)); err != nil {
 					return fmt.Errorf("seed activity %s: %w", sp.ActivityIRI, mapError(err))
@@ -93,11 +90,17 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 				}
 				// A new post has no search row yet: insert without
 				// IndexDocument's delete.
-				rowID, err := searchRowID(SearchPost, postID)
-				if err != nil {
-					return err
+				var err error
+				if tx.tx.pg {
+					_, err = searchStmt.ExecContext(ctx, SearchPost, postID, t.CommunityID, t.Title, sp.SearchText, foldAccents(t.Title), foldAccents(sp.SearchText))
+				} else {
+					var rowID int64
+					if rowID, err = searchRowID(SearchPost, postID); err != nil {
+						return err
+					}
+					_, err = searchStmt.ExecContext(ctx, rowID, SearchPost, postID, t.CommunityID, t.Title, sp.SearchText)
 				}
-				if _, err := searchStmt.ExecContext(ctx, rowID, SearchPost, postID, t.CommunityID, t.Title, sp.SearchText); err != nil {
+				if err != nil {
 					return fmt.Errorf("seed search row of %s: %w", p.IRI, mapError(err))
 				}
 				for _, a := range sp.Announces {

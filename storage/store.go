@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,11 +19,16 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a write would break a uniqueness rule.
 var ErrConflict = errors.New("conflict")
 
-// Store is the SQLite database of one Coppice instance. It keeps two pools
-// on one file: a single writer connection and a pool of readers.
+// Store is the database of one Coppice instance: an SQLite file (the
+// embedded default) or a PostgreSQL database. On SQLite it keeps two pools
+// on one file, a single writer connection and a pool of readers; on
+// PostgreSQL both are pools of the one server, which several processes
+// may share.
 type Store struct {
-	write   *sql.DB
-	read    *sql.DB
+	write   *sqlDB
+	read    *sqlDB
+	pg      bool
+	url     string              // of a PostgreSQL database
 	txTimed func(time.Duration) // told how long each write transaction took; never nil
 	// writeStmts are hotWriteQueries prepared on the writer connection,
 	// set once by Open and only read after.
@@ -42,11 +48,15 @@ func WithTxObserver(fn func(took time.Duration)) Option {
 	return func(s *Store) { s.txTimed = fn }
 }
 
-// Open opens (creating if needed) the SQLite file at path and applies every
-// pending migration.
+// Open opens the database at path and applies every pending migration:
+// a postgres:// (or postgresql://) URL is a PostgreSQL database, anything
+// else the path of an SQLite file, created if needed.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, opts)
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -86,10 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{write: w, read: r, txTimed: func(time.Duration) {}, reads: &readStmts{db: r, stmts: map[string]*sql.Stmt{}}, commits: newCommitter()}
-	for _, o := range opts {
-		o(s)
-	}
+	s := newStore(&sqlDB{DB: w}, &sqlDB{DB: r}, opts)
 	go s.runCommitter() // stopped and waited for by Close
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
@@ -102,11 +109,34 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+func newStore(w, r *sqlDB, opts []Option) *Store {
+	s := &Store{write: w, read: r, pg: w.pg, txTimed: func(time.Duration) {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// IsPostgres reports whether a --db value names a PostgreSQL database.
+func IsPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// Engine names the store's engine: "sqlite" or "postgres".
+func (s *Store) Engine() string {
+	if s.pg {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
 // Close stops the committer, then closes the prepared statements and both
 // connection pools.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.commits.stop) })
-	<-s.commits.stopped
+	if !s.pg {
+		<-s.commits.stopped
+	}
 	var errs []error
 	for _, st := range s.writeStmts {
 		errs = append(errs, st.Close())
@@ -117,7 +147,7 @@ func (s *Store) Close() error {
 
 // Tx is a write transaction handed to the function given to InTx.
 type Tx struct {
-	tx    *sql.Tx
+	tx    *sqlTx
 	stmts map[string]*sql.Stmt // the store's writeStmts
 	// search holds the search writes made through this Tx, written when
 	// its batch commits (search_sqlite.go).
@@ -127,6 +157,12 @@ type Tx struct {
 // mapError turns driver errors that carry a meaning for callers into the
 // package's sentinel errors. It is the one place that reads driver codes.
 func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if mapped, ok := mapPostgresError(err); ok {
+		return mapped
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		if se.Code == sqlite3.ErrConstraint && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
@@ -168,6 +204,9 @@ func fromDB(ms int64) time.Time {
 // Backup writes a consistent copy of the database to path (SQLite's VACUUM
 // INTO), which must not exist yet; the server may keep running meanwhile.
 func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.pg {
+		return errors.New("back up: this database is PostgreSQL: use pg_dump, or coppice migrate-data to copy it")
+	}
 	if _, err := s.read.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("back up to %s: %w", path, err)
 	}

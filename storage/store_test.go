@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite testdata/schema.golden.sql")
 
 func TestSchemaGolden(t *testing.T) {
 	t.Parallel()
-	st := storagetest.Open(t)
+	st := storagetest.OpenSQLite(t)
 	got, err := st.Schema(context.Background())
 	if err != nil {
 		t.Fatal(err)

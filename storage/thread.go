@@ -46,7 +46,7 @@ func (tx *Tx) CreateThread(ctx context.Context, t Thread) (Thread, error) {
 	return out, nil
 }
 
-const touchThreadQuery = `UPDATE threads SET replies = replies + ?, last_activity_at = MAX(last_activity_at, ?) WHERE id = ?`
+const touchThreadQuery = `UPDATE threads SET replies = replies + ?1, last_activity_at = CASE WHEN last_activity_at > ?2 THEN last_activity_at ELSE ?2 END WHERE id = ?3`
 
 // TouchThread counts a new reply (delta 1) or a removed one (-1) and moves
 // the thread's last activity forward.

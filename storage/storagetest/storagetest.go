@@ -1,5 +1,6 @@
-// Package storagetest opens real SQLite files for tests and builds small
-// pieces of test data. Only tests import it.
+// Package storagetest opens real databases for tests, an SQLite file or a
+// database on a throwaway PostgreSQL server (COPPICE_TEST_DB=postgres), and
+// builds small pieces of test data. Only tests import it.
 package storagetest
 
 import (
@@ -13,12 +14,24 @@ import (
 	"github.com/coppice-dev/coppice/storage"
 )
 
-// Open creates a fresh, migrated SQLite file under t.TempDir() and closes it
-// when the test ends. It never uses :memory:, whose pooled connections would
-// each see a different database.
+// Open creates a fresh, migrated database of this run's engine (see DB)
+// and closes it when the test ends. On SQLite it never uses :memory:,
+// whose pooled connections would each see a different database.
 func Open(t testing.TB) *storage.Store {
 	t.Helper()
-	st, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "coppice.db"))
+	return open(t, DB(t))
+}
+
+// OpenSQLite is Open for a test of what only SQLite has (its schema's
+// golden file, VACUUM INTO backups), whatever this run's engine.
+func OpenSQLite(t testing.TB) *storage.Store {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "coppice.db"))
+}
+
+func open(t testing.TB, db string) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(context.Background(), db)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}

@@ -1,0 +1,181 @@
+package storage
+
+// PostgreSQL: several coppice processes may share one database, so what
+// SQLite gets from having one writer (every write transaction sees the one
+// before it whole) PostgreSQL gets from running each write transaction
+// SERIALIZABLE and running it again when the server could not serialize it.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// Pool sizes per process. A process's readers and writers together stay
+// well under PostgreSQL's default of 100 connections with a few processes.
+const (
+	pgWriters = 8
+	pgReaders = 8
+)
+
+// maxTxAttempts bounds how often a write transaction is run when
+// PostgreSQL cannot serialize it with others.
+const maxTxAttempts = 8
+
+func openPostgres(ctx context.Context, url string, opts []Option) (*Store, error) {
+	open := func(n int) (*sqlDB, error) {
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return &sqlDB{DB: db, pg: true}, nil
+	}
+	w, err := open(pgWriters)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redactURL(url), err)
+	}
+	r, err := open(pgReaders)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", redactURL(url), err)
+	}
+	s := newStore(w, r, opts)
+	s.url = url
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// inTxPostgres runs fn in a SERIALIZABLE transaction of its own, again
+// (up to maxTxAttempts in all) while PostgreSQL reports that it could not
+// serialize it with concurrent ones: fn may run more than once, and must
+// touch nothing but tx.
+func (s *Store) inTxPostgres(ctx context.Context, fn func(tx *Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err, again := s.tryTxPostgres(ctx, fn)
+		if !again {
+			return err
+		}
+		if attempt == maxTxAttempts {
+			return fmt.Errorf("%w: transaction not serializable after %d attempts: %v", ErrBusy, attempt, err)
+		}
+		// Back off a little, at random, so the transactions that clashed
+		// do not clash again.
+		d := time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// tryTxPostgres runs fn once; again reports a serialization failure.
+func (s *Store) tryTxPostgres(ctx context.Context, fn func(tx *Tx) error) (err error, again bool) {
+	start := time.Now()
+	defer func() { s.txTimed(time.Since(start)) }()
+	sqlTx, err := s.write.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", mapError(err)), false
+	}
+	tx := &Tx{tx: sqlTx}
+	panicked, err := callFn(fn, tx)
+	if panicked != nil {
+		_ = sqlTx.Rollback()
+		panic(panicked)
+	}
+	if err == nil {
+		err = writeSearch(ctx, tx, tx.search)
+	}
+	if err != nil {
+		_ = sqlTx.Rollback()
+		return err, sqlTx.retry || retryable(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err)), retryable(err)
+	}
+	return nil, false
+}
+
+// migrationLockKey is the advisory lock that serializes migrations of one
+// database among the processes that start on it.
+const migrationLockKey = 0x636f707069636501 // "coppice" 1
+
+// migrationLock waits for the database's migration lock and returns its
+// release.
+func (s *Store) migrationLock(ctx context.Context) (func(), error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockKey)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLockKey))
+		conn.Close()
+	}, nil
+}
+
+// PostgreSQL error codes (Appendix A of its manual) that carry a meaning.
+const (
+	pgUniqueViolation      = "23505"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+	pgLockNotAvailable     = "55P03"
+	pgTooManyConnections   = "53300"
+	pgDiskFull             = "53100"
+	pgOutOfMemory          = "53200"
+	pgCannotConnectNow     = "57P03"
+)
+
+// retryable reports whether err says the transaction could not be
+// serialized with concurrent ones and may simply be run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == pgSerializationFailure || pe.Code == pgDeadlockDetected
+	}
+	return false
+}
+
+// mapPostgresError is mapError for PostgreSQL's errors.
+func mapPostgresError(err error) (error, bool) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return nil, false
+	}
+	switch pe.Code {
+	case pgUniqueViolation:
+		return fmt.Errorf("%w: %v", ErrConflict, err), true
+	case pgSerializationFailure, pgDeadlockDetected, pgLockNotAvailable, pgTooManyConnections,
+		pgDiskFull, pgOutOfMemory, pgCannotConnectNow:
+		return fmt.Errorf("%w: %w", ErrBusy, err), true
+	}
+	return err, true
+}
+
+// redactURL hides the password of a database URL in messages.
+func redactURL(raw string) string {
+	cfg, err := pgconn.ParseConfig(raw)
+	if err != nil || cfg.Password == "" {
+		return raw
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}

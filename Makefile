@@ -19,7 +19,9 @@ load: build
 	go build -o bin/coppice-load ./cmd/coppice-load
 
 # Everything CI checks: formatting, vet, staticcheck, the race-enabled tests
-# (the browser tests need chromium, which scripts/need-chromium installs, and
+# on SQLite, then again on PostgreSQL (a throwaway server the tests start
+# from Debian's postgresql package, which scripts/need-postgresql installs;
+# the browser tests need chromium, which scripts/need-chromium installs, and
 # the metrics test promtool, which scripts/need-promtool installs).
 test:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
@@ -27,7 +29,9 @@ test:
 	$(STATICCHECK) ./...
 	scripts/need-chromium
 	scripts/need-promtool
+	scripts/need-postgresql
 	go test -race -shuffle=on -timeout 30m ./...
+	COPPICE_TEST_DB=postgres go test -race -shuffle=on -timeout 30m ./...
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...

@@ -431,7 +431,7 @@ func (s *Store) CountFailingHosts(ctx context.Context) (int, error) {
 
 const (
 	retryHostDeliveriesQuery = `
-		UPDATE deliveries SET state = 'queued', next_attempt_at = ?1, claimed_until = 0
+		UPDATE deliveries SET state = 'queued', next_attempt_at = ?1, claimed_until = 0, claimed_by = ''
 		WHERE host = ?2 AND claimed_until <= ?1`
 	retryHostQuery = `
 		UPDATE hosts SET unreachable = 0, consecutive_failures = 0, failing_since = 0, retry_after_until = 0
@@ -444,6 +444,7 @@ const (
 func (s *Store) RetryHost(ctx context.Context, host string, now time.Time) (int, error) {
 	var n int64
 	err := s.InTx(ctx, func(tx *Tx) error {
+		tx.queued = true
 		res, err := tx.tx.ExecContext(ctx, retryHostDeliveriesQuery, toDB(now), host)
 		if err != nil {
 			return err

@@ -30,6 +30,7 @@ func (tx *Tx) EnqueueDelivery(ctx context.Context, activityID int64, inbox strin
 	if _, err := tx.tx.ExecContext(ctx, enqueueDeliveryQuery, activityID, inbox, HostOf(inbox), toDB(now), toDB(now)); err != nil {
 		return fmt.Errorf("enqueue delivery to %s: %w", inbox, mapError(err))
 	}
+	tx.queued = true
 	return nil
 }
 
@@ -82,6 +83,7 @@ func (tx *Tx) EnqueueFollowersOf(ctx context.Context, activityID, communityID in
 		return 0, fmt.Errorf("enqueue deliveries to followers of %d: %w", communityID, mapError(err))
 	}
 	n, err := res.RowsAffected()
+	tx.queued = tx.queued || n > 0
 	return int(n), err
 }
 
@@ -103,15 +105,20 @@ const (
 		WHERE state = 'queued' AND host = ?1 AND next_attempt_at <= ?2 AND claimed_until <= ?2
 		ORDER BY next_attempt_at, id LIMIT ?3`
 	leaseQuery = `
-		UPDATE deliveries SET claimed_until = ?1
+		UPDATE deliveries SET claimed_until = ?1, claimed_by = ?3
 		WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?2))
 		RETURNING id, activity_id, inbox, host, attempts, next_attempt_at, queued_at, last_error`
 )
 
 // ClaimDeliveries leases up to limit due deliveries until now+lease, with
 // at most perHost in flight per host, and skipping hosts that asked us to
-// wait (429 Retry-After). Other workers skip leased rows.
+// wait (429 Retry-After). Other workers skip leased rows; a lease not
+// renewed (RenewClaims) runs out, and the rows fall due again for any
+// process.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, perHost, limit int) ([]Delivery, error) {
+	if s.pg {
+		return s.claimDeliveriesPostgres(ctx, now, lease, perHost, limit)
+	}
 	var out []Delivery
 	err := s.InTx(ctx, func(tx *Tx) error {
 		busy := map[string]int{}
@@ -164,23 +171,32 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		if len(ids) == 0 {
 			return nil
 		}
-		list, err := json.Marshal(ids)
-		if err != nil {
-			return err
-		}
-		return queryEach(ctx, tx, leaseQuery, []any{toDB(now.Add(lease)), string(list)}, func(sc scanner) error {
-			var d Delivery
-			var next, queued int64
-			err := sc.Scan(&d.ID, &d.ActivityID, &d.Inbox, &d.Host, &d.Attempts, &next, &queued, &d.LastError)
-			d.NextAttemptAt, d.QueuedAt = fromDB(next), fromDB(queued)
-			out = append(out, d)
-			return err
-		})
+		var err error
+		out, err = s.lease(ctx, tx, ids, now.Add(lease))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// lease leases the deliveries ids to this Store until until.
+func (s *Store) lease(ctx context.Context, tx *Tx, ids []int64, until time.Time) ([]Delivery, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []Delivery
+	err = queryEach(ctx, tx, leaseQuery, []any{toDB(until), string(list), s.owner}, func(sc scanner) error {
+		var d Delivery
+		var next, queued int64
+		err := sc.Scan(&d.ID, &d.ActivityID, &d.Inbox, &d.Host, &d.Attempts, &next, &queued, &d.LastError)
+		d.NextAttemptAt, d.QueuedAt = fromDB(next), fromDB(queued)
+		out = append(out, d)
+		return err
+	})
+	return out, err
 }
 
 // queryEach runs a query in tx and calls fn for every row.
@@ -198,11 +214,31 @@ func queryEach(ctx context.Context, tx *Tx, query string, args []any, fn func(sc
 	return mapError(rows.Err())
 }
 
-// ReleaseClaims clears every lease. The one delivering process calls it at
-// start, so deliveries claimed by a process that crashed are retried at once.
+// ReleaseClaims clears leases so their deliveries fall due at once: the
+// delivering process calls it when it starts and when it stops. On SQLite,
+// which one process uses at a time, it clears every lease, so deliveries
+// claimed by a process that crashed are retried at once; on PostgreSQL,
+// which several processes share, only this Store's: the others' run out
+// unless renewed.
 func (s *Store) ReleaseClaims(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `UPDATE deliveries SET claimed_until = 0 WHERE claimed_until > 0`); err != nil {
+	query, args := `UPDATE deliveries SET claimed_until = 0, claimed_by = '' WHERE claimed_until > 0`, []any{}
+	if s.pg {
+		query, args = `UPDATE deliveries SET claimed_until = 0, claimed_by = '' WHERE claimed_by = ?`, []any{s.owner}
+	}
+	if _, err := s.write.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("release claims: %w", mapError(err))
+	}
+	return nil
+}
+
+// RenewClaims extends this Store's leases that have not run out to
+// now+lease. The delivering process calls it well within each lease, so
+// its rows stay its own while it lives and fall to another process soon
+// after it dies.
+func (s *Store) RenewClaims(ctx context.Context, now time.Time, lease time.Duration) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE deliveries SET claimed_until = ? WHERE claimed_by = ? AND claimed_until > ?`,
+		toDB(now.Add(lease)), s.owner, toDB(now)); err != nil {
+		return fmt.Errorf("renew claims: %w", mapError(err))
 	}
 	return nil
 }
@@ -236,9 +272,9 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 			case o.Done:
 				_, err = tx.tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, o.ID)
 			case o.Failed:
-				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_until = 0, last_error = ? WHERE id = ?`, truncateText(o.Error), o.ID)
+				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_until = 0, claimed_by = '', last_error = ? WHERE id = ?`, truncateText(o.Error), o.ID)
 			default:
-				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, claimed_until = 0, next_attempt_at = ?, last_error = ? WHERE id = ?`, toDB(o.NextAttemptAt), truncateText(o.Error), o.ID)
+				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, claimed_until = 0, claimed_by = '', next_attempt_at = ?, last_error = ? WHERE id = ?`, toDB(o.NextAttemptAt), truncateText(o.Error), o.ID)
 			}
 			if err != nil {
 				return fmt.Errorf("record delivery %d: %w", o.ID, mapError(err))

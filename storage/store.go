@@ -2,10 +2,12 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -25,10 +27,13 @@ var ErrConflict = errors.New("conflict")
 // PostgreSQL both are pools of the one server, which several processes
 // may share.
 type Store struct {
-	write   *sqlDB
-	read    *sqlDB
-	pg      bool
-	url     string              // of a PostgreSQL database
+	write *sqlDB
+	read  *sqlDB
+	pg    bool
+	url   string // of a PostgreSQL database
+	// owner names this Store among the processes sharing the database:
+	// the deliveries it leases carry it.
+	owner   string
 	txTimed func(time.Duration) // told how long each write transaction took; never nil
 	// writeStmts are hotWriteQueries prepared on the writer connection,
 	// set once by Open and only read after.
@@ -110,11 +115,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func newStore(w, r *sqlDB, opts []Option) *Store {
-	s := &Store{write: w, read: r, pg: w.pg, txTimed: func(time.Duration) {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter()}
+	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter()}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
+}
+
+// newOwner returns a name for a Store that no other process holds: the
+// host, the process and a random part.
+func newOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
 }
 
 // IsPostgres reports whether a --db value names a PostgreSQL database.
@@ -152,6 +166,9 @@ type Tx struct {
 	// search holds the search writes made through this Tx, written when
 	// its batch commits (search_sqlite.go).
 	search []searchOp
+	// queued: deliveries fell due in this Tx; on PostgreSQL the commit
+	// wakes the delivering processes (ListenDeliveries).
+	queued bool
 }
 
 // mapError turns driver errors that carry a meaning for callers into the

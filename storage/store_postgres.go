@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
@@ -66,8 +67,14 @@ func openPostgres(ctx context.Context, url string, opts []Option) (*Store, error
 // serialize it with concurrent ones: fn may run more than once, and must
 // touch nothing but tx.
 func (s *Store) inTxPostgres(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.inTxPostgresAt(ctx, sql.LevelSerializable, fn)
+}
+
+// inTxPostgresAt is inTxPostgres at another isolation level, for the few
+// transactions that take their own locks (claims of deliveries).
+func (s *Store) inTxPostgresAt(ctx context.Context, level sql.IsolationLevel, fn func(tx *Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err, again := s.tryTxPostgres(ctx, fn)
+		err, again := s.tryTxPostgres(ctx, level, fn)
 		if !again {
 			return err
 		}
@@ -86,10 +93,10 @@ func (s *Store) inTxPostgres(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // tryTxPostgres runs fn once; again reports a serialization failure.
-func (s *Store) tryTxPostgres(ctx context.Context, fn func(tx *Tx) error) (err error, again bool) {
+func (s *Store) tryTxPostgres(ctx context.Context, level sql.IsolationLevel, fn func(tx *Tx) error) (err error, again bool) {
 	start := time.Now()
 	defer func() { s.txTimed(time.Since(start)) }()
-	sqlTx, err := s.write.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+	sqlTx, err := s.write.BeginTx(ctx, &sql.TxOptions{Isolation: level})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapError(err)), false
 	}
@@ -101,6 +108,9 @@ func (s *Store) tryTxPostgres(ctx context.Context, fn func(tx *Tx) error) (err e
 	}
 	if err == nil {
 		err = writeSearch(ctx, tx, tx.search)
+	}
+	if err == nil && tx.queued {
+		_, err = sqlTx.ExecContext(ctx, `SELECT pg_notify(?, '')`, deliveriesChannel)
 	}
 	if err != nil {
 		_ = sqlTx.Rollback()
@@ -178,4 +188,56 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
+
+// deliveriesChannel is the channel of PostgreSQL's LISTEN/NOTIFY on which
+// a commit that made deliveries due wakes the delivering processes.
+const deliveriesChannel = "coppice_deliveries"
+
+// Notifies reports whether other processes' new deliveries are announced
+// (ListenDeliveries): on PostgreSQL they are; SQLite has no such thing, and
+// the delivering process polls for rows written by another (a command).
+func (s *Store) Notifies() bool { return s.pg }
+
+// ListenDeliveries calls wake whenever any process commits deliveries that
+// are due, until ctx ends; on SQLite it returns at once. It keeps its own
+// connection, opened again after a failure (wake is then called once, for
+// what may have been missed). It returns ctx's error.
+func (s *Store) ListenDeliveries(ctx context.Context, wake func()) error {
+	if !s.pg {
+		return nil
+	}
+	backoff := time.Second
+	for ctx.Err() == nil {
+		if listened := s.listen(ctx, wake); listened {
+			backoff = time.Second // it worked for a while: try again soon
+		} else {
+			backoff = min(2*backoff, 30*time.Second)
+		}
+		wake()
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+	}
+	return ctx.Err()
+}
+
+// listen holds one LISTEN connection until it fails or ctx ends, and
+// reports whether it got as far as listening.
+func (s *Store) listen(ctx context.Context, wake func()) (listened bool) {
+	conn, err := pgx.Connect(ctx, s.url)
+	if err != nil {
+		return false
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+deliveriesChannel); err != nil {
+		return false
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return true
+		}
+		wake()
+	}
 }

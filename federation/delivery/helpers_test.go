@@ -135,7 +135,12 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	st := storagetest.Open(t)
-	c := storagetest.Community(t, st, "seeds")
+	return newFixtureOn(t, st, storagetest.Community(t, st, "seeds"))
+}
+
+// newFixtureOn is newFixture on a store and community the test made.
+func newFixtureOn(t testing.TB, st *storage.Store, c storage.Community) *fixture {
+	t.Helper()
 	_, pubPEM := storagetest.KeyPair(t)
 	pub, err := keypair.ParsePublic(pubPEM)
 	if err != nil {

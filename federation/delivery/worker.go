@@ -20,9 +20,13 @@ const (
 	DefaultPerHost = 16
 	DefaultWorkers = 256
 	DefaultBatch   = 512
-	DefaultLease   = 5 * time.Minute
+	DefaultLease   = 40 * time.Second
 	DefaultPoll    = 500 * time.Millisecond
-	DefaultTimeout = 30 * time.Second
+	// DefaultPollNotified is the poll of a worker whose store announces
+	// new deliveries (PostgreSQL's LISTEN/NOTIFY): polling then only finds
+	// retries that fell due in a process that died meanwhile.
+	DefaultPollNotified = 5 * time.Second
+	DefaultTimeout      = 30 * time.Second
 	// DefaultSlowAfter is how long an attempt may wait for an answer in
 	// the main lane before it moves to the slow lane (FLT-17).
 	DefaultSlowAfter = 2 * time.Second
@@ -84,12 +88,16 @@ type Options struct {
 	// Batch is the most rows claimed at once; default 512.
 	Batch int
 	// Lease is how long a claimed row is kept from other claims; default
-	// 5 minutes. It must exceed twice Timeout, since a claimed row may wait
-	// for a free slot before its attempt.
+	// 40 seconds. Run renews its leases every quarter of it, so a row waits
+	// for a free slot or its answer as long as it must, and the rows of a
+	// process that died fall due for the others within Lease (and a poll).
 	Lease time.Duration
 	// Poll is how often the worker looks for rows committed by other
 	// processes; default 500ms. It must be below one second, so that a CLI
-	// command's deliveries go out at once while serve runs.
+	// command's deliveries go out at once while serve runs. When the store
+	// announces new deliveries (Store.Notifies: PostgreSQL), the worker
+	// listens for them instead, and Poll defaults to DefaultPollNotified
+	// and may be up to 10 seconds.
 	Poll time.Duration
 	// Timeout bounds each attempt; default 30s.
 	Timeout time.Duration
@@ -161,7 +169,7 @@ func New(opt Options) *Worker {
 		store: opt.Store, log: opt.Log, now: opt.Now,
 		perHost: orDefault(opt.PerHost, DefaultPerHost), workers: orDefault(opt.Workers, DefaultWorkers),
 		batch: orDefault(opt.Batch, DefaultBatch), lease: orDefault(opt.Lease, DefaultLease),
-		poll: orDefault(opt.Poll, DefaultPoll), timeout: orDefault(opt.Timeout, DefaultTimeout),
+		poll: orDefault(opt.Poll, pollDefault(opt.Store)), timeout: orDefault(opt.Timeout, DefaultTimeout),
 		schedule: opt.Schedule, giveUp: orDefault(opt.GiveUp, DefaultGiveUp), userAgent: opt.UserAgent,
 		drain: orDefault(opt.Drain, DefaultDrain),
 	}
@@ -169,11 +177,11 @@ func New(opt Options) *Worker {
 	w.slowTimeout = min(orDefault(opt.SlowTimeout, DefaultSlowTimeout), w.timeout)
 	w.slowAfter = orDefault(opt.SlowAfter, min(DefaultSlowAfter, w.slowTimeout/2))
 	slowWorkers := orDefault(opt.SlowWorkers, w.workers)
-	if w.poll >= time.Second {
-		panic(fmt.Sprintf("delivery.New: Poll %v must be below 1s", w.poll))
+	if maxPoll := pollMax(opt.Store); w.poll >= maxPoll {
+		panic(fmt.Sprintf("delivery.New: Poll %v must be below %v", w.poll, maxPoll))
 	}
-	if w.lease <= 2*w.timeout {
-		panic(fmt.Sprintf("delivery.New: Lease %v must exceed twice Timeout %v", w.lease, w.timeout))
+	if w.lease < 4*time.Second {
+		panic(fmt.Sprintf("delivery.New: Lease %v must be at least 4s: it is renewed every quarter of it", w.lease))
 	}
 	if w.slowAfter >= w.slowTimeout {
 		panic(fmt.Sprintf("delivery.New: SlowAfter %v must be below SlowTimeout %v (and Timeout %v)", w.slowAfter, w.slowTimeout, w.timeout))
@@ -232,6 +240,37 @@ func (w *Worker) Wake() {
 	signal(w.wake)
 }
 
+func pollDefault(st *storage.Store) time.Duration {
+	if st.Notifies() {
+		return DefaultPollNotified
+	}
+	return DefaultPoll
+}
+
+func pollMax(st *storage.Store) time.Duration {
+	if st.Notifies() {
+		return 10 * time.Second
+	}
+	return time.Second
+}
+
+// keepLeases renews the worker's leases every quarter of Lease until ctx
+// ends; a renewal that fails is logged, and the next may work.
+func (w *Worker) keepLeases(ctx context.Context) {
+	tick := time.NewTicker(w.lease / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := w.store.RenewClaims(ctx, w.now(), w.lease); err != nil && ctx.Err() == nil {
+			w.log.Error("renew delivery leases", "err", err)
+		}
+	}
+}
+
 func signal(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
@@ -263,13 +302,20 @@ func (w *Worker) Stats() Stats {
 // up to Drain (cancelling the rest, which are retried later), writes their
 // outcomes and releases its claims. It returns nil after a clean stop.
 //
-// Run assumes it is the only delivering process of its database: it starts
-// by releasing every claim, so deliveries leased by a crashed process are
-// retried at once. Call Run once per Worker.
+// On SQLite, Run assumes it is the only delivering process of its
+// database: it starts by releasing every claim, so deliveries leased by a
+// crashed process are retried at once. On PostgreSQL several processes
+// deliver from one queue: each renews its own leases while it runs, and
+// listens for the deliveries the others queue. Call Run once per Worker.
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.store.ReleaseClaims(ctx); err != nil {
 		return fmt.Errorf("start delivery: %w", err)
 	}
+	// Leases are renewed until the outcomes are written, after ctx ends.
+	leasing, stopLeasing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLeasing()
+	go w.keepLeases(leasing)
+	go func() { _ = w.store.ListenDeliveries(ctx, w.Wake) }()
 	w.beat()
 	w.running.Store(true)
 	defer w.running.Store(false)

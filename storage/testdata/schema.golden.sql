@@ -98,7 +98,7 @@ CREATE TABLE deliveries (
 	next_attempt_at INTEGER NOT NULL,
 	claimed_until INTEGER NOT NULL DEFAULT 0,
 	queued_at INTEGER NOT NULL,
-	last_error TEXT NOT NULL DEFAULT '',
+	last_error TEXT NOT NULL DEFAULT '', claimed_by TEXT NOT NULL DEFAULT '',
 	UNIQUE (activity_id, inbox)
 );
 CREATE TABLE delivery_hours (
@@ -152,6 +152,10 @@ CREATE TABLE instance (
 	private_key_pem TEXT NOT NULL,
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL
+);
+CREATE TABLE login_failures (
+	key TEXT NOT NULL,  -- a client address, or an address and a username
+	at INTEGER NOT NULL
 );
 CREATE TABLE meetings (
 	id INTEGER PRIMARY KEY,
@@ -393,10 +397,13 @@ CREATE INDEX contributions_recent ON contributions (community_id, created_at);
 CREATE INDEX decisions_community ON decisions (community_id, created_at DESC);
 CREATE INDEX decisions_open ON decisions (closed_at, closes_at);
 CREATE INDEX deliveries_claimed ON deliveries (claimed_until);
+CREATE INDEX deliveries_claimed_by ON deliveries (claimed_by) WHERE claimed_by != '';
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until);
 CREATE INDEX deliveries_host_due ON deliveries (state, host, next_attempt_at, claimed_until);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
+CREATE INDEX login_failures_at ON login_failures (at);
+CREATE INDEX login_failures_key ON login_failures (key, at);
 CREATE INDEX meetings_counts_changed ON meetings (counts_changed_at) WHERE counts_changed_at != 0;
 CREATE INDEX meetings_start ON meetings (community_id, start_at);
 CREATE INDEX member_sessions_actor ON member_sessions (actor_iri);

@@ -20,19 +20,12 @@ type ConsoleOptions struct {
 	MaxUpload int64
 }
 
-// Login rate limit: this many failures per key within the window, then 429.
-const (
-	loginFailures = 5
-	loginWindow   = 15 * time.Minute
-)
-
 // console is the state of the /admin console.
 type console struct {
 	now       func() time.Time
 	ttl       time.Duration
 	maxUpload int64
 	secure    bool // cookies carry Secure: the base URL is https
-	limiter   *loginLimiter
 	// checks bounds concurrent password checks: each argon2id hash takes
 	// 64 MiB of memory.
 	checks chan struct{}
@@ -50,9 +43,8 @@ func newConsole(base *url.URL, opts ConsoleOptions) *console {
 	}
 	return &console{
 		now: opts.Now, ttl: opts.SessionTTL, maxUpload: opts.MaxUpload,
-		secure:  base.Scheme == "https",
-		limiter: newLoginLimiter(opts.Now, loginFailures, loginWindow),
-		checks:  make(chan struct{}, 2),
+		secure: base.Scheme == "https",
+		checks: make(chan struct{}, 2),
 	}
 }
 

@@ -176,7 +176,11 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) error {
 	if f.Username != "" {
 		keys = append(keys, "ip "+clientKey(r)+" user "+strings.ToLower(f.Username))
 	}
-	if wait := s.console.limiter.retryAfter(keys...); wait > 0 {
+	wait, err := s.community.LoginWait(r.Context(), keys...)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		return s.renderLogin(w, http.StatusTooManyRequests, f, token,
@@ -194,14 +198,18 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) error {
 	sessionToken, _, err := s.community.Login(r.Context(), f.Username, f.Password, s.console.ttl)
 	<-s.console.checks
 	if errors.Is(err, community.ErrForbidden) {
-		s.console.limiter.fail(keys...)
+		if err := s.community.LoginFailed(r.Context(), keys...); err != nil {
+			return err
+		}
 		return s.renderLogin(w, http.StatusUnauthorized, f, token, "Wrong username or password.")
 	}
 	if err != nil {
 		return err
 	}
 	if len(keys) > 1 {
-		s.console.limiter.reset(keys[1])
+		if err := s.community.LoginSucceeded(r.Context(), keys[1]); err != nil {
+			return err
+		}
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, sessionToken, s.console.ttl, http.SameSiteLaxMode))
 	http.SetCookie(w, s.cookie(loginCookie, "", -1, http.SameSiteStrictMode))

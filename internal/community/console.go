@@ -457,3 +457,27 @@ func (s *Service) SetIcon(ctx context.Context, name, hash, ext string) error {
 	}
 	return s.announceProfile(ctx, name)
 }
+
+// Console sign-in limit: this many failures per key within the window,
+// then refused until the oldest of them leaves it. Counted in the
+// database, so the limit holds whichever process a guess reaches.
+const (
+	LoginFailures = 5
+	LoginWindow   = 15 * time.Minute
+)
+
+// LoginWait returns how long a console sign-in counted under keys (a
+// client address; an address and a username) must wait; 0: go ahead.
+func (s *Service) LoginWait(ctx context.Context, keys ...string) (time.Duration, error) {
+	return s.store.LoginWait(ctx, keys, s.now(), LoginFailures, LoginWindow)
+}
+
+// LoginFailed counts a failed console sign-in under each of keys.
+func (s *Service) LoginFailed(ctx context.Context, keys ...string) error {
+	return s.store.RecordLoginFailure(ctx, keys, s.now(), LoginWindow)
+}
+
+// LoginSucceeded forgets the failures counted under key.
+func (s *Service) LoginSucceeded(ctx context.Context, key string) error {
+	return s.store.ClearLoginFailures(ctx, key)
+}

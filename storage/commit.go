@@ -2,8 +2,11 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -38,6 +41,8 @@ type txRequest struct {
 	done chan struct{}
 	// panicked holds what fn panicked with, re-raised in the caller.
 	panicked any
+	// queued: fn made deliveries due (Tx.queued).
+	queued bool
 }
 
 // committer runs InTx calls in batches until stop is closed.
@@ -56,9 +61,6 @@ func newCommitter() *committer {
 // commit. Concurrent calls may share one SQLite transaction (group
 // commit), each in its own savepoint. fn must not call InTx.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	if s.pg {
-		return s.inTxPostgres(ctx, fn)
-	}
 	req := &txRequest{ctx: ctx, fn: fn, done: make(chan struct{})}
 	select {
 	case s.commits.requests <- req:
@@ -101,44 +103,30 @@ func (s *Store) waitingRequest() *txRequest {
 
 // commitBatch runs first and the calls next gives (until it gives nil, up
 // to maxBatch in all) in one transaction, commits it and answers them all.
+// On PostgreSQL the transaction is SERIALIZABLE: when the server cannot
+// serialize it with another process's, the whole batch runs again (up to
+// maxTxAttempts times), so a function may run more than once and must
+// touch nothing but its Tx.
 func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 	start := time.Now()
 	defer func() { s.txTimed(time.Since(start)) }()
-	// The transaction serves many callers: none of their contexts may end
-	// it. Each function's own statements use its caller's context.
-	sqlTx, err := s.write.BeginTx(context.Background(), nil)
-	if err != nil {
-		first.err = fmt.Errorf("begin transaction: %w", mapError(err))
-		close(first.done)
-		return
-	}
 	batch := []*txRequest{first}
-	var search []searchOp // the search writes of the calls that succeeded
-	broken := s.runInSavepoint(sqlTx, first, &search)
-	for !broken && len(batch) < maxBatch {
-		req := next()
-		if req == nil {
+	var commitErr error
+	for attempt := 1; ; attempt++ {
+		var again bool
+		commitErr, again = s.runBatch(&batch, next)
+		if !again {
 			break
 		}
-		batch = append(batch, req)
-		broken = s.runInSavepoint(sqlTx, req, &search)
-	}
-	var commitErr error
-	if !broken {
-		if err := writeSearch(context.Background(), &Tx{tx: sqlTx, stmts: s.writeStmts}, search); err != nil {
-			commitErr = err
+		if attempt == maxTxAttempts {
+			commitErr = fmt.Errorf("%w: transaction not serializable after %d attempts: %v", ErrBusy, attempt, commitErr)
+			break
 		}
-	}
-	if broken || commitErr != nil {
-		// A savepoint could not be rolled back (SQLite rolls the whole
-		// transaction back when, for one, a statement is interrupted), or
-		// the search writes failed: nothing of the batch is kept.
-		_ = sqlTx.Rollback() // the transaction may be gone already
-		if commitErr == nil {
-			commitErr = errors.New("transaction rolled back with another caller's failed work; retry")
+		next = nil // run again exactly the calls of the batch
+		for _, req := range batch {
+			req.err, req.panicked = nil, nil
 		}
-	} else if err := sqlTx.Commit(); err != nil {
-		commitErr = fmt.Errorf("commit: %w", mapError(err))
+		time.Sleep(time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond))))
 	}
 	for _, req := range batch {
 		if commitErr != nil && req.err == nil && req.panicked == nil {
@@ -146,6 +134,60 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 		}
 		close(req.done)
 	}
+}
+
+// runBatch runs the calls of batch, and those next gives (when not nil),
+// in one transaction and commits it; each call's own outcome is left in
+// its request. It returns the error of the transaction as a whole, and
+// whether PostgreSQL could not serialize it (the batch may run again).
+func (s *Store) runBatch(batch *[]*txRequest, next func() *txRequest) (commitErr error, again bool) {
+	var opts *sql.TxOptions
+	if s.pg {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	// The transaction serves many callers: none of their contexts may end
+	// it. Each function's own statements use its caller's context.
+	sqlTx, err := s.write.BeginTx(context.Background(), opts)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", mapError(err)), false
+	}
+	var search []searchOp // the search writes of the calls that succeeded
+	broken := false
+	for i := 0; !broken; i++ {
+		if i == len(*batch) {
+			if next == nil || len(*batch) == maxBatch {
+				break
+			}
+			req := next()
+			if req == nil {
+				break
+			}
+			*batch = append(*batch, req)
+		}
+		broken = s.runInSavepoint(sqlTx, (*batch)[i], &search)
+	}
+	if !broken {
+		tx := &Tx{tx: sqlTx, stmts: s.writeStmts}
+		commitErr = writeSearch(context.Background(), tx, search)
+		if commitErr == nil && s.pg && slices.ContainsFunc(*batch, func(r *txRequest) bool { return r.queued }) {
+			_, commitErr = sqlTx.ExecContext(context.Background(), `SELECT pg_notify(?, '')`, deliveriesChannel)
+		}
+	}
+	if broken || commitErr != nil {
+		// A savepoint could not be rolled back (SQLite rolls the whole
+		// transaction back when, for one, a statement is interrupted;
+		// PostgreSQL cannot serialize the transaction), or the search
+		// writes failed: nothing of the batch is kept.
+		_ = sqlTx.Rollback() // the transaction may be gone already
+		if commitErr == nil {
+			commitErr = errors.New("transaction rolled back with another caller's failed work; retry")
+		}
+		return commitErr, sqlTx.retry || retryable(commitErr)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err)), retryable(err)
+	}
+	return nil, false
 }
 
 // runInSavepoint runs req's function in its own savepoint of sqlTx and
@@ -158,6 +200,12 @@ func (s *Store) runInSavepoint(sqlTx *sqlTx, req *txRequest, search *[]searchOp)
 		return false
 	}
 	req.panicked, req.err = callFn(req.fn, tx)
+	req.queued = tx.queued
+	if sqlTx.retry {
+		// PostgreSQL could not serialize the transaction: the batch runs
+		// again, whatever this call made of the failure.
+		return true
+	}
 	if req.err == nil && req.panicked == nil {
 		if _, err := tx.exec(context.Background(), releaseSavepointQuery); err != nil {
 			req.err = fmt.Errorf("release savepoint: %w", mapError(err))

@@ -34,7 +34,7 @@ const (
 // before it, which is what the count after the lock needs.
 func (s *Store) claimDeliveriesPostgres(ctx context.Context, now time.Time, lease time.Duration, perHost, limit int) ([]Delivery, error) {
 	var out []Delivery
-	err := s.inTxPostgresAt(ctx, sql.LevelReadCommitted, func(tx *Tx) error {
+	err := s.inOwnTx(ctx, sql.LevelReadCommitted, func(tx *Tx) error {
 		out = nil
 		waiting := map[string]bool{}
 		if err := queryEach(ctx, tx, waitingHostsQuery, []any{toDB(now)}, func(sc scanner) error {

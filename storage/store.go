@@ -148,9 +148,7 @@ func (s *Store) Engine() string {
 // connection pools.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.commits.stop) })
-	if !s.pg {
-		<-s.commits.stopped
-	}
+	<-s.commits.stopped
 	var errs []error
 	for _, st := range s.writeStmts {
 		errs = append(errs, st.Close())

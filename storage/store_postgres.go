@@ -1,9 +1,11 @@
 package storage
 
-// PostgreSQL: several coppice processes may share one database, so what
-// SQLite gets from having one writer (every write transaction sees the one
-// before it whole) PostgreSQL gets from running each write transaction
-// SERIALIZABLE and running it again when the server could not serialize it.
+// PostgreSQL: several coppice processes may share one database. Each runs
+// its write transactions one batch at a time, as on SQLite (commit.go), so
+// its own never clash; what SQLite gets from having one writer for all
+// processes (every write transaction sees the one before it whole)
+// PostgreSQL gets from running each batch SERIALIZABLE and running it again
+// when the server could not serialize it with another process's.
 
 import (
 	"context"
@@ -25,8 +27,8 @@ const (
 	pgReaders = 8
 )
 
-// maxTxAttempts bounds how often a write transaction is run when
-// PostgreSQL cannot serialize it with others.
+// maxTxAttempts bounds how often a write transaction (or batch) is run
+// when PostgreSQL cannot serialize it with others.
 const maxTxAttempts = 8
 
 func openPostgres(ctx context.Context, url string, opts []Option) (*Store, error) {
@@ -55,6 +57,7 @@ func openPostgres(ctx context.Context, url string, opts []Option) (*Store, error
 	}
 	s := newStore(w, r, opts)
 	s.url = url
+	go s.runCommitter() // stopped and waited for by Close
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -62,17 +65,11 @@ func openPostgres(ctx context.Context, url string, opts []Option) (*Store, error
 	return s, nil
 }
 
-// inTxPostgres runs fn in a SERIALIZABLE transaction of its own, again
-// (up to maxTxAttempts in all) while PostgreSQL reports that it could not
-// serialize it with concurrent ones: fn may run more than once, and must
-// touch nothing but tx.
-func (s *Store) inTxPostgres(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.inTxPostgresAt(ctx, sql.LevelSerializable, fn)
-}
-
-// inTxPostgresAt is inTxPostgres at another isolation level, for the few
-// transactions that take their own locks (claims of deliveries).
-func (s *Store) inTxPostgresAt(ctx context.Context, level sql.IsolationLevel, fn func(tx *Tx) error) error {
+// inOwnTx runs fn in a transaction of its own at level, outside group
+// commit, again (up to maxTxAttempts in all) while PostgreSQL reports that
+// it could not serialize it: for the few transactions that take locks of
+// their own and must not wait behind a batch (claims of deliveries).
+func (s *Store) inOwnTx(ctx context.Context, level sql.IsolationLevel, fn func(tx *Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err, again := s.tryTxPostgres(ctx, level, fn)
 		if !again {
@@ -81,8 +78,6 @@ func (s *Store) inTxPostgresAt(ctx context.Context, level sql.IsolationLevel, fn
 		if attempt == maxTxAttempts {
 			return fmt.Errorf("%w: transaction not serializable after %d attempts: %v", ErrBusy, attempt, err)
 		}
-		// Back off a little, at random, so the transactions that clashed
-		// do not clash again.
 		d := time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))
 		select {
 		case <-time.After(d):

@@ -56,3 +56,47 @@ func TestBothEnginesAreAtTheSameSchemaVersion(t *testing.T) {
 		t.Errorf("%s database at version %d, SQLite's migrations end at %d", st.Engine(), v, latest)
 	}
 }
+
+// Several processes that start at once on a new PostgreSQL database: one
+// migrates (under an advisory lock), the others wait and find the schema
+// current; none fails.
+func TestProcessesStartingAtOnceMigrateOnce(t *testing.T) {
+	if storagetest.Engine() != "postgres" {
+		t.Skip("several processes share a database on PostgreSQL only: run with COPPICE_TEST_DB=postgres (make test does)")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	db := storagetest.UnmigratedPostgresURL(t)
+	const n = 4
+	errs := make(chan error, n)
+	stores := make(chan *storage.Store, n)
+	for range n {
+		go func() {
+			st, err := storage.Open(ctx, db)
+			errs <- err
+			stores <- st
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("open: %v", err)
+		}
+		if st := <-stores; st != nil {
+			defer st.Close()
+		}
+	}
+	st, err := storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	applied, err := st.MigrateCount(ctx)
+	if err != nil || applied != 0 {
+		t.Errorf("a later start applied %d migrations, %v; want 0", applied, err)
+	}
+	v, err := st.SchemaVersion(ctx)
+	latest, _ := storage.LatestSchemaVersion()
+	if err != nil || v != latest {
+		t.Errorf("schema version %d, %v; want %d", v, err, latest)
+	}
+}

@@ -76,13 +76,25 @@ type pgServer struct {
 // and returns its URL; the database is dropped when the test ends.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, "coppice_template")
+}
+
+// UnmigratedPostgresURL is PostgresURL for a database without even the
+// schema, for tests of migrating.
+func UnmigratedPostgresURL(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, "template0")
+}
+
+func newDatabase(t testing.TB, template string) string {
+	t.Helper()
 	server.once.Do(func() { server.err = server.start() })
 	if server.err != nil {
 		t.Fatalf("throwaway PostgreSQL: %v", server.err)
 	}
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), server.counter.Add(1))
 	server.mu.Lock()
-	_, err := server.admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE coppice_template`)
+	_, err := server.admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE ` + template)
 	server.mu.Unlock()
 	if err != nil {
 		t.Fatalf("create test database: %v", err)

@@ -71,7 +71,7 @@ func openPostgres(ctx context.Context, url string, opts []Option) (*Store, error
 // their own and must not wait behind a batch (claims of deliveries).
 func (s *Store) inOwnTx(ctx context.Context, level sql.IsolationLevel, fn func(tx *Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err, again := s.tryTxPostgres(ctx, level, fn)
+		err, again := s.tryOwnTx(ctx, level, fn)
 		if !again {
 			return err
 		}
@@ -87,8 +87,8 @@ func (s *Store) inOwnTx(ctx context.Context, level sql.IsolationLevel, fn func(t
 	}
 }
 
-// tryTxPostgres runs fn once; again reports a serialization failure.
-func (s *Store) tryTxPostgres(ctx context.Context, level sql.IsolationLevel, fn func(tx *Tx) error) (err error, again bool) {
+// tryOwnTx runs fn once; again reports a serialization failure.
+func (s *Store) tryOwnTx(ctx context.Context, level sql.IsolationLevel, fn func(tx *Tx) error) (err error, again bool) {
 	start := time.Now()
 	defer func() { s.txTimed(time.Since(start)) }()
 	sqlTx, err := s.write.BeginTx(ctx, &sql.TxOptions{Isolation: level})

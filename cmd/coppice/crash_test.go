@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,16 +17,19 @@ import (
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/storage"
+	"github.com/coppice-dev/coppice/storage/storagetest"
 )
 
 // TestMain lets the test binary run as coppice itself, so crash tests can
-// start the real server as a subprocess and kill it.
+// start the real server as a subprocess and kill it; run as tests, it
+// stops the throwaway PostgreSQL server of COPPICE_TEST_DB=postgres at
+// the end.
 func TestMain(m *testing.M) {
 	if os.Getenv("COPPICE_TEST_AS_MAIN") == "1" {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(storagetest.Main(m))
 }
 
 // recorder is a fake host: it counts POSTs per inbox path and answers
@@ -121,7 +123,7 @@ func TestFLT07KillDuringFanOut(t *testing.T) {
 	}
 	const hosts, perHost = 50, 20
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "crash.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -254,7 +256,7 @@ func TestApproveFromCLIWhileServing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a subprocess")
 	}
-	db := filepath.Join(t.TempDir(), "approve.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "closed", "--title", "Closed", "--join", "approval", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -296,8 +298,7 @@ func TestCommunityFollowFromCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts subprocesses")
 	}
-	dir := t.TempDir()
-	dbA, dbB := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	dbA, dbB := storagetest.DB(t), storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", dbA); code != 0 {
 		t.Fatal(errOut)
 	}

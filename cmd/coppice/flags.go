@@ -60,7 +60,7 @@ func newFlagSet(name string) *flag.FlagSet {
 
 // dbFlag adds --db to fs.
 func dbFlag(fs *flag.FlagSet, c *config.Config) {
-	fs.StringVar(&c.DB, "db", c.DB, "path of the SQLite database file (COPPICE_DB)")
+	fs.StringVar(&c.DB, "db", c.DB, "the database: the path of an SQLite file, or a postgres://USER:PASSWORD@HOST/NAME URL (COPPICE_DB)")
 }
 
 // baseFlag adds --base-url to fs: commands that make activities build

@@ -1,5 +1,6 @@
 // Command coppice runs a Coppice instance and administers it: serve,
-// community, admin and migrate subcommands. Every flag also reads an
+// community, admin, migrate, backup and migrate-data subcommands, on an
+// SQLite file or a PostgreSQL database. Every flag also reads an
 // environment variable: --base-url reads COPPICE_BASE_URL.
 package main
 
@@ -49,12 +50,15 @@ commands:
   federation allow|block|silence|reject-media|unset HOST | federation mode open|allowlist | federation list
   admin create USERNAME       (password read from standard input)
   migrate                     apply database migrations
-  backup FILE                 write a consistent copy of the database
-  restore FILE                put a backup in place of the database (not while serve runs)
+  backup FILE                 write a consistent copy of the database into a new SQLite file
+  restore FILE                put a backup in place of the SQLite database (not while serve runs)
+  migrate-data --from FILE.db --to postgres://…   copy an SQLite instance into an empty PostgreSQL database
   version                     print the version
 
-Run "coppice COMMAND -h" for the flags of a command. Every flag also reads
-an environment variable: --base-url reads COPPICE_BASE_URL.
+Every command that touches the database takes --db: the path of an SQLite
+file (the default, ./coppice.db) or a postgres:// URL. Run "coppice COMMAND
+-h" for the flags of a command. Every flag also reads an environment
+variable: --base-url reads COPPICE_BASE_URL.
 `
 
 // run is main without the process: tests call it directly. It returns the
@@ -79,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runBackup(ctx, args[1:], env, stdout)
 	case "restore":
 		err = runRestore(ctx, args[1:], env, stdout)
+	case "migrate-data":
+		err = runMigrateData(ctx, args[1:], env, stdout)
 	case "thread":
 		err = runThread(ctx, args[1:], env, stdout)
 	case "resource":

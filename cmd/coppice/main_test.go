@@ -16,6 +16,7 @@ import (
 
 	"github.com/coppice-dev/coppice/federation"
 	"github.com/coppice-dev/coppice/storage"
+	"github.com/coppice-dev/coppice/storage/storagetest"
 )
 
 // coppice runs the command line in-process and returns its exit code and
@@ -104,7 +105,7 @@ func fetchActor(t *testing.T, addr, name string) (string, string) {
 // TestRestartKeepsActorAndKey creates a community, serves it, stops, serves
 // again and checks the actor and its key are the same.
 func TestRestartKeepsActorAndKey(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "coppice.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seedbreeders", "--title", "Seed breeders", "--summary", "Seeds.", "--db", db); code != 0 {
 		t.Fatalf("community create: exit %d: %s", code, errOut)
 	}
@@ -125,7 +126,7 @@ func TestRestartKeepsActorAndKey(t *testing.T) {
 }
 
 func TestCommunityCreate(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "coppice.db")
+	db := storagetest.DB(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -188,7 +189,7 @@ func newBoolSet() *flag.FlagSet {
 }
 
 func TestAdminCreate(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "coppice.db")
+	db := storagetest.DB(t)
 	if code, out, errOut := coppice(t, "correct horse battery\n", "admin", "create", "ada", "--db", db); code != 0 || !strings.Contains(out, "created admin ada") {
 		t.Fatalf("admin create: %d %q %q", code, out, errOut)
 	}
@@ -204,7 +205,7 @@ func TestAdminCreate(t *testing.T) {
 }
 
 func TestMigrateAndUsage(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "coppice.db")
+	db := storagetest.DB(t)
 	code, out, _ := coppice(t, "", "migrate", "--db", db)
 	if code != 0 || !strings.Contains(out, "schema version") {
 		t.Errorf("migrate = %d %q", code, out)
@@ -223,7 +224,7 @@ func TestMigrateAndUsage(t *testing.T) {
 // TestThreadCommands pins, locks and removes a thread from the command line.
 func TestThreadCommands(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "coppice.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -281,7 +282,7 @@ func TestThreadCommands(t *testing.T) {
 }
 
 func TestCommunitySet(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "coppice.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -298,7 +299,7 @@ func TestCommunitySet(t *testing.T) {
 // line, including uploads that must be refused (CON-03, CON-04).
 func TestResourceAndMeetingCommands(t *testing.T) {
 	dir := t.TempDir()
-	db, data := filepath.Join(dir, "coppice.db"), filepath.Join(dir, "data")
+	db, data := storagetest.DB(t), filepath.Join(dir, "data")
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -358,7 +359,7 @@ func TestResourceAndMeetingCommands(t *testing.T) {
 
 func TestBackup(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "coppice.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/storage"
+	"github.com/coppice-dev/coppice/storage/storagetest"
 )
 
 // syncBuffer is a bytes.Buffer a subprocess writes to while the test reads.
@@ -145,7 +145,7 @@ func TestMetricsUnderRealTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal("promtool not found: install Debian's prometheus package (.ci/run does)")
 	}
-	db := filepath.Join(t.TempDir(), "metrics.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -278,7 +278,7 @@ func TestSIGTERMFinishesDeliveriesAndExitsZero(t *testing.T) {
 		t.Skip("starts a subprocess")
 	}
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "term.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}

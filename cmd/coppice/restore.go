@@ -13,10 +13,12 @@ import (
 	"github.com/coppice-dev/coppice/storage"
 )
 
-// lockDatabase takes the lock serve holds on a database for as long as it
-// runs (an flock on DB.lock, released by the kernel when the process ends,
-// even by a crash). restore takes it too, so it never replaces the file
-// under a running server.
+// lockDatabase takes the lock serve holds on an SQLite database for as
+// long as it runs (an flock on DB.lock, released by the kernel when the
+// process ends, even by a crash). restore and migrate-data take it too, so
+// they never replace or copy the file under a running server. A
+// PostgreSQL database has no such lock: several processes share it on
+// purpose.
 func lockDatabase(db string) (unlock func(), err error) {
 	if storage.IsPostgres(db) {
 		// Several processes share a PostgreSQL database on purpose.
@@ -36,8 +38,9 @@ func lockDatabase(db string) (unlock func(), err error) {
 	return func() { f.Close() }, nil // closing the file releases the lock
 }
 
-// runRestore: coppice restore FILE puts a backup in place of the database.
-// It refuses while serve runs on the database, and checks the backup's
+// runRestore: coppice restore FILE puts a backup in place of an SQLite
+// database (a PostgreSQL database is refused: see the message). It
+// refuses while serve runs on the database, and checks the backup's
 // integrity and schema version first. The database it replaces is kept as
 // DB.pre-restore (with its -wal file, if any).
 func runRestore(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
@@ -52,6 +55,11 @@ func runRestore(ctx context.Context, args []string, env func(string) string, std
 		return usageError{errors.New("restore: want exactly one FILE")}
 	}
 	backup := pos[0]
+	if storage.IsPostgres(cfg.DB) {
+		return fmt.Errorf("restore: %s is a PostgreSQL database; restore replaces an SQLite file only. "+
+			"Load a pg_dump with pg_restore, or copy a backup FILE into a new, empty database with coppice migrate-data --from FILE --to postgres://…",
+			storage.Redacted(cfg.DB))
+	}
 	unlock, err := lockDatabase(cfg.DB)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"testing"
 )
 
+// TestRestore restores an SQLite database, whatever this run's engine:
+// restore replaces SQLite files only (TestRestoreRefusesPostgres).
 func TestRestore(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "coppice.db")
@@ -60,8 +62,8 @@ func TestRestore(t *testing.T) {
 	}
 }
 
-// TestServeHoldsTheDatabaseLock: a second serve on the same database
-// refuses to start.
+// TestServeHoldsTheDatabaseLock: a second serve on the same SQLite
+// database refuses to start (on PostgreSQL it starts: TestServesSharePostgres).
 func TestServeHoldsTheDatabaseLock(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "coppice.db")
 	addr := freeAddr(t)

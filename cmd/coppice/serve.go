@@ -105,11 +105,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := lockDatabase(cfg.DB)
-	if err != nil {
-		return err
+	// One process per SQLite file; any number on one PostgreSQL database.
+	if !storage.IsPostgres(cfg.DB) {
+		unlock, err := lockDatabase(cfg.DB)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	m := metrics.New(prometheus.NewRegistry())
 	store, err := storage.Open(ctx, cfg.DB, storage.WithTxObserver(m.WriteTransaction))
 	if err != nil {
@@ -140,7 +143,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return fmt.Errorf("listen for metrics: %w", err)
 		}
 	}
-	log.Info("serving", "listen", ln.Addr().String(), "base_url", base.String(), "db", cfg.DB,
+	log.Info("serving", "listen", ln.Addr().String(), "base_url", base.String(), "db", storage.Redacted(cfg.DB), "engine", store.Engine(),
 		"insecure_federation", cfg.InsecureFederation, "authorized_fetch", cfg.AuthorizedFetch)
 	if mln != nil {
 		log.Info("serving metrics", "listen", mln.Addr().String(), "path", "/metrics")

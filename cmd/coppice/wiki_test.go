@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/coppice-dev/coppice/storage/storagetest"
 	"time"
 )
 
 func TestWikiAndDecisionCommands(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "coppice.db")
+	db := storagetest.DB(t)
 	if code, _, errOut := coppice(t, "", "community", "create", "seeds", "--title", "Seeds", "--db", db); code != 0 {
 		t.Fatal(errOut)
 	}

@@ -95,9 +95,11 @@ func CopyProgress(fn func(table string, rows int64, took time.Duration)) CopyOpt
 // in any table (ErrNotEmpty). It reads from in one read transaction, a
 // consistent snapshot even while a server writes to it, and writes to in
 // one transaction, which it commits only once every table has as many
-// rows in to as in that snapshot; on PostgreSQL it then moves each id
-// sequence past the copied ids. It returns each table's number of rows,
-// the search index's under "search_index".
+// rows in to as in that snapshot: a copy that fails leaves to empty. Into
+// PostgreSQL it copies with COPY, builds each table's secondary indexes
+// after its rows, moves each id sequence past the copied ids and, after
+// the commit, analyzes the database. It returns each table's number of
+// rows, the search index's under "search_index".
 func CopyDatabase(ctx context.Context, from, to *Store, opts ...CopyOption) (map[string]int64, error) {
 	var cfg copyConfig
 	for _, o := range opts {

@@ -43,8 +43,21 @@ const identityColumnsQuery = `
 	ORDER BY table_name`
 
 // copyLockTimeout bounds the wait for the tables' lock: a target someone
-// writes to is no target for a copy.
+// uses is no target for a copy.
 const copyLockTimeout = "10s"
+
+// copyIndexMemory is the memory each index build of a copy may sort in
+// (PostgreSQL's default, 64 MB, makes the search index's GIN build spill).
+const copyIndexMemory = "256MB"
+
+// secondaryIndexesQuery lists a table's indexes that back no constraint
+// (no primary key, no UNIQUE constraint), with the statements that create
+// them.
+const secondaryIndexesQuery = `
+	SELECT i.indexname, i.indexdef FROM pg_indexes i
+	WHERE i.schemaname = current_schema() AND i.tablename = $1
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)
+	ORDER BY i.indexname`
 
 // copyIntoPostgres copies src into to, a PostgreSQL store, in one
 // transaction on one connection of its own, then analyzes the database.
@@ -86,12 +99,16 @@ func copyPostgresTx(ctx context.Context, src *sqlTx, pc *pgx.Conn, tables []copy
 		names = append(names, t.name)
 	}
 	names = append(names, searchTable)
-	// Nobody writes to the tables while they are found empty and filled;
-	// readers may read them.
-	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+copyLockTimeout+`'`); err != nil {
-		return nil, fmt.Errorf("copy database: %w", err)
+	// Nobody uses the tables while they are found empty and filled.
+	for _, q := range []string{
+		`SET LOCAL lock_timeout = '` + copyLockTimeout + `'`,
+		`SET LOCAL maintenance_work_mem = '` + copyIndexMemory + `'`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("copy database: %w", err)
+		}
 	}
-	if _, err := tx.Exec(ctx, `LOCK TABLE `+quoteIdents(names)+` IN EXCLUSIVE MODE`); err != nil {
+	if _, err := tx.Exec(ctx, `LOCK TABLE `+quoteIdents(names)+` IN ACCESS EXCLUSIVE MODE`); err != nil {
 		return nil, fmt.Errorf("copy database: lock the target's tables (is a coppice serve running on it?): %w", err)
 	}
 	for _, name := range names {
@@ -106,20 +123,26 @@ func copyPostgresTx(ctx context.Context, src *sqlTx, pc *pgx.Conn, tables []copy
 	copied := map[string]int64{}
 	for _, t := range tables {
 		start := time.Now()
-		rows, err := src.QueryContext(ctx, selectAllQuery(t))
+		n, err := withoutIndexes(ctx, tx, t.name, func() (int64, error) {
+			rows, err := src.QueryContext(ctx, selectAllQuery(t))
+			if err != nil {
+				return 0, fmt.Errorf("copy database: read %s: %w", t.name, err)
+			}
+			defer rows.Close()
+			n, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.columns, newRowScanner(rows, len(t.columns)))
+			if err != nil {
+				return 0, fmt.Errorf("copy database: copy %s: %w", t.name, err)
+			}
+			return n, nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("copy database: read %s: %w", t.name, err)
-		}
-		n, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.columns, newRowScanner(rows, len(t.columns)))
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("copy database: copy %s: %w", t.name, err)
+			return nil, err
 		}
 		copied[t.name] = n
 		cfg.progress(t.name, n, time.Since(start))
 	}
 	start := time.Now()
-	n, err := copySearchPostgres(ctx, src, tx)
+	n, err := withoutIndexes(ctx, tx, searchTable, func() (int64, error) { return copySearchPostgres(ctx, src, tx) })
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +166,47 @@ func copyPostgresTx(ctx context.Context, src *sqlTx, pc *pgx.Conn, tables []copy
 		return nil, fmt.Errorf("copy database: commit: %w", err)
 	}
 	return copied, nil
+}
+
+// withoutIndexes runs fill, which fills the empty table, with the table's
+// secondary indexes dropped, and then builds them again from their own
+// definitions: one sorted build of an index is much quicker than a
+// million inserts into it, above all the search index's GIN ("Populating
+// a Database" in PostgreSQL's manual). The indexes behind its primary key
+// and UNIQUE constraints stay, so the copy still checks them.
+func withoutIndexes(ctx context.Context, tx pgx.Tx, table string, fill func() (int64, error)) (int64, error) {
+	rows, err := tx.Query(ctx, secondaryIndexesQuery, table)
+	if err != nil {
+		return 0, fmt.Errorf("copy database: list the indexes of %s: %w", table, err)
+	}
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("copy database: list the indexes of %s: %w", table, err)
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("copy database: list the indexes of %s: %w", table, err)
+	}
+	if len(names) > 0 {
+		if _, err := tx.Exec(ctx, `DROP INDEX `+quoteIdents(names)); err != nil {
+			return 0, fmt.Errorf("copy database: drop the indexes of %s for the copy: %w", table, err)
+		}
+	}
+	n, err := fill()
+	if err != nil {
+		return 0, err
+	}
+	for i, def := range defs {
+		if _, err := tx.Exec(ctx, def); err != nil {
+			return 0, fmt.Errorf("copy database: build index %s again: %w", names[i], err)
+		}
+	}
+	return n, nil
 }
 
 // copySearchPostgres copies the source's search documents into

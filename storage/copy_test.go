@@ -2,10 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,10 +24,51 @@ func TestCopyDatabaseIntoPostgres(t *testing.T) {
 		t.Skip("copies into PostgreSQL: run with COPPICE_TEST_DB=postgres (make test does)")
 	}
 	t.Parallel()
+	ctx := context.Background()
 	lite := storagetest.OpenSQLite(t)
 	filled := storagetest.FillEveryTable(t, lite)
-	pg := storagetest.Open(t)
+	url := storagetest.PostgresURL(t)
+	pg, err := storage.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
 	checkCopy(t, lite, pg, filled)
+	// The copy drops the secondary indexes and builds them again: every
+	// index of a migrated database is there, as it was defined.
+	if got, want := indexes(t, url), indexes(t, storagetest.PostgresURL(t)); !reflect.DeepEqual(got, want) {
+		t.Errorf("indexes after the copy:\n%s\nwant those of a migrated database:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// indexes lists the definitions of a PostgreSQL database's indexes.
+func indexes(t *testing.T, url string) []string {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, def)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < 40 {
+		t.Fatalf("found %d indexes, want the schema's", len(out))
+	}
+	return out
 }
 
 // TestCopyDatabaseFromPostgres copies a PostgreSQL database into a new

@@ -28,7 +28,7 @@ type Config struct {
 	Listen string
 	// BaseURL is the public origin every id and link is built from, port included.
 	BaseURL string
-	// DB is the path of the SQLite file.
+	// DB is the database: the path of an SQLite file, or a postgres:// URL.
 	DB string
 	// Data is the directory uploaded files are stored under.
 	Data string

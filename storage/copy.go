@@ -42,6 +42,7 @@ var copyOrder = []string{
 	"hosts",
 	"inbox_activities",
 	"instance",
+	"login_failures",
 	"meetings",
 	"member_sessions",
 	"mod_log",

@@ -16,9 +16,8 @@ import (
 // lockDatabase takes the lock serve holds on an SQLite database for as
 // long as it runs (an flock on DB.lock, released by the kernel when the
 // process ends, even by a crash). restore and migrate-data take it too, so
-// they never replace or copy the file under a running server. A
-// PostgreSQL database has no such lock: several processes share it on
-// purpose.
+// they never replace or copy the file under a running server. On
+// PostgreSQL it takes nothing.
 func lockDatabase(db string) (unlock func(), err error) {
 	if storage.IsPostgres(db) {
 		// Several processes share a PostgreSQL database on purpose.

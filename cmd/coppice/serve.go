@@ -105,14 +105,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	// One process per SQLite file; any number on one PostgreSQL database.
-	if !storage.IsPostgres(cfg.DB) {
-		unlock, err := lockDatabase(cfg.DB)
-		if err != nil {
-			return err
-		}
-		defer unlock()
+	unlock, err := lockDatabase(cfg.DB)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	m := metrics.New(prometheus.NewRegistry())
 	store, err := storage.Open(ctx, cfg.DB, storage.WithTxObserver(m.WriteTransaction))
 	if err != nil {

@@ -201,6 +201,7 @@ func FillEveryTable(t testing.TB, st *storage.Store) Filled {
 	must("steward", err)
 	must("stewardship", st.SetSteward(ctx, storage.Stewardship{AccountID: steward.ID, CommunityID: c.ID, Role: storage.RoleModerator}, at))
 	must("session", st.CreateSession(ctx, storage.Session{TokenHash: "session-hash", AccountID: admin.ID, CSRFToken: "csrf", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}))
+	must("login failure", st.RecordLoginFailure(ctx, []string{"192.0.2.7", "192.0.2.7 ada"}, at, time.Hour))
 	must("audit", st.RecordAudit(ctx, storage.AuditEntry{Username: "ada", Action: "community.create", Community: "commons", At: at}))
 	_, err = st.CreateSignInRequest(ctx, storage.SignInRequest{Kind: storage.SignInLink, TokenHash: "token-hash", PreSessionHash: "pre-hash",
 		Handle: "u0@mastodon.example", ActorIRI: actors[0], ClientKey: "2001:db8::/64", CreatedAt: at, ExpiresAt: at.Add(15 * time.Minute)})

@@ -25,10 +25,15 @@ type Community struct {
 	PublicKeyPEM  string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// OutboxVersion changes, in the transaction of the write, whenever
+	// what the community's outbox lists changes (migration 0021): a
+	// rendered outbox page is current while the version it was rendered
+	// at is.
+	OutboxVersion int64
 }
 
 const communityColumns = `id, name, title, summary, rules, icon_hash, icon_ext, join_mode, posting_policy, discoverable, boost_replies,
-	private_key_pem, public_key_pem, created_at, updated_at`
+	private_key_pem, public_key_pem, created_at, updated_at, outbox_version`
 
 type scanner interface {
 	Scan(dest ...any) error
@@ -38,7 +43,7 @@ func scanCommunity(row scanner) (Community, error) {
 	var c Community
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.Rules, &c.IconHash, &c.IconExt, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
-		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated)
+		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated, &c.OutboxVersion)
 	c.CreatedAt, c.UpdatedAt = fromDB(created), fromDB(updated)
 	return c, err
 }

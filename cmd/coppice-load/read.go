@@ -19,6 +19,7 @@ import (
 // and crawlers send them, over many connections.
 type readConfig struct {
 	db, binary, community, serverLog string
+	cpuProfile                       string
 	requests, conns                  int
 }
 
@@ -32,6 +33,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&cfg.requests, "requests", 20000, "GETs to send, half of the actor, half of its outbox's first page")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
 	fs.StringVar(&cfg.serverLog, "server-log", "", "append the server's log to this file (default: discarded)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,7 +54,7 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 		logs = f
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns}}
-	srv, err := startServer(ctx, client, cfg.binary, cfg.db, "", logs)
+	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs)
 	if err != nil {
 		return err
 	}

@@ -134,7 +134,8 @@ func publicKeyProperty(keyID, owner *url.URL, pem string) vocab.W3IDSecurityV1Pu
 	return prop
 }
 
-// Group serves the Group actor of /c/{name} as ActivityStreams JSON.
+// Group serves the Group actor of /c/{name} as ActivityStreams JSON, from
+// h.documents while the community's row is unchanged.
 func (h *Handler) Group() http.Handler {
 	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := h.community.Community(r.Context(), pathVar(r, "name"))
@@ -151,7 +152,13 @@ func (h *Handler) Group() http.Handler {
 				return err
 			}
 		}
-		return writeAS(w, r, groupToAS(c, h.iris))
+		body, err := h.documents.body(documentKey{community: c.Name, name: "actor"}, actorStamp(c), func() ([]byte, error) {
+			return Marshal(groupToAS(c, h.iris))
+		})
+		if err != nil {
+			return err
+		}
+		return writeDocument(w, r, body)
 	})
 }
 

@@ -105,7 +105,9 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 	slices.Sort(lat)
 	fmt.Fprintf(stdout, "read path (BM-4): %d GETs of %s and its outbox's first page, %d connections\n", cfg.requests, cfg.community, cfg.conns)
 	fmt.Fprintf(stdout, "  ok %d of %d (statuses %v) in %v: %.0f requests/s\n", len(lat), cfg.requests, statuses, wall.Round(time.Millisecond), float64(len(lat))/wall.Seconds())
-	fmt.Fprintf(stdout, "  p50 %v  p90 %v  p99 %v\n", percentile(lat, 0.50), percentile(lat, 0.90), percentile(lat, 0.99))
+	// percentile takes percents, as ingest's report does.
+	fmt.Fprintf(stdout, "  p50 %v  p90 %v  p99 %v  max %v\n", percentile(lat, 50).Round(10*time.Microsecond),
+		percentile(lat, 90).Round(10*time.Microsecond), percentile(lat, 99).Round(10*time.Microsecond), percentile(lat, 100).Round(10*time.Microsecond))
 	fmt.Fprintf(stdout, "  server CPU %v, %v per request\n", (cpu1 - cpu0).Round(time.Millisecond), ((cpu1 - cpu0) / time.Duration(max(len(lat), 1))).Round(time.Microsecond))
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -69,6 +70,7 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	own0 := ownCPU()
 	var next atomic.Int64
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, cfg.requests)
@@ -102,14 +104,27 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	own := ownCPU() - own0
 	slices.Sort(lat)
 	fmt.Fprintf(stdout, "read path (BM-4): %d GETs of %s and its outbox's first page, %d connections\n", cfg.requests, cfg.community, cfg.conns)
 	fmt.Fprintf(stdout, "  ok %d of %d (statuses %v) in %v: %.0f requests/s\n", len(lat), cfg.requests, statuses, wall.Round(time.Millisecond), float64(len(lat))/wall.Seconds())
 	// percentile takes percents, as ingest's report does.
 	fmt.Fprintf(stdout, "  p50 %v  p90 %v  p99 %v  max %v\n", percentile(lat, 50).Round(10*time.Microsecond),
 		percentile(lat, 90).Round(10*time.Microsecond), percentile(lat, 99).Round(10*time.Microsecond), percentile(lat, 100).Round(10*time.Microsecond))
-	fmt.Fprintf(stdout, "  server CPU %v, %v per request\n", (cpu1 - cpu0).Round(time.Millisecond), ((cpu1 - cpu0) / time.Duration(max(len(lat), 1))).Round(time.Microsecond))
+	n := time.Duration(max(len(lat), 1))
+	fmt.Fprintf(stdout, "  server CPU %v, %v per request; client CPU %v, %v per request\n", (cpu1 - cpu0).Round(time.Millisecond),
+		((cpu1 - cpu0) / n).Round(time.Microsecond), own.Round(time.Millisecond), (own / n).Round(time.Microsecond))
 	return nil
+}
+
+// ownCPU returns the user plus system CPU time this process has used: the
+// client shares the machine with the server it measures.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // get GETs u as a peer does and returns the status (0 when it failed).

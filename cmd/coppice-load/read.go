@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/coppice-dev/coppice/federation/signature"
 )
 
 // readConfig is the read-path workload (issue 13's BM-4): GETs of a
@@ -22,6 +24,9 @@ type readConfig struct {
 	db, binary, community, serverLog string
 	cpuProfile                       string
 	requests, conns                  int
+	// authorizedFetch starts the server with --authorized-fetch and signs
+	// every GET, as the remote actors of a peer do.
+	authorizedFetch bool
 }
 
 func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,6 +40,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
 	fs.StringVar(&cfg.serverLog, "server-log", "", "append the server's log to this file (default: discarded)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of the run to this file")
+	fs.BoolVar(&cfg.authorizedFetch, "authorized-fetch", false, "run the server with --authorized-fetch and sign every GET (20 remote actors, each request signed once before the run and sent again)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,15 +61,28 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 		logs = f
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns}}
-	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs)
+	var extra []string
+	var remote *remoteHost
+	if cfg.authorizedFetch {
+		var err error
+		if remote, err = startRemote(20); err != nil {
+			return err
+		}
+		defer remote.Close()
+		extra = append(extra, "--authorized-fetch")
+	}
+	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs, extra...)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	urls := []string{srv.URL + "/c/" + cfg.community, srv.URL + "/c/" + cfg.community + "/outbox?page=1"}
-	for _, u := range urls { // warm up, and check the community is there
-		if code := get(client, u); code != http.StatusOK {
-			return fmt.Errorf("GET %s: %d", u, code)
+	reqs, err := readRequests(srv.URL, cfg.community, remote)
+	if err != nil {
+		return err
+	}
+	for _, r := range reqs { // warm up (the keys of the signers too), and check the community is there
+		if code := get(client, r); code != http.StatusOK {
+			return fmt.Errorf("GET %s: %d", r.URL, code)
 		}
 	}
 	cpu0, err := srv.CPU()
@@ -87,7 +106,7 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 					return
 				}
 				t := time.Now()
-				code := get(client, urls[i%2])
+				code := get(client, reqs[i%len(reqs)])
 				d := time.Since(t)
 				mu.Lock()
 				statuses[code]++
@@ -106,7 +125,11 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 	}
 	own := ownCPU() - own0
 	slices.Sort(lat)
-	fmt.Fprintf(stdout, "read path (BM-4): %d GETs of %s and its outbox's first page, %d connections\n", cfg.requests, cfg.community, cfg.conns)
+	signed := "unsigned"
+	if cfg.authorizedFetch {
+		signed = "signed, --authorized-fetch"
+	}
+	fmt.Fprintf(stdout, "read path (BM-4): %d GETs (%s) of %s and its outbox's first page, %d connections\n", cfg.requests, signed, cfg.community, cfg.conns)
 	fmt.Fprintf(stdout, "  ok %d of %d (statuses %v) in %v: %.0f requests/s\n", len(lat), cfg.requests, statuses, wall.Round(time.Millisecond), float64(len(lat))/wall.Seconds())
 	// percentile takes percents, as ingest's report does.
 	fmt.Fprintf(stdout, "  p50 %v  p90 %v  p99 %v  max %v\n", percentile(lat, 50).Round(10*time.Microsecond),
@@ -127,13 +150,43 @@ func ownCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// get GETs u as a peer does and returns the status (0 when it failed).
-func get(client *http.Client, u string) int {
-	req, err := http.NewRequest(http.MethodGet, u, nil)
+// readRequests returns the GETs of the run: the community's actor and its
+// outbox's first page, in turn; with remote, each signed by each of its
+// authors (a signature is good for hours, and peers' fetchers reuse none,
+// but the server verifies a reused one as it would a fresh one).
+func readRequests(base, community string, remote *remoteHost) ([]*http.Request, error) {
+	urls := []string{base + "/c/" + community, base + "/c/" + community + "/outbox?page=1"}
+	signers := []string{""}
+	if remote != nil {
+		signers = remote.authors
+	}
+	var out []*http.Request
+	for _, name := range signers {
+		for _, u := range urls {
+			r, err := http.NewRequest(http.MethodGet, u, nil)
+			if err != nil {
+				return nil, err
+			}
+			r.Header.Set("Accept", "application/activity+json")
+			if name != "" {
+				if err := signature.Sign(r, nil, remote.keyID(name), remote.key, time.Now()); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// get sends a copy of r as a peer does and returns the status (0 when it
+// failed).
+func get(client *http.Client, r *http.Request) int {
+	req, err := http.NewRequest(http.MethodGet, r.URL.String(), nil)
 	if err != nil {
 		return 0
 	}
-	req.Header.Set("Accept", "application/activity+json")
+	req.Header = r.Header.Clone()
 	res, err := client.Do(req)
 	if err != nil {
 		return 0

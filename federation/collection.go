@@ -194,17 +194,18 @@ func mobilizonRole(role string) string {
 }
 
 // Collection serves /c/{name}/{collection}: an OrderedCollection with
-// totalItems and first, or with ?page=N one OrderedCollectionPage. The
-// outbox and its first page, which peers fetch with the actor, come from
-// h.documents while the outbox is unchanged.
+// totalItems and first, or with ?page=N one OrderedCollectionPage.
 func (h *Handler) Collection() http.Handler {
 	return h.serveFetch(func(w http.ResponseWriter, r *http.Request) error {
-		which := pathVar(r, "collection")
+		which, name := pathVar(r, "collection"), pathVar(r, "name")
 		src, ok := h.communityCollections(which)
 		if !ok {
 			return reject(http.StatusNotFound, "not found")
 		}
-		c, err := h.community.Community(r.Context(), pathVar(r, "name"))
+		if which == "outbox" {
+			return h.outboxDocument(w, r, name, src)
+		}
+		c, err := h.community.Community(r.Context(), name)
 		if err != nil {
 			return err
 		}
@@ -212,22 +213,43 @@ func (h *Handler) Collection() http.Handler {
 		if err != nil {
 			return err
 		}
-		render := func() ([]byte, error) { return h.collection(r.Context(), c, which, src, page) }
-		var body []byte
-		if which == "outbox" && page <= 1 {
-			name := "outbox"
-			if page == 1 {
-				name = "outbox?page=1"
-			}
-			body, err = h.documents.body(documentKey{community: c.Name, name: name}, outboxStamp(c), render)
-		} else {
-			body, err = render()
-		}
+		body, err := h.collection(r.Context(), c, which, src, page)
 		if err != nil {
 			return err
 		}
 		return writeDocument(w, r, body)
 	})
+}
+
+// outboxDocument serves the outbox of community name. The collection and
+// its first page, which peers fetch with the actor, come from h.documents
+// while what the outbox lists is unchanged.
+func (h *Handler) outboxDocument(w http.ResponseWriter, r *http.Request, name string, src collectionSource) error {
+	v, err := h.community.CommunityVersion(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	page, err := pageNumber(r)
+	if err != nil {
+		return err
+	}
+	render := func() ([]byte, error) {
+		c, err := h.community.Community(r.Context(), name)
+		if err != nil {
+			return nil, err
+		}
+		return h.collection(r.Context(), c, "outbox", src, page)
+	}
+	var body []byte
+	if page <= 1 {
+		body, err = h.documents.body(documentKey{community: name, name: "outbox?page=" + itoa(page)}, outboxStamp(v), render)
+	} else {
+		body, err = render()
+	}
+	if err != nil {
+		return err
+	}
+	return writeDocument(w, r, body)
 }
 
 // collection renders page (0: the collection itself) of collection which

@@ -10,26 +10,25 @@ import (
 
 // documents keeps the serialised JSON of the documents peers fetch most,
 // a community's Group actor and its outbox's collection and first page,
-// so that such a GET costs the read of the community's row it makes
-// anyway instead of a render with streams, json.Marshal and a count of
-// the outbox (1–2 ms of CPU on an outbox of 100,000 activities; issue
-// 13's read path, BM-4).
+// so that such a GET costs one small read of the community's row instead
+// of a render with streams, json.Marshal, a read of the whole row and a
+// count of the outbox (1–2 ms of CPU on an outbox of 100,000 activities;
+// issue 13's read path, BM-4).
 //
-// Nothing is ever invalidated. Each document is stamped with the part of
-// the community's row it was rendered from, and a GET serves it only when
-// that part of the row it has just read is the same:
-//   - the Group actor is a function of the row alone, so it is stamped
-//     with the whole row (all but OutboxVersion);
-//   - the outbox is stamped with the row's OutboxVersion, which the
-//     database changes in the transaction of every write to what the
-//     outbox lists (storage migration 0021).
+// Nothing is ever invalidated. Each document is stamped with the versions
+// of the community it was rendered at (storage.CommunityVersion), and a
+// GET serves it only when the versions it has just read are the same: the
+// Group actor is a function of the community's row, so it goes with the
+// row's Version; the outbox goes with OutboxVersion. The database changes
+// them in the transaction of every write that changes the row or what the
+// outbox lists (storage migration 0021), so a change is seen by the next
+// GET that starts after its commit, whoever made it: this process, a
+// command run beside it, or another process on the same database.
 //
-// So a change is seen by the next GET that starts after its commit,
-// whoever made it: this process, a command run beside it, or another
-// process on the same database. A GET that reads the row before a change
-// and renders after it stores a document newer than its stamp, which the
-// next GET, reading the new stamp, renders again; a stored document is
-// never older than its stamp.
+// A GET reads the versions before it renders, so what it renders is never
+// older than its stamp; when a change commits in between, the document is
+// newer than its stamp, and the next GET, reading the new versions,
+// renders it again.
 type documents struct {
 	mu   sync.RWMutex
 	docs map[documentKey]document // mu guards docs
@@ -43,11 +42,11 @@ const maxDocuments = 1024
 
 type documentKey struct {
 	community string
-	name      string // "actor", "outbox", "outbox?page=1"
+	name      string // "actor", "outbox?page=0" (the collection), "outbox?page=1"
 }
 
 type document struct {
-	stamp storage.Community
+	stamp storage.CommunityVersion
 	body  []byte
 }
 
@@ -55,23 +54,21 @@ func newDocuments(max int) *documents {
 	return &documents{docs: map[documentKey]document{}, max: max}
 }
 
-// actorStamp is what a community's Group actor is rendered from: its row,
-// whatever the outbox holds.
-func actorStamp(c storage.Community) storage.Community {
-	c.OutboxVersion = 0
-	return c
+// actorStamp is what a community's Group actor is rendered from: its row.
+func actorStamp(v storage.CommunityVersion) storage.CommunityVersion {
+	v.OutboxVersion = 0
+	return v
 }
 
-// outboxStamp is what a community's outbox is rendered from besides its
-// name: the listed activities as of OutboxVersion. The ID and creation
-// time tell a community from another that took its name.
-func outboxStamp(c storage.Community) storage.Community {
-	return storage.Community{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt, OutboxVersion: c.OutboxVersion}
+// outboxStamp is what a community's outbox is rendered from: what it lists.
+func outboxStamp(v storage.CommunityVersion) storage.CommunityVersion {
+	v.Version = 0
+	return v
 }
 
 // body returns the document key stamped stamp, rendering and keeping it
 // when there is none or it has another stamp.
-func (d *documents) body(key documentKey, stamp storage.Community, render func() ([]byte, error)) ([]byte, error) {
+func (d *documents) body(key documentKey, stamp storage.CommunityVersion, render func() ([]byte, error)) ([]byte, error) {
 	d.mu.RLock()
 	doc, ok := d.docs[key]
 	d.mu.RUnlock()

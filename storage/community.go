@@ -25,15 +25,10 @@ type Community struct {
 	PublicKeyPEM  string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
-	// OutboxVersion changes, in the transaction of the write, whenever
-	// what the community's outbox lists changes (migration 0021): a
-	// rendered outbox page is current while the version it was rendered
-	// at is.
-	OutboxVersion int64
 }
 
 const communityColumns = `id, name, title, summary, rules, icon_hash, icon_ext, join_mode, posting_policy, discoverable, boost_replies,
-	private_key_pem, public_key_pem, created_at, updated_at, outbox_version`
+	private_key_pem, public_key_pem, created_at, updated_at`
 
 type scanner interface {
 	Scan(dest ...any) error
@@ -43,7 +38,7 @@ func scanCommunity(row scanner) (Community, error) {
 	var c Community
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.Rules, &c.IconHash, &c.IconExt, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
-		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated, &c.OutboxVersion)
+		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated)
 	c.CreatedAt, c.UpdatedAt = fromDB(created), fromDB(updated)
 	return c, err
 }
@@ -78,6 +73,37 @@ func (s *Store) CommunityByName(ctx context.Context, name string) (Community, er
 		return Community{}, fmt.Errorf("community %s: %w", name, err)
 	}
 	return c, nil
+}
+
+// CommunityVersion tells whether what was rendered from a community (its
+// Group actor, its outbox) is still current: Version changes with every
+// update of the community's row, OutboxVersion with every change to what
+// its outbox lists, each in the transaction of the change (migration
+// 0021). ID and CreatedAt tell the community from one that took its name.
+type CommunityVersion struct {
+	ID            int64
+	CreatedAt     time.Time
+	Version       int64
+	OutboxVersion int64
+}
+
+const communityVersionByNameQuery = `SELECT id, created_at, version, outbox_version FROM communities WHERE name = ?`
+
+// CommunityVersionByName returns the versions of the community with the
+// given name, or ErrNotFound. It reads four numbers of the row: the read
+// path asks for them on every GET it answers from what it kept.
+func (s *Store) CommunityVersionByName(ctx context.Context, name string) (CommunityVersion, error) {
+	var v CommunityVersion
+	var created int64
+	err := s.readRow(ctx, communityVersionByNameQuery, name).Scan(&v.ID, &created, &v.Version, &v.OutboxVersion)
+	if errors.Is(err, sql.ErrNoRows) {
+		return CommunityVersion{}, ErrNotFound
+	}
+	if err != nil {
+		return CommunityVersion{}, fmt.Errorf("community %s: %w", name, err)
+	}
+	v.CreatedAt = fromDB(created)
+	return v, nil
 }
 
 const communitiesQuery = `SELECT ` + communityColumns + ` FROM communities ORDER BY name`

@@ -1,3 +1,8 @@
+CREATE TRIGGER community_version AFTER UPDATE ON communities
+	WHEN NEW.version = OLD.version AND NEW.outbox_version = OLD.outbox_version
+BEGIN
+	UPDATE communities SET version = version + 1 WHERE id = NEW.id;
+END;
 CREATE TRIGGER outbox_version_delete AFTER DELETE ON outbox_activities
 	WHEN OLD.community_id IS NOT NULL AND OLD.listed = 1 AND OLD.withdrawn_at = 0
 BEGIN
@@ -66,7 +71,7 @@ CREATE TABLE communities (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
-, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '', icon_hash TEXT NOT NULL DEFAULT '', icon_ext TEXT NOT NULL DEFAULT '', wiki_policy TEXT NOT NULL DEFAULT 'members' CHECK (wiki_policy IN ('members', 'moderators')), outbox_version INTEGER NOT NULL DEFAULT 0);
+, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '', icon_hash TEXT NOT NULL DEFAULT '', icon_ext TEXT NOT NULL DEFAULT '', wiki_policy TEXT NOT NULL DEFAULT 'members' CHECK (wiki_policy IN ('members', 'moderators')), version INTEGER NOT NULL DEFAULT 0, outbox_version INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE contributions (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,

@@ -4,35 +4,41 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/coppice-dev/coppice/storage"
 )
 
 // documents keeps the serialised JSON of the documents peers fetch most,
 // a community's Group actor and its outbox's collection and first page,
-// so that such a GET costs one small read of the community's row instead
-// of a render with streams, json.Marshal, a read of the whole row and a
-// count of the outbox (1–2 ms of CPU on an outbox of 100,000 activities;
+// so that such a GET costs one small read of the database instead of a
+// render with streams, json.Marshal, a read of the community's row and a
+// count of its outbox (1–2 ms of CPU for an outbox of 100,000 activities;
 // issue 13's read path, BM-4).
 //
-// Nothing is ever invalidated. Each document is stamped with the versions
-// of the community it was rendered at (storage.CommunityVersion), and a
-// GET serves it only when the versions it has just read are the same: the
-// Group actor is a function of the community's row, so it goes with the
-// row's Version; the outbox goes with OutboxVersion. The database changes
-// them in the transaction of every write that changes the row or what the
-// outbox lists (storage migration 0021), so a change is seen by the next
-// GET that starts after its commit, whoever made it: this process, a
-// command run beside it, or another process on the same database.
+// Nothing is invalidated. Each document is stamped with the version of
+// the community it was rendered at (storage.CommunityVersion), and a GET
+// serves it only when the version it has just read is the same: the Group
+// actor goes with the community's row, the outbox with the row and its
+// newest listed activity. The database changes them in the transaction of
+// every write that changes what the documents show (storage migration
+// 0022), so on SQLite a change is seen by the next GET that starts after
+// its commit, whoever made it: this process, a command run beside it, or
+// another process on the same database. On PostgreSQL, where two
+// processes may commit outbox activities out of the order of their ids
+// (see storage.CommunityVersion), one is seen at most maxAge later: a
+// document is rendered again after maxAge whatever its stamp.
 //
-// A GET reads the versions before it renders, so what it renders is never
+// A GET reads the version before it renders, so what it renders is never
 // older than its stamp; when a change commits in between, the document is
-// newer than its stamp, and the next GET, reading the new versions,
+// newer than its stamp, and the next GET, reading the new version,
 // renders it again.
 type documents struct {
+	now func() time.Time
+	max int
+
 	mu   sync.RWMutex
 	docs map[documentKey]document // mu guards docs
-	max  int
 }
 
 // maxDocuments bounds the documents kept: three per community for the
@@ -40,40 +46,61 @@ type documents struct {
 // 50 activities ~5 kB).
 const maxDocuments = 1024
 
+// maxAge is how long a document is served without being rendered again
+// while its stamp holds.
+const maxAge = 2 * time.Second
+
 type documentKey struct {
 	community string
 	name      string // "actor", "outbox?page=0" (the collection), "outbox?page=1"
 }
 
 type document struct {
-	stamp storage.CommunityVersion
-	body  []byte
+	stamp    storage.CommunityVersion
+	body     []byte
+	rendered time.Time
 }
 
-func newDocuments(max int) *documents {
-	return &documents{docs: map[documentKey]document{}, max: max}
+func newDocuments(now func() time.Time, max int) *documents {
+	return &documents{now: now, max: max, docs: map[documentKey]document{}}
 }
 
 // actorStamp is what a community's Group actor is rendered from: its row.
 func actorStamp(v storage.CommunityVersion) storage.CommunityVersion {
-	v.OutboxVersion = 0
+	v.NewestListed = 0
 	return v
 }
 
-// outboxStamp is what a community's outbox is rendered from: what it lists.
-func outboxStamp(v storage.CommunityVersion) storage.CommunityVersion {
-	v.Version = 0
-	return v
-}
+// outboxStamp is what a community's outbox is rendered from: what it
+// lists, whose removals change the row's version.
+func outboxStamp(v storage.CommunityVersion) storage.CommunityVersion { return v }
 
 // body returns the document key stamped stamp, rendering and keeping it
-// when there is none or it has another stamp.
+// when there is none, it has another stamp or it is older than maxAge.
+// Of the GETs that find it too old, the first renders it again and the
+// others serve it meanwhile, rather than all rendering at once.
 func (d *documents) body(key documentKey, stamp storage.CommunityVersion, render func() ([]byte, error)) ([]byte, error) {
+	now := d.now()
 	d.mu.RLock()
 	doc, ok := d.docs[key]
 	d.mu.RUnlock()
-	if ok && doc.stamp == stamp {
+	if ok && doc.stamp == stamp && now.Sub(doc.rendered) < maxAge {
 		return doc.body, nil
+	}
+	if ok && doc.stamp == stamp {
+		d.mu.Lock()
+		doc, ok = d.docs[key]
+		fresh := ok && doc.stamp == stamp && now.Sub(doc.rendered) < maxAge
+		if ok && doc.stamp == stamp && !fresh {
+			// This GET renders it again; meanwhile the others find it
+			// fresh.
+			doc.rendered = now
+			d.docs[key] = doc
+		}
+		d.mu.Unlock()
+		if fresh {
+			return doc.body, nil
+		}
 	}
 	b, err := render()
 	if err != nil {
@@ -87,7 +114,7 @@ func (d *documents) body(key documentKey, stamp storage.CommunityVersion, render
 			break
 		}
 	}
-	d.docs[key] = document{stamp: stamp, body: b}
+	d.docs[key] = document{stamp: stamp, body: b, rendered: now}
 	return b, nil
 }
 

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/coppice-dev/coppice/storage"
 )
 
 func TestDocumentsRenderAgainOnlyWhenTheStampChanges(t *testing.T) {
-	d := newDocuments(maxDocuments)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	d := newDocuments(func() time.Time { return now }, maxDocuments)
 	key := documentKey{community: "seeds", name: "actor"}
 	renders := 0
 	render := func(body string) func() ([]byte, error) {
@@ -50,7 +52,7 @@ func TestDocumentsRenderAgainOnlyWhenTheStampChanges(t *testing.T) {
 }
 
 func TestDocumentsKeepAtMostTheirBound(t *testing.T) {
-	d := newDocuments(3)
+	d := newDocuments(time.Now, 3)
 	for i := range 10 {
 		key := documentKey{community: fmt.Sprint("c", i), name: "actor"}
 		if _, err := d.body(key, storage.CommunityVersion{ID: int64(i)}, func() ([]byte, error) { return []byte("{}"), nil }); err != nil {
@@ -62,5 +64,43 @@ func TestDocumentsKeepAtMostTheirBound(t *testing.T) {
 		if _, ok := d.docs[key]; !ok {
 			t.Fatalf("the document just rendered for c%d was not kept", i)
 		}
+	}
+}
+
+// On PostgreSQL an outbox activity committed out of the order of the ids
+// leaves the stamp as it was: what was kept is rendered again after
+// maxAge all the same, by one GET while the others serve it meanwhile.
+func TestDocumentsAreRenderedAgainAfterMaxAge(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	d := newDocuments(func() time.Time { return now }, maxDocuments)
+	key := documentKey{community: "seeds", name: "outbox?page=1"}
+	v := storage.CommunityVersion{ID: 1, Version: 1, NewestListed: 7}
+	get := func(render func() ([]byte, error)) string {
+		t.Helper()
+		b, err := d.body(key, v, render)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	fixed := func(body string) func() ([]byte, error) { return func() ([]byte, error) { return []byte(body), nil } }
+	get(fixed("old"))
+	now = now.Add(maxAge - time.Millisecond)
+	if got := get(fixed("new")); got != "old" {
+		t.Errorf("just before maxAge: body = %q, want %q", got, "old")
+	}
+	now = now.Add(time.Millisecond)
+	// While one GET renders again, another is served what was kept.
+	got := get(func() ([]byte, error) {
+		if other := get(fixed("unused")); other != "old" {
+			t.Errorf("a GET while another renders again: body = %q, want %q", other, "old")
+		}
+		return []byte("new"), nil
+	})
+	if got != "new" {
+		t.Errorf("at maxAge: body = %q, want %q", got, "new")
+	}
+	if got := get(fixed("unused")); got != "new" {
+		t.Errorf("after rendering again: body = %q, want %q", got, "new")
 	}
 }

@@ -104,7 +104,7 @@ func New(svc *community.Service, opt Options) *Handler {
 		clients:   newClientSlots(cmp.Or(opt.InboxPerClient, DefaultInboxPerClient)),
 		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery),
 		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch,
-		flagRate: newLimiter(r.FlagBurst, r.FlagEvery), documents: newDocuments(maxDocuments)}
+		flagRate: newLimiter(r.FlagBurst, r.FlagEvery), documents: newDocuments(opt.Now, maxDocuments)}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

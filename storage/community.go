@@ -76,26 +76,37 @@ func (s *Store) CommunityByName(ctx context.Context, name string) (Community, er
 }
 
 // CommunityVersion tells whether what was rendered from a community (its
-// Group actor, its outbox) is still current: Version changes with every
-// update of the community's row, OutboxVersion with every change to what
-// its outbox lists, each in the transaction of the change (migration
-// 0021). ID and CreatedAt tell the community from one that took its name.
+// Group actor, its outbox) is still current. Version changes with every
+// update of the community's row and with every change that takes an
+// activity out of its outbox, in the transaction of the change (migration
+// 0022); NewestListed, the id of the newest activity the outbox lists,
+// with every activity added to it. ID and CreatedAt tell the community
+// from one that took its name.
+//
+// On SQLite, which commits one transaction at a time, an outbox that
+// changed always has a new version or a new newest id. On PostgreSQL two
+// processes may commit activities out of the order of their ids, and one
+// committed last with the smaller id leaves NewestListed as it was.
 type CommunityVersion struct {
-	ID            int64
-	CreatedAt     time.Time
-	Version       int64
-	OutboxVersion int64
+	ID           int64
+	CreatedAt    time.Time
+	Version      int64
+	NewestListed int64
 }
 
-const communityVersionByNameQuery = `SELECT id, created_at, version, outbox_version FROM communities WHERE name = ?`
+const communityVersionByNameQuery = `
+	SELECT c.id, c.created_at, c.version, COALESCE((SELECT MAX(o.id) FROM outbox_activities o
+		WHERE o.community_id = c.id AND o.listed = 1 AND o.withdrawn_at = 0), 0)
+	FROM communities c WHERE c.name = ?`
 
-// CommunityVersionByName returns the versions of the community with the
-// given name, or ErrNotFound. It reads four numbers of the row: the read
-// path asks for them on every GET it answers from what it kept.
+// CommunityVersionByName returns the version of the community with the
+// given name, or ErrNotFound. It reads three numbers of the row and one
+// entry of the outbox's index: the read path asks for them on every GET
+// it answers from what it rendered before.
 func (s *Store) CommunityVersionByName(ctx context.Context, name string) (CommunityVersion, error) {
 	var v CommunityVersion
 	var created int64
-	err := s.readRow(ctx, communityVersionByNameQuery, name).Scan(&v.ID, &created, &v.Version, &v.OutboxVersion)
+	err := s.readRow(ctx, communityVersionByNameQuery, name).Scan(&v.ID, &created, &v.Version, &v.NewestListed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CommunityVersion{}, ErrNotFound
 	}

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/server"
 	"github.com/coppice-dev/coppice/storage"
+	"github.com/coppice-dev/coppice/storage/storagetest"
 )
 
 // The Group actor and the outbox's collection and first page are served
@@ -154,14 +154,14 @@ func TestActorShowsAProfileChangeAtOnce(t *testing.T) {
 }
 
 // TestDocumentsFollowAnotherProcess: a second Store on the same database
-// file plays another `coppice serve` (or a command) writing to it: what
-// it commits is served at once, although this instance's federation
-// handler never heard of the write.
+// plays another `coppice serve` (or a command) writing to it: what it
+// commits is served at once, although this instance's federation handler
+// never heard of the write.
 func TestDocumentsFollowAnotherProcess(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "coppice.db")
+	db := storagetest.DB(t)
 	open := func() *storage.Store {
-		st, err := storage.Open(ctx, path)
+		st, err := storage.Open(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}

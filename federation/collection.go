@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -196,64 +197,106 @@ func mobilizonRole(role string) string {
 // totalItems and first, or with ?page=N one OrderedCollectionPage.
 func (h *Handler) Collection() http.Handler {
 	return h.serveFetch(func(w http.ResponseWriter, r *http.Request) error {
-		src, ok := h.communityCollections(pathVar(r, "collection"))
+		which, name := pathVar(r, "collection"), pathVar(r, "name")
+		src, ok := h.communityCollections(which)
 		if !ok {
 			return reject(http.StatusNotFound, "not found")
 		}
-		c, err := h.community.Community(r.Context(), pathVar(r, "name"))
+		if which == "outbox" {
+			return h.outboxDocument(w, r, name, src)
+		}
+		c, err := h.community.Community(r.Context(), name)
 		if err != nil {
 			return err
 		}
-		id := h.iris.CommunityCollection(c.Name, pathVar(r, "collection"))
 		page, err := pageNumber(r)
 		if err != nil {
 			return err
 		}
-		if page == 0 {
-			which := pathVar(r, "collection")
-			if which == "moderators" || which == "featured" {
-				// Small collections come with their items inline: Lemmy
-				// reads the moderators and featured collections only so,
-				// and Mastodon reads featured from orderedItems too.
-				it, err := src(r.Context(), c, 0, maxInline)
-				if err != nil {
-					return err
-				}
-				oc := orderedCollection(id, it.total)
-				oi := streams.NewActivityStreamsOrderedItemsProperty()
-				for _, u := range it.iris {
-					oi.AppendIRI(u)
-				}
-				oc.SetActivityStreamsOrderedItems(oi)
-				return writeAS(w, r, oc)
-			}
-			it, err := src(r.Context(), c, 0, 0)
-			if err != nil {
-				return err
-			}
-			return writeAS(w, r, orderedCollection(id, it.total))
-		}
-		it, err := src(r.Context(), c, (page-1)*PageSize, PageSize)
+		body, err := h.collection(r.Context(), c, which, src, page)
 		if err != nil {
 			return err
 		}
-		m, err := serialize(orderedCollectionPage(id, page, it))
-		if err != nil {
-			return err
-		}
-		// streams has no Member type: embedded members are built as
-		// Objects and named here (Mobilizon's vocabulary).
-		if list, ok := m["orderedItems"].([]any); ok {
-			for _, item := range list {
-				if o, ok := item.(map[string]any); ok && o["role"] != nil {
-					o["type"] = "Member"
-				}
-			}
-		}
-		w.Header().Set("Vary", "Accept")
-		writeJSON(w, http.StatusOK, responseMediaType(r), m)
-		return nil
+		return writeDocument(w, r, body)
 	})
+}
+
+// outboxDocument serves the outbox of community name. The collection and
+// its first page, which peers fetch with the actor, come from h.documents
+// while what the outbox lists is unchanged.
+func (h *Handler) outboxDocument(w http.ResponseWriter, r *http.Request, name string, src collectionSource) error {
+	v, err := h.community.CommunityVersion(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	page, err := pageNumber(r)
+	if err != nil {
+		return err
+	}
+	render := func() ([]byte, error) {
+		c, err := h.community.Community(r.Context(), name)
+		if err != nil {
+			return nil, err
+		}
+		return h.collection(r.Context(), c, "outbox", src, page)
+	}
+	var body []byte
+	if page <= 1 {
+		body, err = h.documents.body(documentKey{community: name, name: "outbox?page=" + itoa(page)}, outboxStamp(v), render)
+	} else {
+		body, err = render()
+	}
+	if err != nil {
+		return err
+	}
+	return writeDocument(w, r, body)
+}
+
+// collection renders page (0: the collection itself) of collection which
+// of community c, whose items come from src, as JSON.
+func (h *Handler) collection(ctx context.Context, c storage.Community, which string, src collectionSource, page int) ([]byte, error) {
+	id := h.iris.CommunityCollection(c.Name, which)
+	if page == 0 {
+		if which == "moderators" || which == "featured" {
+			// Small collections come with their items inline: Lemmy
+			// reads the moderators and featured collections only so,
+			// and Mastodon reads featured from orderedItems too.
+			it, err := src(ctx, c, 0, maxInline)
+			if err != nil {
+				return nil, err
+			}
+			oc := orderedCollection(id, it.total)
+			oi := streams.NewActivityStreamsOrderedItemsProperty()
+			for _, u := range it.iris {
+				oi.AppendIRI(u)
+			}
+			oc.SetActivityStreamsOrderedItems(oi)
+			return Marshal(oc)
+		}
+		it, err := src(ctx, c, 0, 0)
+		if err != nil {
+			return nil, err
+		}
+		return Marshal(orderedCollection(id, it.total))
+	}
+	it, err := src(ctx, c, (page-1)*PageSize, PageSize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := serialize(orderedCollectionPage(id, page, it))
+	if err != nil {
+		return nil, err
+	}
+	// streams has no Member type: embedded members are built as
+	// Objects and named here (Mobilizon's vocabulary).
+	if list, ok := m["orderedItems"].([]any); ok {
+		for _, item := range list {
+			if o, ok := item.(map[string]any); ok && o["role"] != nil {
+				o["type"] = "Member"
+			}
+		}
+	}
+	return json.Marshal(m)
 }
 
 // InstanceOutbox serves the instance actor's outbox, which stays empty:

@@ -134,10 +134,12 @@ func publicKeyProperty(keyID, owner *url.URL, pem string) vocab.W3IDSecurityV1Pu
 	return prop
 }
 
-// Group serves the Group actor of /c/{name} as ActivityStreams JSON.
+// Group serves the Group actor of /c/{name} as ActivityStreams JSON, from
+// h.documents while the community is unchanged.
 func (h *Handler) Group() http.Handler {
 	return h.serve(func(w http.ResponseWriter, r *http.Request) error {
-		c, err := h.community.Community(r.Context(), pathVar(r, "name"))
+		name := pathVar(r, "name")
+		v, err := h.community.CommunityVersion(r.Context(), name)
 		if err != nil {
 			return err
 		}
@@ -145,13 +147,27 @@ func (h *Handler) Group() http.Handler {
 			_, err := h.fetchSigner(r)
 			var rej *RejectError
 			if errors.As(err, &rej) && rej.Status == http.StatusUnauthorized && !hasSignature(r) {
+				c, err := h.community.Community(r.Context(), name)
+				if err != nil {
+					return err
+				}
 				return h.keyDocument(w, r, c) // the key document stays open
 			}
 			if err != nil {
 				return err
 			}
 		}
-		return writeAS(w, r, groupToAS(c, h.iris))
+		body, err := h.documents.body(documentKey{community: name, name: "actor"}, actorStamp(v), func() ([]byte, error) {
+			c, err := h.community.Community(r.Context(), name)
+			if err != nil {
+				return nil, err
+			}
+			return Marshal(groupToAS(c, h.iris))
+		})
+		if err != nil {
+			return err
+		}
+		return writeDocument(w, r, body)
 	})
 }
 

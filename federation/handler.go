@@ -31,6 +31,7 @@ type Handler struct {
 	metrics   *metrics.Metrics
 	authFetch bool
 	flagRate  *limiter // Flags per actor (GRP-17)
+	documents *documents
 }
 
 // Options are what a Handler needs besides the community service.
@@ -103,7 +104,7 @@ func New(svc *community.Service, opt Options) *Handler {
 		clients:   newClientSlots(cmp.Or(opt.InboxPerClient, DefaultInboxPerClient)),
 		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery),
 		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch,
-		flagRate: newLimiter(r.FlagBurst, r.FlagEvery)}
+		flagRate: newLimiter(r.FlagBurst, r.FlagEvery), documents: newDocuments(opt.Now, maxDocuments)}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

@@ -202,10 +202,12 @@ func (s *Store) ListedActivities(ctx context.Context, communityID int64, offset,
 	return out, rows.Err()
 }
 
+const countListedActivitiesQuery = `SELECT COUNT(*) FROM outbox_activities WHERE community_id = ? AND listed = 1 AND withdrawn_at = 0`
+
 // CountListedActivities counts a community's outbox.
 func (s *Store) CountListedActivities(ctx context.Context, communityID int64) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_activities WHERE community_id = ? AND listed = 1 AND withdrawn_at = 0`, communityID).Scan(&n); err != nil {
+	if err := s.readRow(ctx, countListedActivitiesQuery, communityID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count outbox: %w", err)
 	}
 	return n, nil

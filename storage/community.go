@@ -75,6 +75,48 @@ func (s *Store) CommunityByName(ctx context.Context, name string) (Community, er
 	return c, nil
 }
 
+// CommunityVersion tells whether what was rendered from a community (its
+// Group actor, its outbox) is still current. Version changes with every
+// update of the community's row and with every change that takes an
+// activity out of its outbox, in the transaction of the change (migration
+// 0022); NewestListed, the id of the newest activity the outbox lists,
+// with every activity added to it. ID and CreatedAt tell the community
+// from one that took its name.
+//
+// On SQLite, which commits one transaction at a time, an outbox that
+// changed always has a new version or a new newest id. On PostgreSQL two
+// processes may commit activities out of the order of their ids, and one
+// committed last with the smaller id leaves NewestListed as it was.
+type CommunityVersion struct {
+	ID           int64
+	CreatedAt    time.Time
+	Version      int64
+	NewestListed int64
+}
+
+const communityVersionByNameQuery = `
+	SELECT c.id, c.created_at, c.version, COALESCE((SELECT MAX(o.id) FROM outbox_activities o
+		WHERE o.community_id = c.id AND o.listed = 1 AND o.withdrawn_at = 0), 0)
+	FROM communities c WHERE c.name = ?`
+
+// CommunityVersionByName returns the version of the community with the
+// given name, or ErrNotFound. It reads three numbers of the row and one
+// entry of the outbox's index: the read path asks for them on every GET
+// it answers from what it rendered before.
+func (s *Store) CommunityVersionByName(ctx context.Context, name string) (CommunityVersion, error) {
+	var v CommunityVersion
+	var created int64
+	err := s.readRow(ctx, communityVersionByNameQuery, name).Scan(&v.ID, &created, &v.Version, &v.NewestListed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return CommunityVersion{}, ErrNotFound
+	}
+	if err != nil {
+		return CommunityVersion{}, fmt.Errorf("community %s: %w", name, err)
+	}
+	v.CreatedAt = fromDB(created)
+	return v, nil
+}
+
 const communitiesQuery = `SELECT ` + communityColumns + ` FROM communities ORDER BY name`
 
 // Communities lists every community by name.

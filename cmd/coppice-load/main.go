@@ -1,8 +1,9 @@
 // Command coppice-load measures how fast a real `coppice serve` ingests
-// signed posts over HTTP (issue 13's BM-1).
+// signed posts (issue 13's BM-1) and answers peers' GETs (BM-4) over HTTP.
 //
 //	coppice-load seed   --db FILE --posts 1000000 --communities 1000
 //	coppice-load ingest --db FILE --coppice bin/coppice [--posts 3000] [--authors 20] [--conns 64] [--cpuprofile FILE]
+//	coppice-load read   --db FILE --coppice bin/coppice [--requests 20000] [--conns 64] [--authorized-fetch] [--cpuprofile FILE]
 //
 // seed fills a database quickly through storage.Seed (direct inserts, no
 // rules, no HTTP). ingest starts `coppice serve` on that database as a
@@ -12,7 +13,12 @@
 // them with many connections into one community whose posting policy is
 // `anyone` and which has no followers, and prints accepted posts per
 // second, latency percentiles, the server's CPU per post (from
-// /proc/PID/stat) and the same run's pipeline floor.
+// /proc/PID/stat) and the same run's pipeline floor. read starts the
+// server the same way and GETs a community's Group actor and its outbox's
+// first page in turn over many connections, unsigned or, with
+// --authorized-fetch, signed by remote actors it serves, and prints
+// requests per second, latency percentiles and the CPU per request of the
+// server and of itself (they share the machine).
 //
 // It is a program of its own rather than a coppice subcommand so the
 // production binary carries no load generator and no remote-host

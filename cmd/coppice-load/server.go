@@ -22,9 +22,9 @@ type server struct {
 	done chan error
 }
 
-// startServer runs binary serve on a free loopback port with db, and waits
-// until it answers /healthz.
-func startServer(ctx context.Context, client *http.Client, binary, db, cpuProfile string, logs io.Writer) (*server, error) {
+// startServer runs binary serve on a free loopback port with db and the
+// extra flags, and waits until it answers /healthz.
+func startServer(ctx context.Context, client *http.Client, binary, db, cpuProfile string, logs io.Writer, extra ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("find a free port: %w", err)
@@ -39,6 +39,7 @@ func startServer(ctx context.Context, client *http.Client, binary, db, cpuProfil
 	if cpuProfile != "" {
 		args = append(args, "--cpuprofile", cpuProfile)
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Env = os.Environ()

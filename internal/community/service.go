@@ -176,6 +176,12 @@ func (s *Service) Community(ctx context.Context, name string) (storage.Community
 	return s.store.CommunityByName(ctx, name)
 }
 
+// CommunityVersion returns the version of the community called name, which
+// tells whether what was rendered from it is still current, or ErrNotFound.
+func (s *Service) CommunityVersion(ctx context.Context, name string) (storage.CommunityVersion, error) {
+	return s.store.CommunityVersionByName(ctx, name)
+}
+
 // Communities lists every community.
 func (s *Service) Communities(ctx context.Context) ([]storage.Community, error) {
 	return s.store.Communities(ctx)

@@ -37,6 +37,10 @@ func Routes(fed *federation.Handler, site *web.Site, health Health) *mux.Router 
 	// Communities: ActivityPub JSON or HTML, by the Accept header.
 	r.Handle("/c/{name}", fed.Group()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
 	r.Handle("/c/{name}", site.Community()).Methods(http.MethodGet, http.MethodHead)
+	// The outbox, which peers fetch with the actor, is matched here rather
+	// than by the collections route far below: the router tries routes in
+	// order, and each costs a regular expression (issue 13's read path).
+	r.Handle("/c/{name}/{collection:outbox}", fed.Collection()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/activities/{id}", fed.Activity()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/c/{name}/threads/{id:[0-9]+}", fed.Thread()).Methods(http.MethodGet, http.MethodHead).MatcherFunc(ap)
 	r.Handle("/c/{name}/threads/{id:[0-9]+}", site.Thread()).Methods(http.MethodGet, http.MethodHead)

@@ -22,9 +22,10 @@ import (
 // testInstance is a whole Coppice instance on a loopback httptest server
 // whose URL is its base URL, with its background work running.
 type testInstance struct {
-	URL   string
-	store *storage.Store
-	svc   *community.Service
+	URL     string
+	store   *storage.Store
+	svc     *community.Service
+	handler http.Handler // the whole router, for benchmarks without the network
 }
 
 func (ti *testInstance) actor(name string) string { return ti.URL + "/c/" + name }
@@ -72,7 +73,7 @@ func newInstance(t testing.TB, insecure bool, opts ...func(*server.Options)) *te
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return &testInstance{URL: srv.URL, store: st, svc: inst.Community}
+	return &testInstance{URL: srv.URL, store: st, svc: inst.Community, handler: inst}
 }
 
 func get(t *testing.T, rawURL, accept string) (*http.Response, []byte) {

@@ -1,3 +1,18 @@
+CREATE TRIGGER community_version AFTER UPDATE ON communities
+	WHEN NEW.version = OLD.version
+BEGIN
+	UPDATE communities SET version = version + 1 WHERE id = NEW.id;
+END;
+CREATE TRIGGER community_version_outbox_delete AFTER DELETE ON outbox_activities
+	WHEN OLD.listed = 1 AND OLD.withdrawn_at = 0
+BEGIN
+	UPDATE communities SET version = version + 1 WHERE id = OLD.community_id;
+END;
+CREATE TRIGGER community_version_outbox_update AFTER UPDATE OF iri, community_id, listed, withdrawn_at ON outbox_activities
+	WHEN (OLD.listed = 1 AND OLD.withdrawn_at = 0) OR (NEW.listed = 1 AND NEW.withdrawn_at = 0)
+BEGIN
+	UPDATE communities SET version = version + 1 WHERE id IN (OLD.community_id, NEW.community_id);
+END;
 CREATE TABLE actors (
 	id INTEGER PRIMARY KEY,
 	iri TEXT NOT NULL UNIQUE,
@@ -51,7 +66,7 @@ CREATE TABLE communities (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
-, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '', icon_hash TEXT NOT NULL DEFAULT '', icon_ext TEXT NOT NULL DEFAULT '', wiki_policy TEXT NOT NULL DEFAULT 'members' CHECK (wiki_policy IN ('members', 'moderators')));
+, boost_replies INTEGER NOT NULL DEFAULT 1, archived_at INTEGER NOT NULL DEFAULT 0, rules TEXT NOT NULL DEFAULT '', icon_hash TEXT NOT NULL DEFAULT '', icon_ext TEXT NOT NULL DEFAULT '', wiki_policy TEXT NOT NULL DEFAULT 'members' CHECK (wiki_policy IN ('members', 'moderators')), version INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE contributions (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,

@@ -42,6 +42,7 @@ commands:
   seed    fill a database with posts (direct inserts through storage)
   ingest  start coppice serve on a database and send it signed posts over HTTP
   read    start coppice serve on a database and GET a community's actor and outbox over HTTP
+  fanout  ingest's load into a community with followers on fake hosts, measuring the deliveries too
 
 Run "coppice-load COMMAND -h" for the flags of a command.
 `
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runIngest(ctx, args[1:], stdout, stderr)
 	case "read":
 		err = runRead(ctx, args[1:], stdout, stderr)
+	case "fanout":
+		err = runFanout(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return 2

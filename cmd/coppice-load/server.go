@@ -116,3 +116,19 @@ func (s *server) CPU() (time.Duration, error) {
 	}
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
+
+// Status returns a kB field of /proc/PID/status, such as VmRSS or VmHWM
+// (the peak resident set size).
+func (s *server) Status(field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("server status: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if ok && name == field {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("server status: no %s", field)
+}

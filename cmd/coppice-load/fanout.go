@@ -77,7 +77,7 @@ type fanoutResult struct {
 func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	run := time.Now().UnixNano()
 	name := fmt.Sprintf("fanout_%x", run&0xffffffff)
-	fl, err := startFleet(cfg.mix, cfg.latency)
+	fl, err := startFleet(cfg.mix, cfg.latency, fanoutAddr)
 	if err != nil {
 		return err
 	}
@@ -91,11 +91,9 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rsaPub, ok := pub.(*rsa.PublicKey)
-	if !ok {
-		return fmt.Errorf("community key is %T, want RSA", pub)
+	if err := fl.setVerifyKey(pub); err != nil {
+		return err
 	}
-	fl.verifyKey.Store(rsaPub)
 	privPEM, err := st.SigningKey(ctx, c.ID)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ import (
 
 // fleet plays the servers of a community's followers in the fan-out
 // workload: hosts on distinct loopback addresses (127.0.1.1, 127.0.1.2,
-// …, each with a port of its own), so the server under load sees as many
+// …, each with a port of its own; see fanoutAddr), so the server under load sees as many
 // hosts, limits and connection pools as there are fake hosts. Each host
 // says what it runs through NodeInfo (or has no NodeInfo), serves its
 // followers' actor documents, and answers every inbox POST after a fixed
@@ -57,6 +57,10 @@ type fleet struct {
 	// mu guards firstReject.
 	firstReject string
 }
+
+// fanoutAddr is where host i of the fan-out workload listens: a loopback
+// address of its own, any port.
+func fanoutAddr(i int) string { return fmt.Sprintf("127.0.%d.%d:0", 1+i/250, 1+i%250) }
 
 // verifyEvery: one POST in this many has its RSA signature verified.
 const verifyEvery = 10
@@ -98,7 +102,8 @@ func (m hostMix) software(i int) (string, storage.Family) {
 // known software, two (both shapes) per host of unknown software.
 func (m hostMix) perPost() int { return m.microblog + m.group + 2*(m.hosts-m.microblog-m.group) }
 
-func startFleet(mix hostMix, latency time.Duration) (*fleet, error) {
+// startFleet starts the hosts of mix, host i listening on addr(i).
+func startFleet(mix hostMix, latency time.Duration, addr func(i int) string) (*fleet, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, fmt.Errorf("fleet key: %w", err)
@@ -110,7 +115,7 @@ func startFleet(mix hostMix, latency time.Duration) (*fleet, error) {
 	f := &fleet{latency: latency, key: key,
 		pemText: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
 	for i := range mix.hosts {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.%d.%d:0", 1+i/250, 1+i%250))
+		ln, err := net.Listen("tcp", addr(i))
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("fleet: listen on a loopback address: %w", err), f.Close())
 		}
@@ -121,6 +126,16 @@ func startFleet(mix hostMix, latency time.Duration) (*fleet, error) {
 		f.hosts = append(f.hosts, h)
 	}
 	return f, nil
+}
+
+// setVerifyKey sets the community key the fleet verifies signatures with.
+func (f *fleet) setVerifyKey(pub any) error {
+	k, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return fmt.Errorf("community key is %T, want RSA", pub)
+	}
+	f.verifyKey.Store(k)
+	return nil
 }
 
 // Close stops every host and waits for them.

@@ -402,9 +402,10 @@ func (s *Store) HostByName(ctx context.Context, host string) (Host, error) {
 	return h, nil
 }
 
-// QueueStats counts queued and failed deliveries.
+// QueueStats counts queued and failed deliveries, each from the index on
+// state rather than the table (FLT-13).
 func (s *Store) QueueStats(ctx context.Context) (queued, failed int, err error) {
-	err = s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) FROM deliveries`).Scan(&queued, &failed)
+	err = s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM deliveries WHERE state = 'queued'), (SELECT COUNT(*) FROM deliveries WHERE state = 'failed')`).Scan(&queued, &failed)
 	if err != nil {
 		return 0, 0, fmt.Errorf("queue stats: %w", err)
 	}

@@ -113,3 +113,29 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 		return nil
 	})
 }
+
+const seedDeliveryQuery = `
+	INSERT INTO deliveries (activity_id, inbox, host, attempts, next_attempt_at, queued_at, last_error)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+// SeedDeliveries queues the given deliveries (ActivityID, Inbox, Attempts,
+// NextAttemptAt, QueuedAt and LastError; the host is taken from Inbox) in
+// one transaction, with one prepared statement. Like Seed it exists for
+// load tests (cmd/coppice-load restart builds a queue of a million rows
+// with it, in batches); the community layer queues through
+// EnqueueFollowers and EnqueueDelivery.
+func (s *Store) SeedDeliveries(ctx context.Context, ds []Delivery) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		st, err := tx.tx.PrepareContext(ctx, seedDeliveryQuery)
+		if err != nil {
+			return fmt.Errorf("seed deliveries: prepare: %w", err)
+		}
+		defer st.Close()
+		for _, d := range ds {
+			if _, err := st.ExecContext(ctx, d.ActivityID, d.Inbox, HostOf(d.Inbox), d.Attempts, toDB(d.NextAttemptAt), toDB(d.QueuedAt), d.LastError); err != nil {
+				return fmt.Errorf("seed delivery to %s: %w", d.Inbox, mapError(err))
+			}
+		}
+		return nil
+	})
+}

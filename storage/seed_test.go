@@ -61,3 +61,39 @@ func TestSeedWritesThreadsPostsActivitiesAndSearchRows(t *testing.T) {
 		t.Errorf("Search(compost) after Seed: %d hits, want 6", len(hits))
 	}
 }
+
+func TestSeedDeliveriesQueuesDueRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeded")
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	var id int64
+	err := st.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		id, err = tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: "https://coppice.example/a/1", CommunityID: c.ID, Type: "Announce", KeyID: "k", Body: []byte("{}"), CreatedAt: now})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds []storage.Delivery
+	for i := range 30 {
+		ds = append(ds, storage.Delivery{ActivityID: id, Inbox: fmt.Sprintf("https://h%d.example/users/%d/inbox", i%3, i), NextAttemptAt: now, QueuedAt: now})
+	}
+	if err := st.SeedDeliveries(ctx, ds); err != nil {
+		t.Fatalf("SeedDeliveries: %v", err)
+	}
+	got, err := st.ClaimDeliveries(ctx, now, time.Minute, 4, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 12 {
+		t.Errorf("claim with 4 per host after seeding 30 deliveries on 3 hosts: %d rows, want 12", len(got))
+	}
+	for _, d := range got {
+		if d.Host != storage.HostOf(d.Inbox) || d.ActivityID != id {
+			t.Errorf("seeded delivery %+v: host or activity wrong", d)
+		}
+	}
+}

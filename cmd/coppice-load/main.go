@@ -48,6 +48,8 @@ commands:
   seed    fill a database with posts (direct inserts through storage)
   ingest  start coppice serve on a database and send it signed posts over HTTP
   read    start coppice serve on a database and GET a community's actor and outbox over HTTP
+  fanout  ingest's load into a community with followers on fake hosts, measuring the deliveries too
+  restart start coppice serve on a database with a million queued deliveries, several times (FLT-13)
 
 Run "coppice-load COMMAND -h" for the flags of a command.
 `
@@ -65,6 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runIngest(ctx, args[1:], stdout, stderr)
 	case "read":
 		err = runRead(ctx, args[1:], stdout, stderr)
+	case "fanout":
+		err = runFanout(ctx, args[1:], stdout, stderr)
+	case "restart":
+		err = runRestart(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return 2

@@ -20,6 +20,10 @@ type server struct {
 	URL  string
 	cmd  *exec.Cmd
 	done chan error
+	// Started is when the process was started; Ready how long it took
+	// from then to the first 200 of /healthz, polled every 5ms.
+	Started time.Time
+	Ready   time.Duration
 }
 
 // startServer runs binary serve on a free loopback port with db and the
@@ -43,14 +47,15 @@ func startServer(ctx context.Context, client *http.Client, binary, db, cpuProfil
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Env = os.Environ()
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	s := &server{URL: "http://" + addr, cmd: cmd, done: make(chan error, 1)}
+	s := &server{URL: "http://" + addr, cmd: cmd, done: make(chan error, 1), Started: start}
 	go func() { s.done <- cmd.Wait() }()
 	deadline := time.NewTimer(60 * time.Second)
 	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
@@ -65,6 +70,7 @@ func startServer(ctx context.Context, client *http.Client, binary, db, cpuProfil
 			if err == nil {
 				res.Body.Close()
 				if res.StatusCode == http.StatusOK {
+					s.Ready = time.Since(start)
 					return s, nil
 				}
 			}
@@ -116,4 +122,20 @@ func (s *server) CPU() (time.Duration, error) {
 		return 0, fmt.Errorf("server CPU: %w", err)
 	}
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// Status returns a kB field of /proc/PID/status, such as VmRSS or VmHWM
+// (the peak resident set size).
+func (s *server) Status(field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("server status: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if ok && name == field {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("server status: no %s", field)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,6 +144,8 @@ type Worker struct {
 	slots chan struct{} // the main lane: one token per request, at most Workers
 	slow  chan struct{} // the slow lane: at most SlowWorkers
 	hosts *hostLimits
+	// signing holds a token per signature being made, at most GOMAXPROCS.
+	signing chan struct{}
 
 	activities *cache[int64, storage.OutboxActivity]
 	keys       *cache[int64, *rsa.PrivateKey]
@@ -208,6 +211,7 @@ func New(opt Options) *Worker {
 	w.freed = make(chan struct{}, 1)
 	w.slots = make(chan struct{}, w.workers)
 	w.slow = make(chan struct{}, slowWorkers)
+	w.signing = make(chan struct{}, runtime.GOMAXPROCS(0))
 	w.hosts = newHostLimits(w.perHost)
 	w.activities = newCache(activityCached, 0, w.store.OutboxActivityByID)
 	w.keys = newCache(keysCached, keyTTL, w.loadKey)

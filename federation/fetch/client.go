@@ -50,14 +50,21 @@ type Options struct {
 // documentation), and every request URL and redirect target must pass
 // CheckURL. It follows at most 3 redirects. It connects within 10s,
 // completes TLS within 10s, gets response headers within 20s and finishes
-// within opt.Timeout. It keeps up to 16 idle connections per host, does not
-// limit connections per host (the delivery worker does), allows HTTP/2, and
-// never uses a proxy.
+// within opt.Timeout. It keeps up to 16 idle connections per host (the
+// delivery worker's default PerHost) and 1,024 in all, does not limit
+// connections per host (the delivery worker does), allows HTTP/2, and never
+// uses a proxy.
 func NewClient(opt Options) *http.Client {
 	timeout := opt.Timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
+	// MaxIdleConns: the delivery worker works through its hosts a batch at
+	// a time. With 256 idle connections in all, a fan-out to 100 hosts
+	// found its connections to a host closed by the time it came back to
+	// it, and dialed again for most requests: 4% of its CPU (issue 13).
+	// 1,024 brings that to 0.6% and bounds what kept connections cost (a
+	// kept HTTP/1.1 connection holds ~25 KB: buffers and two goroutines).
 	tr := &http.Transport{
 		Proxy:                  nil, // the proxy's address would be checked, not the peer's
 		DialContext:            newDialer(opt.AllowPrivate).DialContext,
@@ -65,7 +72,7 @@ func NewClient(opt Options) *http.Client {
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
 		ResponseHeaderTimeout:  responseHeaderTimeout,
 		ExpectContinueTimeout:  time.Second,
-		MaxIdleConns:           256,
+		MaxIdleConns:           1024,
 		MaxIdleConnsPerHost:    16,
 		MaxConnsPerHost:        0,
 		IdleConnTimeout:        90 * time.Second,

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coppice-dev/coppice/federation/signature"
+	"github.com/coppice-dev/coppice/internal/keypair"
+)
+
+// fanoutConfig is the workload of `coppice-load fanout`: BM-1's load into
+// a community with followers (issue 13, "with fan-out").
+type fanoutConfig struct {
+	db, binary, cpuProfile, serverLog string
+	posts, authors, conns, followers  int
+	mix                               hostMix
+	latency, drainLimit               time.Duration
+}
+
+func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg fanoutConfig
+	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.db, "db", "load.db", "SQLite file the server runs on (created when missing)")
+	fs.StringVar(&cfg.binary, "coppice", "bin/coppice", "the coppice binary to start")
+	fs.IntVar(&cfg.posts, "posts", 3000, "posts to send, after one warm-up post per author")
+	fs.IntVar(&cfg.authors, "authors", 20, "authors, all on one remote host")
+	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
+	fs.IntVar(&cfg.followers, "followers", 1000, "followers of the community, spread evenly over the hosts")
+	fs.IntVar(&cfg.mix.hosts, "hosts", 100, "follower hosts, on loopback addresses 127.0.1.1 and up")
+	fs.IntVar(&cfg.mix.microblog, "microblog", 40, "hosts whose NodeInfo says mastodon or gotosocial")
+	fs.IntVar(&cfg.mix.group, "group", 30, "hosts whose NodeInfo says lemmy (the rest run software the server does not know)")
+	fs.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "how long a host takes to answer a delivery")
+	fs.DurationVar(&cfg.drainLimit, "drain-limit", 20*time.Minute, "longest wait for the deliveries once the posts are in")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of the run to this file")
+	fs.StringVar(&cfg.serverLog, "server-log", "", "append the server's log to this file (default: discarded)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m := cfg.mix
+	switch {
+	case cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1:
+		return errors.New("fanout: --posts, --authors and --conns must be ≥ 1")
+	case m.hosts < 1 || m.hosts > 250*250 || m.microblog < 0 || m.group < 0 || m.microblog+m.group > m.hosts:
+		return errors.New("fanout: want 1 ≤ --hosts ≤ 62500 and 0 ≤ --microblog + --group ≤ --hosts")
+	case cfg.followers < m.hosts:
+		return errors.New("fanout: --followers must be at least --hosts (every host has one that follows over HTTP)")
+	}
+	return fanout(ctx, cfg, stdout)
+}
+
+// fanoutResult is what one measured fan-out run gives.
+type fanoutResult struct {
+	ingest                result
+	perPost               float64 // Announces per accepted post, measured
+	delivered             int64   // Announces of the measured posts
+	duringIngest          int64   // of which before the last post was answered
+	deliveryWall          time.Duration
+	ingestWall, drainWall time.Duration
+	drainCPU, totalCPU    time.Duration
+	peakRSS               int64         // kB
+	signing               [2]float64    // before and after the run
+	signCPU               time.Duration // CPU of one signature, measured with them
+	fleetCPU              time.Duration // this process's CPU while the deliveries drained
+	drainErr              error
+}
+
+func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
+	run := time.Now().UnixNano()
+	name := fmt.Sprintf("fanout_%x", run&0xffffffff)
+	fl, err := startFleet(cfg.mix, cfg.latency, fanoutAddr)
+	if err != nil {
+		return err
+	}
+	defer fl.Close()
+	c, st, err := fanoutCommunity(ctx, cfg.db, name, fl, cfg.followers/cfg.mix.hosts)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pub, err := keypair.ParsePublic(c.PublicKeyPEM)
+	if err != nil {
+		return err
+	}
+	if err := fl.setVerifyKey(pub); err != nil {
+		return err
+	}
+	privPEM, err := st.SigningKey(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	priv, err := keypair.ParsePrivate(privPEM)
+	if err != nil {
+		return err
+	}
+	queued, failed, err := st.QueueStats(ctx)
+	if err != nil {
+		return err
+	}
+	posts, err := st.CountPosts(ctx)
+	if err != nil {
+		return err
+	}
+
+	remote, err := startRemote(cfg.authors)
+	if err != nil {
+		return err
+	}
+	defer remote.Close()
+	logs := io.Discard
+	if cfg.serverLog != "" {
+		f, err := os.OpenFile(cfg.serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("server log: %w", err)
+		}
+		defer f.Close()
+		logs = f
+	}
+	client := &http.Client{
+		Timeout:   60 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: cfg.conns, MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns},
+	}
+	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Fprintf(stdout, "server %s (pid %d) on %s, which holds %d posts and %d queued, %d failed deliveries; %d CPUs\n",
+		srv.URL, srv.cmd.Process.Pid, cfg.db, posts, queued, failed, runtime.NumCPU())
+
+	communityIRI := srv.URL + "/c/" + name
+	perHost := cfg.followers / cfg.mix.hosts
+	if err := followOverHTTP(ctx, client, fl, communityIRI, run); err != nil {
+		return fmt.Errorf("follows: %w", err)
+	}
+	if err := checkSoftware(ctx, st, fl); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "community %s: %d followers, %d on each of %d hosts (the first of each followed over HTTP, the others were seeded through storage); software learnt from NodeInfo\n",
+		name, perHost*cfg.mix.hosts, perHost, cfg.mix.hosts)
+
+	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: communityIRI, run: run}
+	warm, err := l.sign(0, cfg.authors)
+	if err != nil {
+		return err
+	}
+	if r := send(client, warm, 1); r.accepted != len(warm) {
+		return fmt.Errorf("warm-up: %d of %d posts accepted (statuses %v)", r.accepted, len(warm), r.statuses)
+	}
+	perPost := int64(cfg.mix.perPost())
+	if err := waitFor(ctx, 5*time.Minute, func() (bool, string) {
+		n := fl.announces.Load()
+		return n >= int64(len(warm))*perPost, fmt.Sprintf("warm-up: %d of %d Announces delivered", n, int64(len(warm))*perPost)
+	}); err != nil {
+		return err
+	}
+	reqs, err := l.sign(cfg.authors, cfg.posts)
+	if err != nil {
+		return err
+	}
+	// The machine is shared: measure the signing rate on both sides of
+	// the run and take the mean.
+	sample := fl.sample.Load()
+	if sample == nil {
+		return errors.New("no Announce{activity} received to measure signing with")
+	}
+	keyID, sampleInbox := communityIRI+"#main-key", fl.hosts[0].sharedInbox()
+	var res fanoutResult
+	var cpuA, cpuB time.Duration
+	if res.signing[0], cpuA, err = signingRate(priv, keyID, sampleInbox, *sample, 3*time.Second); err != nil {
+		return err
+	}
+	base := fl.announces.Load()
+	res.perPost = float64(base) / float64(len(warm))
+	cpu0, err := srv.CPU()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	res.ingest = send(client, reqs, cfg.conns)
+	t1 := time.Now()
+	cpu1, err := srv.CPU()
+	if err != nil {
+		return err
+	}
+	res.ingestWall = t1.Sub(t0)
+	res.duringIngest = fl.announces.Load() - base
+	want := base + int64(res.ingest.accepted)*perPost
+	self1 := selfCPU()
+	res.drainErr = drain(ctx, fl, want, cfg.drainLimit, stdout)
+	res.fleetCPU = selfCPU() - self1
+	cpu2, err := srv.CPU()
+	if err != nil {
+		return err
+	}
+	res.delivered = fl.announces.Load() - base
+	last := time.Unix(0, fl.last.Load())
+	res.deliveryWall, res.drainWall = last.Sub(t0), max(last.Sub(t1), 0)
+	res.drainCPU, res.totalCPU = cpu2-cpu1, cpu2-cpu0
+	if res.peakRSS, err = srv.Status("VmHWM"); err != nil {
+		return err
+	}
+	if err := srv.Stop(); err != nil {
+		return err
+	}
+	if res.signing[1], cpuB, err = signingRate(priv, keyID, sampleInbox, *sample, 3*time.Second); err != nil {
+		return err
+	}
+	res.signCPU = (cpuA + cpuB) / 2
+	reportFanout(stdout, cfg, fl, res, len(*sample))
+	return nil
+}
+
+// drain waits until the fleet has want Announces, printing progress every
+// 10 seconds; it gives up after limit, or after a minute without progress.
+func drain(ctx context.Context, fl *fleet, want int64, limit time.Duration, stdout io.Writer) error {
+	start, lastReport := time.Now(), time.Now()
+	progress, progressAt := fl.announces.Load(), time.Now()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n := fl.announces.Load()
+		if n >= want {
+			return nil
+		}
+		now := time.Now()
+		if n != progress {
+			progress, progressAt = n, now
+		}
+		switch {
+		case now.Sub(start) > limit:
+			return fmt.Errorf("gave up after %s: %d Announces still missing", limit, want-n)
+		case now.Sub(progressAt) > time.Minute:
+			return fmt.Errorf("no delivery for a minute: %d Announces still missing", want-n)
+		case now.Sub(lastReport) >= 10*time.Second:
+			fmt.Fprintf(stdout, "  … %d Announces to go\n", want-n)
+			lastReport = now
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// signingRate measures how many HTTP-signature signings per second this
+// machine does on all its CPUs, signing body for inbox with key as the
+// delivery worker does (signature.Sign: digest, signing string, RSA), and
+// the CPU time one signature takes (this process's, which does nothing
+// else meanwhile).
+func signingRate(key *rsa.PrivateKey, keyID, inbox string, body []byte, d time.Duration) (float64, time.Duration, error) {
+	cpu0 := selfCPU()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, runtime.NumCPU())
+	deadline := time.Now().Add(d)
+	t0 := time.Now()
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				r, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+				if err == nil {
+					r.Header.Set("Content-Type", "application/activity+json")
+					err = signature.Sign(r, body, keyID, key, time.Now())
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := errors.Join(collect(errs)...); err != nil {
+		return 0, 0, fmt.Errorf("signing rate: %w", err)
+	}
+	wall, cpu := time.Since(t0), selfCPU()-cpu0
+	return float64(n.Load()) / wall.Seconds(), cpu / time.Duration(max(n.Load(), 1)), nil
+}
+
+// selfCPU is the user and system CPU time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sampleLen int) {
+	m, r := cfg.mix, res.ingest
+	unknown := m.hosts - m.microblog - m.group
+	fmt.Fprintf(w, "workload: %d signed Create{Note} (new threads) from %d authors on one host, %d connections, into a community with %d followers on %d hosts "+
+		"(%d mastodon/gotosocial, %d lemmy, %d unknown software) that answer after %s\n",
+		r.sent, cfg.authors, cfg.conns, (cfg.followers/m.hosts)*m.hosts, m.hosts, m.microblog, m.group, unknown, cfg.latency)
+	fmt.Fprintf(w, "signatures per post: %.0f (one Announce per host of known software, both shapes per unknown host; %d if every host got both)\n",
+		res.perPost, 2*m.hosts)
+	rate := float64(r.accepted) / r.wall.Seconds()
+	fmt.Fprintf(w, "ingest:     %d of %d accepted in %s (statuses %v): %.0f posts/s\n", r.accepted, r.sent, r.wall.Round(time.Millisecond), r.statuses, rate)
+	fmt.Fprintf(w, "latency:    p50 %s  p90 %s  p99 %s  max %s (target p99 ≤ 100ms)\n", percentile(r.latencies, 50).Round(100*time.Microsecond),
+		percentile(r.latencies, 90).Round(100*time.Microsecond), percentile(r.latencies, 99).Round(100*time.Microsecond),
+		percentile(r.latencies, 100).Round(100*time.Microsecond))
+	deliveryRate := float64(res.delivered) / res.deliveryWall.Seconds()
+	fmt.Fprintf(w, "deliveries: %d in %s from the first post to the last delivery: %.0f/s (%d while the posts came in, %.0f/s after)\n",
+		res.delivered, res.deliveryWall.Round(time.Millisecond), deliveryRate, res.duringIngest,
+		float64(res.delivered-res.duringIngest)/max(res.drainWall.Seconds(), 1e-3))
+	if res.drainErr != nil {
+		fmt.Fprintf(w, "            INCOMPLETE: %v\n", res.drainErr)
+	}
+	signing := (res.signing[0] + res.signing[1]) / 2
+	fmt.Fprintf(w, "signing:    %.0f HTTP signatures/s (%.0f before the posts, %.0f after the deliveries; signature.Sign, RSA-2048, the community's key, a %d-byte Announce, %d goroutines, this process)\n",
+		signing, res.signing[0], res.signing[1], sampleLen, runtime.NumCPU())
+	fmt.Fprintf(w, "ratio:      deliveries/s = %.2f of the signing rate (target ≥ 0.70)\n", deliveryRate/signing)
+	if d := res.delivered - res.duringIngest; d > 0 {
+		server := res.drainCPU / time.Duration(d)
+		fleet := res.fleetCPU / time.Duration(d)
+		fmt.Fprintf(w, "server CPU: %s per delivery once the posts were in (%s for %d); %s over the whole run, %s per post and its %.0f deliveries\n",
+			server.Round(time.Microsecond), res.drainCPU.Round(time.Millisecond), d, res.totalCPU.Round(time.Millisecond),
+			(res.totalCPU / time.Duration(max(r.accepted, 1))).Round(time.Microsecond), res.perPost)
+		fmt.Fprintf(w, "by CPU:     a signature takes %s, a delivery %s in the server and %s in its fake host: "+
+			"on a machine doing nothing else, deliveries/s could reach %.2f of the signing rate\n",
+			res.signCPU.Round(time.Microsecond), server.Round(time.Microsecond), fleet.Round(time.Microsecond),
+			float64(res.signCPU)/float64(server+fleet))
+	}
+	fmt.Fprintf(w, "peak RSS:   %d MB (VmHWM of the server; target < 150 MB)\n", res.peakRSS>>10)
+	fl.mu.Lock()
+	firstReject := fl.firstReject
+	fl.mu.Unlock()
+	sh := fl.shapes()
+	fmt.Fprintf(w, "checks:     %d signatures verified, %d deliveries refused%s, %d Announces of a shape the host's software does not show; "+
+		"Announce{object}/{activity}: microblog %d/%d, group %d/%d, unknown %d/%d\n",
+		fl.verified.Load(), fl.rejected.Load(), orNone(firstReject), fl.wrongShape.Load(),
+		sh["microblog"][0], sh["microblog"][1], sh["group"][0], sh["group"][1], sh[""][0], sh[""][1])
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (first: " + s + ")"
+}

@@ -157,23 +157,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		}); err != nil {
 			return err
 		}
-		waiting := map[string]bool{}
-		if err := queryEach(ctx, tx, waitingHostsQuery, []any{toDB(now)}, func(sc scanner) error {
-			var h string
-			err := sc.Scan(&h)
-			waiting[h] = true
-			return err
-		}); err != nil {
-			return err
-		}
-		var hosts []string
-		if err := queryEach(ctx, tx, dueHostsQuery, []any{toDB(now), limit + len(waiting) + len(busy)}, func(sc scanner) error {
-			var h string
-			var due int64
-			err := sc.Scan(&h, &due)
-			hosts = append(hosts, h)
-			return err
-		}); err != nil {
+		waiting, hosts, err := dueHosts(ctx, tx, now, limit+len(busy))
+		if err != nil {
 			return err
 		}
 		var ids []int64
@@ -182,12 +167,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			if waiting[h] || room <= 0 {
 				continue
 			}
-			if err := queryEach(ctx, tx, hostDueQuery, []any{h, toDB(now), room}, func(sc scanner) error {
-				var id int64
-				err := sc.Scan(&id)
-				ids = append(ids, id)
-				return err
-			}); err != nil {
+			if ids, err = appendHostDue(ctx, tx, ids, hostDueQuery, h, now, room); err != nil {
 				return err
 			}
 			if len(ids) >= limit {
@@ -197,7 +177,6 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		if len(ids) == 0 {
 			return nil
 		}
-		var err error
 		out, err = s.lease(ctx, tx, ids, now.Add(lease))
 		return err
 	})
@@ -205,6 +184,41 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// dueHosts returns the hosts that asked us to wait (429 Retry-After) and
+// the hosts with due, unleased deliveries, oldest first: up to extra more
+// than the waiting ones, which the claim skips.
+func dueHosts(ctx context.Context, tx *Tx, now time.Time, extra int) (waiting map[string]bool, hosts []string, err error) {
+	waiting = map[string]bool{}
+	if err := queryEach(ctx, tx, waitingHostsQuery, []any{toDB(now)}, func(sc scanner) error {
+		var h string
+		err := sc.Scan(&h)
+		waiting[h] = true
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	err = queryEach(ctx, tx, dueHostsQuery, []any{toDB(now), extra + len(waiting)}, func(sc scanner) error {
+		var h string
+		var due int64
+		err := sc.Scan(&h, &due)
+		hosts = append(hosts, h)
+		return err
+	})
+	return waiting, hosts, err
+}
+
+// appendHostDue appends to ids those of up to room due deliveries of host
+// that query (hostDueQuery or its locking form) selects.
+func appendHostDue(ctx context.Context, tx *Tx, ids []int64, query, host string, now time.Time, room int) ([]int64, error) {
+	err := queryEach(ctx, tx, query, []any{host, toDB(now), room}, func(sc scanner) error {
+		var id int64
+		err := sc.Scan(&id)
+		ids = append(ids, id)
+		return err
+	})
+	return ids, err
 }
 
 // lease leases the deliveries ids to this Store until until.

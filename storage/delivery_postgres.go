@@ -36,23 +36,8 @@ func (s *Store) claimDeliveriesPostgres(ctx context.Context, now time.Time, leas
 	var out []Delivery
 	err := s.inOwnTx(ctx, sql.LevelReadCommitted, func(tx *Tx) error {
 		out = nil
-		waiting := map[string]bool{}
-		if err := queryEach(ctx, tx, waitingHostsQuery, []any{toDB(now)}, func(sc scanner) error {
-			var h string
-			err := sc.Scan(&h)
-			waiting[h] = true
-			return err
-		}); err != nil {
-			return err
-		}
-		var hosts []string
-		if err := queryEach(ctx, tx, dueHostsQuery, []any{toDB(now), limit + len(waiting)}, func(sc scanner) error {
-			var h string
-			var due int64
-			err := sc.Scan(&h, &due)
-			hosts = append(hosts, h)
-			return err
-		}); err != nil {
+		waiting, hosts, err := dueHosts(ctx, tx, now, limit)
+		if err != nil {
 			return err
 		}
 		var ids []int64
@@ -75,12 +60,7 @@ func (s *Store) claimDeliveriesPostgres(ctx context.Context, now time.Time, leas
 			if room <= 0 {
 				continue
 			}
-			if err := queryEach(ctx, tx, hostDueLockedQuery, []any{h, toDB(now), room}, func(sc scanner) error {
-				var id int64
-				err := sc.Scan(&id)
-				ids = append(ids, id)
-				return err
-			}); err != nil {
+			if ids, err = appendHostDue(ctx, tx, ids, hostDueLockedQuery, h, now, room); err != nil {
 				return err
 			}
 			if len(ids) >= limit {
@@ -90,7 +70,6 @@ func (s *Store) claimDeliveriesPostgres(ctx context.Context, now time.Time, leas
 		if len(ids) == 0 {
 			return nil
 		}
-		var err error
 		out, err = s.lease(ctx, tx, ids, now.Add(lease))
 		return err
 	})

@@ -111,6 +111,21 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 	start := time.Now()
 	defer func() { s.txTimed(time.Since(start)) }()
 	batch := []*txRequest{first}
+	if s.pg {
+		// A PostgreSQL transaction sees the database as of its first
+		// statement: a call taken into a batch already under way would not
+		// see what its caller committed outside InTx just before it (a
+		// foreign key would then miss its row). Take only the calls
+		// waiting when the batch begins.
+		for len(batch) < maxBatch {
+			req := next()
+			if req == nil {
+				break
+			}
+			batch = append(batch, req)
+		}
+		next = nil
+	}
 	var commitErr error
 	for attempt := 1; ; attempt++ {
 		var again bool

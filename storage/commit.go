@@ -106,7 +106,9 @@ func (s *Store) waitingRequest() *txRequest {
 // On PostgreSQL the transaction is SERIALIZABLE: when the server cannot
 // serialize it with another process's, the whole batch runs again (up to
 // maxTxAttempts times), so a function may run more than once and must
-// touch nothing but its Tx.
+// touch nothing but its Tx. Each run passes the write gate first (see
+// gateQuery): the first side by side with other processes' batches, the
+// next ones alone.
 func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 	start := time.Now()
 	defer func() { s.txTimed(time.Since(start)) }()
@@ -129,7 +131,7 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 	var commitErr error
 	for attempt := 1; ; attempt++ {
 		var again bool
-		commitErr, again = s.runBatch(&batch, next)
+		commitErr, again = s.runBatch(&batch, next, attempt > 1)
 		if !again {
 			break
 		}
@@ -151,11 +153,23 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 	}
 }
 
+// gateQuery is the first statement of a batch on PostgreSQL (migration
+// 0023). Batches of several processes on one database conflict when they
+// write near the same rows (posts of one community, the same index pages),
+// and PostgreSQL then fails one of them with SQLSTATE 40001; run again
+// side by side, the same two would fail again. So a batch passes the gate
+// in SHARE mode, alongside the other processes' batches, and a batch that
+// failed so runs again in EXCLUSIVE mode: it waits for the batches under
+// way, keeps new ones out, and runs alone. LOCK TABLE takes no snapshot,
+// so the batch then sees all they committed.
+var gateQuery = [2]string{`LOCK TABLE write_gate IN SHARE MODE`, `LOCK TABLE write_gate IN EXCLUSIVE MODE`}
+
 // runBatch runs the calls of batch, and those next gives (when not nil),
 // in one transaction and commits it; each call's own outcome is left in
-// its request. It returns the error of the transaction as a whole, and
-// whether PostgreSQL could not serialize it (the batch may run again).
-func (s *Store) runBatch(batch *[]*txRequest, next func() *txRequest) (commitErr error, again bool) {
+// its request. alone says the batch passes the write gate alone. It
+// returns the error of the transaction as a whole, and whether PostgreSQL
+// could not serialize it (the batch may run again).
+func (s *Store) runBatch(batch *[]*txRequest, next func() *txRequest, alone bool) (commitErr error, again bool) {
 	var opts *sql.TxOptions
 	if s.pg {
 		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
@@ -165,6 +179,16 @@ func (s *Store) runBatch(batch *[]*txRequest, next func() *txRequest) (commitErr
 	sqlTx, err := s.write.BeginTx(context.Background(), opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapError(err)), false
+	}
+	if s.gated.Load() {
+		gate := gateQuery[0]
+		if alone {
+			gate = gateQuery[1]
+		}
+		if _, err := sqlTx.ExecContext(context.Background(), gate); err != nil {
+			_ = sqlTx.Rollback()
+			return fmt.Errorf("write gate: %w", mapError(err)), retryable(err)
+		}
 	}
 	var search []searchOp // the search writes of the calls that succeeded
 	broken := false
@@ -216,6 +240,11 @@ func (s *Store) runInSavepoint(sqlTx *sqlTx, req *txRequest, search *[]searchOp)
 	}
 	req.panicked, req.err = callFn(req.fn, tx)
 	req.queued = tx.queued
+	if s.pg && req.err != nil && retryable(req.err) {
+		// A failure the wrappers did not see (a prepared statement's, or
+		// one that showed only when a row was scanned) is the batch's.
+		sqlTx.retry = true
+	}
 	if sqlTx.retry {
 		// PostgreSQL could not serialize the transaction: the batch runs
 		// again, whatever this call made of the failure.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -40,7 +41,10 @@ type Store struct {
 	writeStmts map[string]*sql.Stmt
 	reads      *readStmts
 	commits    *committer
-	closeOnce  sync.Once
+	// gated: the write gate exists (PostgreSQL, migrations done), so
+	// batches pass it (see gateQuery).
+	gated     atomic.Bool
+	closeOnce sync.Once
 }
 
 // Option changes how Open opens a Store.

@@ -406,6 +406,7 @@ CREATE TABLE wiki_revisions (
 	created_at INTEGER NOT NULL,
 	UNIQUE (page_id, number)
 );
+CREATE TABLE write_gate (id INTEGER PRIMARY KEY);
 CREATE UNIQUE INDEX actors_key_id ON actors (key_id) WHERE key_id != '';
 CREATE INDEX contributions_actor ON contributions (actor_iri, community_id);
 CREATE INDEX contributions_recent ON contributions (community_id, created_at);

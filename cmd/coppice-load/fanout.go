@@ -18,6 +18,7 @@ import (
 
 	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/keypair"
+	"github.com/coppice-dev/coppice/storage"
 )
 
 // fanoutConfig is the workload of `coppice-load fanout`: BM-1's load into
@@ -25,6 +26,7 @@ import (
 type fanoutConfig struct {
 	db, binary, cpuProfile, serverLog string
 	posts, authors, conns, followers  int
+	processes                         int
 	mix                               hostMix
 	latency, drainLimit               time.Duration
 }
@@ -38,6 +40,7 @@ func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&cfg.posts, "posts", 3000, "posts to send, after one warm-up post per author")
 	fs.IntVar(&cfg.authors, "authors", 20, "authors, all on one remote host")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
+	fs.IntVar(&cfg.processes, "processes", 1, "coppice serve processes on the database (more than one needs a postgres:// --db)")
 	fs.IntVar(&cfg.followers, "followers", 1000, "followers of the community, spread evenly over the hosts")
 	fs.IntVar(&cfg.mix.hosts, "hosts", 100, "follower hosts, on loopback addresses 127.0.1.1 and up")
 	fs.IntVar(&cfg.mix.microblog, "microblog", 40, "hosts whose NodeInfo says mastodon or gotosocial")
@@ -51,8 +54,8 @@ func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	m := cfg.mix
 	switch {
-	case cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1:
-		return errors.New("fanout: --posts, --authors and --conns must be ≥ 1")
+	case cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 || cfg.processes < 1:
+		return errors.New("fanout: --posts, --authors, --conns and --processes must be ≥ 1")
 	case m.hosts < 1 || m.hosts > 250*250 || m.microblog < 0 || m.group < 0 || m.microblog+m.group > m.hosts:
 		return errors.New("fanout: want 1 ≤ --hosts ≤ 62500 and 0 ≤ --microblog + --group ≤ --hosts")
 	case cfg.followers < m.hosts:
@@ -70,6 +73,7 @@ type fanoutResult struct {
 	deliveryWall          time.Duration
 	ingestWall, drainWall time.Duration
 	drainCPU, totalCPU    time.Duration
+	drainMachine          machineShare
 	peakRSS               int64         // kB
 	signing               [2]float64    // before and after the run
 	signCPU               time.Duration // CPU of one signature, measured with them
@@ -132,13 +136,13 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 		Timeout:   60 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: cfg.conns, MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns},
 	}
-	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs)
+	srv, err := startCluster(ctx, client, cfg.processes, cfg.binary, cfg.db, cfg.cpuProfile, logs)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	fmt.Fprintf(stdout, "server %s (pid %d) on %s, which holds %d posts and %d queued, %d failed deliveries; %d CPUs\n",
-		srv.URL, srv.cmd.Process.Pid, cfg.db, posts, queued, failed, runtime.NumCPU())
+	fmt.Fprintf(stdout, "%s on %s, which holds %d posts and %d queued, %d failed deliveries; %d CPUs\n",
+		srv.Describe(), storage.Redacted(cfg.db), posts, queued, failed, runtime.NumCPU())
 
 	communityIRI := srv.URL + "/c/" + name
 	perHost := cfg.followers / cfg.mix.hosts
@@ -151,7 +155,7 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "community %s: %d followers, %d on each of %d hosts (the first of each followed over HTTP, the others were seeded through storage); software learnt from NodeInfo\n",
 		name, perHost*cfg.mix.hosts, perHost, cfg.mix.hosts)
 
-	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: communityIRI, run: run}
+	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: communityIRI, run: run, route: srv.route}
 	warm, err := l.sign(0, cfg.authors)
 	if err != nil {
 		return err
@@ -189,7 +193,9 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 		return err
 	}
 	t0 := time.Now()
+	done := measureMachine()
 	res.ingest = send(client, reqs, cfg.conns)
+	res.ingest.machine = done()
 	t1 := time.Now()
 	cpu1, err := srv.CPU()
 	if err != nil {
@@ -199,7 +205,9 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	res.duringIngest = fl.announces.Load() - base
 	want := base + int64(res.ingest.accepted)*perPost
 	self1 := selfCPU()
+	done = measureMachine()
 	res.drainErr = drain(ctx, fl, want, cfg.drainLimit, stdout)
+	res.drainMachine = done()
 	res.fleetCPU = selfCPU() - self1
 	cpu2, err := srv.CPU()
 	if err != nil {
@@ -209,7 +217,7 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	last := time.Unix(0, fl.last.Load())
 	res.deliveryWall, res.drainWall = last.Sub(t0), max(last.Sub(t1), 0)
 	res.drainCPU, res.totalCPU = cpu2-cpu1, cpu2-cpu0
-	if res.peakRSS, err = srv.Status("VmHWM"); err != nil {
+	if res.peakRSS, err = srv.PeakRSS(); err != nil {
 		return err
 	}
 	if err := srv.Stop(); err != nil {
@@ -308,8 +316,8 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 	m, r := cfg.mix, res.ingest
 	unknown := m.hosts - m.microblog - m.group
 	fmt.Fprintf(w, "workload: %d signed Create{Note} (new threads) from %d authors on one host, %d connections, into a community with %d followers on %d hosts "+
-		"(%d mastodon/gotosocial, %d lemmy, %d unknown software) that answer after %s\n",
-		r.sent, cfg.authors, cfg.conns, (cfg.followers/m.hosts)*m.hosts, m.hosts, m.microblog, m.group, unknown, cfg.latency)
+		"(%d mastodon/gotosocial, %d lemmy, %d unknown software) that answer after %s, %s\n",
+		r.sent, cfg.authors, cfg.conns, (cfg.followers/m.hosts)*m.hosts, m.hosts, m.microblog, m.group, unknown, cfg.latency, processes(cfg.processes))
 	fmt.Fprintf(w, "signatures per post: %.0f (one Announce per host of known software, both shapes per unknown host; %d if every host got both)\n",
 		res.perPost, 2*m.hosts)
 	rate := float64(r.accepted) / r.wall.Seconds()
@@ -317,6 +325,8 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 	fmt.Fprintf(w, "latency:    p50 %s  p90 %s  p99 %s  max %s (target p99 ≤ 100ms)\n", percentile(r.latencies, 50).Round(100*time.Microsecond),
 		percentile(r.latencies, 90).Round(100*time.Microsecond), percentile(r.latencies, 99).Round(100*time.Microsecond),
 		percentile(r.latencies, 100).Round(100*time.Microsecond))
+	fmt.Fprintf(w, "machine:    %s while the posts came in, %s after (the server's processes, PostgreSQL's when --db is one, the fake hosts and this client)\n",
+		r.machine, res.drainMachine)
 	deliveryRate := float64(res.delivered) / res.deliveryWall.Seconds()
 	fmt.Fprintf(w, "deliveries: %d in %s from the first post to the last delivery: %.0f/s (%d while the posts came in, %.0f/s after)\n",
 		res.delivered, res.deliveryWall.Round(time.Millisecond), deliveryRate, res.duringIngest,
@@ -339,7 +349,7 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 			res.signCPU.Round(time.Microsecond), server.Round(time.Microsecond), fleet.Round(time.Microsecond),
 			float64(res.signCPU)/float64(server+fleet))
 	}
-	fmt.Fprintf(w, "peak RSS:   %d MB (VmHWM of the server; target < 150 MB)\n", res.peakRSS>>10)
+	fmt.Fprintf(w, "peak RSS:   %d MB (VmHWM of the server, the largest of its processes; target < 150 MB)\n", res.peakRSS>>10)
 	fl.mu.Lock()
 	firstReject := fl.firstReject
 	fl.mu.Unlock()

@@ -27,6 +27,7 @@ type ingestConfig struct {
 	posts      int
 	authors    int
 	conns      int
+	processes  int
 	cpuProfile string
 	serverLog  string
 }
@@ -41,13 +42,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&cfg.posts, "posts", 3000, "posts to send, after one warm-up post per author")
 	fs.IntVar(&cfg.authors, "authors", 20, "authors, all on one remote host")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
+	fs.IntVar(&cfg.processes, "processes", 1, "coppice serve processes on the database (more than one needs a postgres:// --db)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of the run to this file")
 	fs.StringVar(&cfg.serverLog, "server-log", "", "append the server's log to this file (default: discarded)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 {
-		return errors.New("ingest: --posts, --authors and --conns must be ≥ 1")
+	if cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 || cfg.processes < 1 {
+		return errors.New("ingest: --posts, --authors, --conns and --processes must be ≥ 1")
 	}
 	return ingest(ctx, cfg, stdout)
 }
@@ -59,6 +61,7 @@ type result struct {
 	latencies      []time.Duration // of accepted posts, sorted
 	serverCPU      time.Duration
 	statuses       map[int]int
+	machine        machineShare // while the posts were sent
 }
 
 func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
@@ -84,14 +87,14 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 		Timeout:   60 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: cfg.conns, MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns},
 	}
-	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs)
+	srv, err := startCluster(ctx, client, cfg.processes, cfg.binary, cfg.db, cfg.cpuProfile, logs)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	fmt.Fprintf(stdout, "server %s (pid %d) on %s, which holds %d posts; %d CPUs\n", srv.URL, srv.cmd.Process.Pid, cfg.db, posts, runtime.NumCPU())
+	fmt.Fprintf(stdout, "%s on %s, which holds %d posts; %d CPUs\n", srv.Describe(), storage.Redacted(cfg.db), posts, runtime.NumCPU())
 
-	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: srv.URL + "/c/" + cfg.community, run: time.Now().UnixNano()}
+	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: srv.URL + "/c/" + cfg.community, run: time.Now().UnixNano(), route: srv.route}
 	warm, err := l.sign(0, cfg.authors)
 	if err != nil {
 		return err
@@ -112,7 +115,9 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	done := measureMachine()
 	r := send(client, reqs, cfg.conns)
+	r.machine = done()
 	cpu1, err := srv.CPU()
 	if err != nil {
 		return err
@@ -159,6 +164,9 @@ type load struct {
 	inbox     string
 	community string
 	run       int64
+	// route gives the address post i is sent to and the Host header it
+	// carries; the posts are signed for inbox whatever the route.
+	route func(i int, path string) (target, host string)
 }
 
 // sign builds and signs n Create{Note} posts numbered from first, authors
@@ -189,6 +197,7 @@ func (l *load) sign(first, n int) ([]signedPost, error) {
 // signedPost is a request ready to send: its body and signed headers.
 type signedPost struct {
 	url    string
+	host   string // the Host header when url is not the base URL
 	body   []byte
 	header http.Header
 }
@@ -211,7 +220,11 @@ func (l *load) post(i int) (signedPost, error) {
 	if err := signature.Sign(r, []byte(body), l.remote.keyID(name), l.remote.key, time.Now()); err != nil {
 		return signedPost{}, fmt.Errorf("sign post %d: %w", i, err)
 	}
-	return signedPost{url: l.inbox, body: []byte(body), header: r.Header}, nil
+	p := signedPost{url: l.inbox, body: []byte(body), header: r.Header}
+	if l.route != nil {
+		p.url, p.host = l.route(i, "/inbox")
+	}
+	return p, nil
 }
 
 // send posts every request over conns connections and measures them.
@@ -257,6 +270,9 @@ func do(client *http.Client, p signedPost) int {
 		return 0
 	}
 	req.Header = p.header.Clone()
+	if p.host != "" {
+		req.Host = p.host
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return 0
@@ -264,6 +280,14 @@ func do(client *http.Client, p signedPost) int {
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// processes describes how many server processes took the load.
+func processes(n int) string {
+	if n == 1 {
+		return "one server process"
+	}
+	return fmt.Sprintf("%d server processes on one database, the posts sent to each in turn", n)
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {
@@ -276,8 +300,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 func report(w io.Writer, cfg ingestConfig, r result, floor floorResult) {
 	rate := float64(r.accepted) / r.wall.Seconds()
-	fmt.Fprintf(w, "workload: %d signed Create{Note} (new threads) from %d authors on one host, %d connections, one community with posting 'anyone' and no followers\n",
-		r.sent, cfg.authors, cfg.conns)
+	fmt.Fprintf(w, "workload: %d signed Create{Note} (new threads) from %d authors on one host, %d connections, one community with posting 'anyone' and no followers, %s\n",
+		r.sent, cfg.authors, cfg.conns, processes(cfg.processes))
 	fmt.Fprintf(w, "accepted: %d of %d in %s (statuses %v)\n", r.accepted, r.sent, r.wall.Round(time.Millisecond), r.statuses)
 	fmt.Fprintf(w, "rate:     %.0f accepted posts/s\n", rate)
 	fmt.Fprintf(w, "latency:  p50 %s  p90 %s  p99 %s  max %s\n", percentile(r.latencies, 50).Round(100*time.Microsecond),
@@ -287,6 +311,7 @@ func report(w io.Writer, cfg ingestConfig, r result, floor floorResult) {
 		fmt.Fprintf(w, "server:   %.2f ms CPU per accepted post (%s in all, /proc/PID/stat)\n",
 			float64(r.serverCPU.Microseconds())/1000/float64(r.accepted), r.serverCPU)
 	}
+	fmt.Fprintf(w, "machine:  %s while the posts were sent (the server's processes, PostgreSQL's when --db is one, and this client)\n", r.machine)
 	fmt.Fprintf(w, "floor:    %.0f posts/s (verify + digest + JSON decode on %d goroutines + one row per commit, this process)\n", floor.rate, cfg.conns)
 	if floor.rate > 0 {
 		fmt.Fprintf(w, "ratio:    %.2f of the floor\n", rate/floor.rate)

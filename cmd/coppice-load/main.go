@@ -2,8 +2,15 @@
 // signed posts (issue 13's BM-1) and answers peers' GETs (BM-4) over HTTP.
 //
 //	coppice-load seed   --db FILE --posts 1000000 --communities 1000
-//	coppice-load ingest --db FILE --coppice bin/coppice [--posts 3000] [--authors 20] [--conns 64] [--cpuprofile FILE]
+//	coppice-load ingest --db FILE --coppice bin/coppice [--posts 3000] [--authors 20] [--conns 64] [--processes 1] [--cpuprofile FILE]
 //	coppice-load read   --db FILE --coppice bin/coppice [--requests 20000] [--conns 64] [--authorized-fetch] [--cpuprofile FILE]
+//	coppice-load fanout --db FILE --coppice bin/coppice [--followers 1000] [--hosts 100] [--processes 1] …
+//
+// --db is an SQLite file or a postgres:// URL. With --processes N (N > 1,
+// PostgreSQL only) ingest and fanout start N serve processes on the one
+// database behind a small round-robin front whose address is the
+// instance's base URL, and send the posts to the processes in turn (see
+// cluster.go).
 //
 // seed fills a database quickly through storage.Seed (direct inserts, no
 // rules, no HTTP). ingest starts `coppice serve` on that database as a

@@ -71,7 +71,7 @@ func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
 		defer remote.Close()
 		extra = append(extra, "--authorized-fetch")
 	}
-	srv, err := startServer(ctx, client, cfg.binary, cfg.db, cfg.cpuProfile, logs, extra...)
+	srv, err := startServer(ctx, client, cfg.binary, cfg.db, "", cfg.cpuProfile, logs, extra...)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func restartOnce(ctx context.Context, cfg restartConfig, client *http.Client, fl
 	metricsAddr := ln.Addr().String()
 	ln.Close()
 	base := fl.posts.Load()
-	srv, err := startServer(ctx, client, cfg.binary, cfg.db, "", logs, "--metrics-listen", metricsAddr)
+	srv, err := startServer(ctx, client, cfg.binary, cfg.db, "", "", logs, "--metrics-listen", metricsAddr)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,19 +26,24 @@ type server struct {
 	// from then to the first 200 of /healthz, polled every 5ms.
 	Started time.Time
 	Ready   time.Duration
+	stopped bool
 }
 
 // startServer runs binary serve on a free loopback port with db and the
-// extra flags, and waits until it answers /healthz.
-func startServer(ctx context.Context, client *http.Client, binary, db, cpuProfile string, logs io.Writer, extra ...string) (*server, error) {
+// extra flags, and waits until it answers /healthz. Its base URL is base,
+// or its own address when base is empty.
+func startServer(ctx context.Context, client *http.Client, binary, db, base, cpuProfile string, logs io.Writer, extra ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("find a free port: %w", err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := []string{"serve", "--listen", addr, "--base-url", "http://" + addr, "--db", db,
-		"--data", db + "-data", "--insecure-federation", "--log-level", "warn",
+	if base == "" {
+		base = "http://" + addr
+	}
+	args := []string{"serve", "--listen", addr, "--base-url", base, "--db", db,
+		"--data", dataDir(db), "--insecure-federation", "--log-level", "warn",
 		// Twenty authors on one host send thousands of posts in seconds:
 		// throughput is measured, not the inbox rate limits.
 		"--inbox-actor-burst", "1000000", "--inbox-host-burst", "1000000"}
@@ -78,8 +85,22 @@ func startServer(ctx context.Context, client *http.Client, binary, db, cpuProfil
 	}
 }
 
+// dataDir is where the servers on db keep uploaded files: next to an
+// SQLite file, or under the system's temporary directory for a PostgreSQL
+// database (one directory for every process on it, as on one machine).
+func dataDir(db string) string {
+	if u, err := url.Parse(db); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		return filepath.Join(os.TempDir(), "coppice-load-"+strings.TrimPrefix(u.Path, "/")+"-data")
+	}
+	return db + "-data"
+}
+
 // Stop sends SIGINT (serve drains and writes its CPU profile) and waits.
 func (s *server) Stop() error {
+	if s.stopped {
+		return nil
+	}
+	s.stopped = true
 	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		return fmt.Errorf("stop coppice serve: %w", err)
 	}
@@ -138,4 +159,54 @@ func (s *server) Status(field string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("server status: no %s", field)
+}
+
+// machineCPU returns the CPU time of the whole machine so far, busy and in
+// all (every CPU counted), from the first line of /proc/stat: a run's share
+// of busy time says whether the CPUs were the limit.
+func machineCPU() (busy, total time.Duration, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, fmt.Errorf("machine CPU: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, 0, errors.New("machine CPU: malformed /proc/stat")
+	}
+	// user nice system idle iowait irq softirq steal …
+	for i, v := range f[1:min(len(f), 9)] { // guest time is in user already
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("machine CPU: %w", err)
+		}
+		d := time.Duration(n) * time.Second / clockTicks
+		total += d
+		if i != 3 && i != 4 { // idle, iowait
+			busy += d
+		}
+	}
+	return busy, total, nil
+}
+
+// machineShare measures the machine between two machineCPU readings.
+type machineShare struct{ busy, total time.Duration }
+
+func (m machineShare) String() string {
+	if m.total <= 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.0f%% of all CPUs busy", 100*float64(m.busy)/float64(m.total))
+}
+
+// measureMachine starts a measurement; the function it returns ends it.
+func measureMachine() func() machineShare {
+	b0, t0, err := machineCPU()
+	return func() machineShare {
+		b1, t1, err1 := machineCPU()
+		if err != nil || err1 != nil {
+			return machineShare{}
+		}
+		return machineShare{busy: b1 - b0, total: t1 - t0}
+	}
 }

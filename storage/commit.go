@@ -139,6 +139,7 @@ func (s *Store) commitBatch(first *txRequest, next func() *txRequest) {
 			commitErr = fmt.Errorf("%w: transaction not serializable after %d attempts: %v", ErrBusy, attempt, commitErr)
 			break
 		}
+		s.retried()
 		next = nil // run again exactly the calls of the batch
 		for _, req := range batch {
 			req.err, req.panicked = nil, nil

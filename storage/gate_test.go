@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,8 +26,9 @@ func TestProcessesWritingOneCommunityLoseNothing(t *testing.T) {
 	ctx := context.Background()
 	db := storagetest.DB(t)
 	var stores []*storage.Store
+	var retries atomic.Int64
 	for range 2 {
-		st, err := storage.Open(ctx, db)
+		st, err := storage.Open(ctx, db, storage.WithRetryObserver(func() { retries.Add(1) }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +74,10 @@ func TestProcessesWritingOneCommunityLoseNothing(t *testing.T) {
 	if failed > 0 {
 		t.Fatalf("%d of %d writes failed", failed, len(stores)*writers*each)
 	}
+	if retries.Load() == 0 {
+		t.Fatal("no batch had to run again: the load did not make the processes clash, so the gate was not tested")
+	}
+	t.Logf("%d batches ran again", retries.Load())
 	for p := range stores {
 		for w := range writers {
 			for i := range each {

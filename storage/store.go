@@ -36,6 +36,7 @@ type Store struct {
 	// the deliveries it leases carry it.
 	owner   string
 	txTimed func(time.Duration) // told how long each write transaction took; never nil
+	retried func()              // told of each batch run again (PostgreSQL); never nil
 	// writeStmts are hotWriteQueries prepared on the writer connection,
 	// set once by Open and only read after.
 	writeStmts map[string]*sql.Stmt
@@ -55,6 +56,14 @@ type Option func(*Store)
 // metrics).
 func WithTxObserver(fn func(took time.Duration)) Option {
 	return func(s *Store) { s.txTimed = fn }
+}
+
+// WithRetryObserver makes the Store call fn each time PostgreSQL could
+// not serialize a write batch with another process's and the batch runs
+// again (for the metrics: how much the processes sharing a database get
+// in each other's way).
+func WithRetryObserver(fn func()) Option {
+	return func(s *Store) { s.retried = fn }
 }
 
 // Open opens the database at path and applies every pending migration:
@@ -119,7 +128,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func newStore(w, r *sqlDB, opts []Option) *Store {
-	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter()}
+	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, retried: func() {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter()}
 	for _, o := range opts {
 		o(s)
 	}

@@ -115,6 +115,29 @@ func (c *cluster) CPU() (time.Duration, error) {
 	return sum, nil
 }
 
+// Counter sums a counter of every process's metrics.
+func (c *cluster) Counter(client *http.Client, name string) (float64, error) {
+	var sum float64
+	for _, s := range c.servers {
+		v, err := s.Counter(client, name)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
+}
+
+// batches reads how many write transactions the processes have committed
+// or rolled back so far, and how many of them PostgreSQL made run again.
+func (c *cluster) batches(client *http.Client) (batches, retries float64, err error) {
+	if batches, err = c.Counter(client, "coppice_storage_write_transaction_seconds_count"); err != nil {
+		return 0, 0, err
+	}
+	retries, err = c.Counter(client, "coppice_storage_write_retries_total")
+	return batches, retries, err
+}
+
 // PeakRSS is the largest peak resident set size (VmHWM, kB) of the
 // processes.
 func (c *cluster) PeakRSS() (int64, error) {

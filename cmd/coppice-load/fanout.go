@@ -193,9 +193,18 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 		return err
 	}
 	t0 := time.Now()
+	b0, re0, err := srv.batches(client)
+	if err != nil {
+		return err
+	}
 	done := measureMachine()
 	res.ingest = send(client, reqs, cfg.conns)
 	res.ingest.machine = done()
+	b1, re1, err := srv.batches(client)
+	if err != nil {
+		return err
+	}
+	res.ingest.batches, res.ingest.retries = b1-b0, re1-re0
 	t1 := time.Now()
 	cpu1, err := srv.CPU()
 	if err != nil {
@@ -325,6 +334,7 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 	fmt.Fprintf(w, "latency:    p50 %s  p90 %s  p99 %s  max %s (target p99 ≤ 100ms)\n", percentile(r.latencies, 50).Round(100*time.Microsecond),
 		percentile(r.latencies, 90).Round(100*time.Microsecond), percentile(r.latencies, 99).Round(100*time.Microsecond),
 		percentile(r.latencies, 100).Round(100*time.Microsecond))
+	fmt.Fprintf(w, "writes:     %s, while the posts came in (deliveries' claims included)\n", writes(r))
 	fmt.Fprintf(w, "machine:    %s while the posts came in, %s after (the server's processes, PostgreSQL's when --db is one, the fake hosts and this client)\n",
 		r.machine, res.drainMachine)
 	deliveryRate := float64(res.delivered) / res.deliveryWall.Seconds()

@@ -62,6 +62,9 @@ type result struct {
 	serverCPU      time.Duration
 	statuses       map[int]int
 	machine        machineShare // while the posts were sent
+	// batches: write transactions while the posts were sent, and how
+	// many of them ran again (PostgreSQL could not serialize them).
+	batches, retries float64
 }
 
 func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
@@ -115,9 +118,18 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	b0, re0, err := srv.batches(client)
+	if err != nil {
+		return err
+	}
 	done := measureMachine()
 	r := send(client, reqs, cfg.conns)
 	r.machine = done()
+	b1, re1, err := srv.batches(client)
+	if err != nil {
+		return err
+	}
+	r.batches, r.retries = b1-b0, re1-re0
 	cpu1, err := srv.CPU()
 	if err != nil {
 		return err
@@ -282,6 +294,12 @@ func do(client *http.Client, p signedPost) int {
 	return res.StatusCode
 }
 
+// writes describes the write transactions of a run.
+func writes(r result) string {
+	return fmt.Sprintf("%.0f write transactions (%.1f accepted posts each), %.0f of them run again because PostgreSQL could not serialize them with another process's",
+		r.batches, float64(r.accepted)/max(r.batches, 1), r.retries)
+}
+
 // processes describes how many server processes took the load.
 func processes(n int) string {
 	if n == 1 {
@@ -311,6 +329,7 @@ func report(w io.Writer, cfg ingestConfig, r result, floor floorResult) {
 		fmt.Fprintf(w, "server:   %.2f ms CPU per accepted post (%s in all, /proc/PID/stat)\n",
 			float64(r.serverCPU.Microseconds())/1000/float64(r.accepted), r.serverCPU)
 	}
+	fmt.Fprintf(w, "writes:   %s\n", writes(r))
 	fmt.Fprintf(w, "machine:  %s while the posts were sent (the server's processes, PostgreSQL's when --db is one, and this client)\n", r.machine)
 	fmt.Fprintf(w, "floor:    %.0f posts/s (verify + digest + JSON decode on %d goroutines + one row per commit, this process)\n", floor.rate, cfg.conns)
 	if floor.rate > 0 {

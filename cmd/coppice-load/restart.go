@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"time"
@@ -157,14 +156,8 @@ func fillQueue(ctx context.Context, cfg restartConfig, fl *fleet) (queueFill, ti
 // delivery, lets it deliver for cfg.run, times the delivery health check
 // and a metrics scrape (both read the queue), and stops it.
 func restartOnce(ctx context.Context, cfg restartConfig, client *http.Client, fl *fleet, logs io.Writer, i int, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	metricsAddr := ln.Addr().String()
-	ln.Close()
 	base := fl.posts.Load()
-	srv, err := startServer(ctx, client, cfg.binary, cfg.db, "", "", logs, "--metrics-listen", metricsAddr)
+	srv, err := startServer(ctx, client, cfg.binary, cfg.db, "", "", logs)
 	if err != nil {
 		return err
 	}
@@ -186,7 +179,7 @@ func restartOnce(ctx context.Context, cfg restartConfig, client *http.Client, fl
 	if err != nil {
 		return err
 	}
-	scrape, err := timeGET(client, "http://"+metricsAddr+"/metrics")
+	scrape, err := timeGET(client, srv.Metrics)
 	if err != nil {
 		return err
 	}

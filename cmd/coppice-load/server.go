@@ -19,9 +19,10 @@ import (
 
 // server is a `coppice serve` child process.
 type server struct {
-	URL  string
-	cmd  *exec.Cmd
-	done chan error
+	URL     string
+	Metrics string // URL of its Prometheus metrics
+	cmd     *exec.Cmd
+	done    chan error
 	// Started is when the process was started; Ready how long it took
 	// from then to the first 200 of /healthz, polled every 5ms.
 	Started time.Time
@@ -39,11 +40,17 @@ func startServer(ctx context.Context, client *http.Client, binary, db, base, cpu
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("find a free port: %w", err)
+	}
+	metricsAddr := mln.Addr().String()
+	mln.Close()
 	if base == "" {
 		base = "http://" + addr
 	}
 	args := []string{"serve", "--listen", addr, "--base-url", base, "--db", db,
-		"--data", dataDir(db), "--insecure-federation", "--log-level", "warn",
+		"--data", dataDir(db), "--insecure-federation", "--log-level", "warn", "--metrics-listen", metricsAddr,
 		// Twenty authors on one host send thousands of posts in seconds:
 		// throughput is measured, not the inbox rate limits.
 		"--inbox-actor-burst", "1000000", "--inbox-host-burst", "1000000"}
@@ -58,7 +65,7 @@ func startServer(ctx context.Context, client *http.Client, binary, db, base, cpu
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	s := &server{URL: "http://" + addr, cmd: cmd, done: make(chan error, 1), Started: start}
+	s := &server{URL: "http://" + addr, Metrics: "http://" + metricsAddr + "/metrics", cmd: cmd, done: make(chan error, 1), Started: start}
 	go func() { s.done <- cmd.Wait() }()
 	deadline := time.NewTimer(60 * time.Second)
 	defer deadline.Stop()
@@ -83,6 +90,26 @@ func startServer(ctx context.Context, client *http.Client, binary, db, base, cpu
 			}
 		}
 	}
+}
+
+// Counter reads a counter (or a histogram's _count) without labels from
+// the server's metrics.
+func (s *server) Counter(client *http.Client, name string) (float64, error) {
+	res, err := client.Get(s.Metrics)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("metrics: no %s", name)
 }
 
 // dataDir is where the servers on db keep uploaded files: next to an

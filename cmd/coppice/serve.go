@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer unlock()
 	m := metrics.New(prometheus.NewRegistry())
-	store, err := storage.Open(ctx, cfg.DB, storage.WithTxObserver(m.WriteTransaction))
+	store, err := storage.Open(ctx, cfg.DB, storage.WithTxObserver(m.WriteTransaction), storage.WithRetryObserver(m.WriteRetried))
 	if err != nil {
 		return err
 	}

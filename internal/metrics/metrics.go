@@ -23,6 +23,7 @@ type Metrics struct {
 	httpRequests    *prometheus.CounterVec
 	httpSeconds     *prometheus.HistogramVec
 	writeTxSeconds  prometheus.Histogram
+	writeRetries    prometheus.Counter
 }
 
 // New registers the metrics of a Coppice process, and the Go runtime and
@@ -53,8 +54,12 @@ func New(reg *prometheus.Registry) *Metrics {
 			Help:    "Time of a write transaction, from asking for the database's single writer connection (waiting for it included) to commit or rollback.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
+		writeRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "storage", Name: "write_retries_total",
+			Help: "Write transactions (group-commit batches) PostgreSQL could not serialize with another process's, run again alone through the write gate. Always 0 on SQLite.",
+		}),
 	}
-	reg.MustRegister(m.inboxActivities, m.inboxSeconds, m.httpRequests, m.httpSeconds, m.writeTxSeconds,
+	reg.MustRegister(m.inboxActivities, m.inboxSeconds, m.httpRequests, m.httpSeconds, m.writeTxSeconds, m.writeRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -114,6 +119,14 @@ func (m *Metrics) HTTPRequest(method, route string, status int, took time.Durati
 	}
 	m.httpRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.httpSeconds.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// WriteRetried counts a write transaction run again (storage.WithRetryObserver).
+func (m *Metrics) WriteRetried() {
+	if m == nil {
+		return
+	}
+	m.writeRetries.Inc()
 }
 
 // WriteTransaction records how long one write transaction took. Its method

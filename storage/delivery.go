@@ -320,6 +320,10 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 				return fmt.Errorf("record delivery %d: %w", o.ID, mapError(err))
 			}
 		}
+		// The rows leave their lease, so their hosts may take more: the
+		// other processes' claims, which found those hosts full, are worth
+		// running again now rather than at their next poll.
+		tx.queued = true
 		return tx.countOutcomes(ctx, outs)
 	})
 }

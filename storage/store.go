@@ -177,8 +177,9 @@ type Tx struct {
 	// search holds the search writes made through this Tx, written when
 	// its batch commits (search_sqlite.go).
 	search []searchOp
-	// queued: deliveries fell due in this Tx; on PostgreSQL the commit
-	// wakes the delivering processes (ListenDeliveries).
+	// queued: deliveries fell due in this Tx, or leased ones left their
+	// lease (their hosts have room); on PostgreSQL the commit wakes the
+	// delivering processes (ListenDeliveries).
 	queued bool
 }
 

@@ -190,11 +190,55 @@ func (r *Renderer) announce(c storage.Community, th storage.Thread) (map[string]
 	m["id"] = iri.String()
 	if th.ID != 0 {
 		m["context"] = r.iris.ThreadIRI(c.Name, th.ID).String()
+	} else {
+		m["context"] = threadPending
 	}
 	return m, iri, nil
 }
 
-// AnnounceActivity renders Announce{activity}, the member's activity
+// threadPending is the context of an Announce rendered before its thread
+// is known (thread ID 0): community.Submit renders a post's Announces
+// before the write transaction that finds or makes the thread, so the one
+// writer does not wait on JSON (issue 13), and InThread then puts the
+// thread in. Under .invalid (RFC 2606), it is never a real IRI.
+const threadPending = "https://thread.invalid/pending"
+
+// pendingKey is how threadPending shows in a rendered Announce. The
+// envelope's "context" key sorts before "object" (objectKey) in
+// json.Marshal's output, and no key before them holds an "object".
+var pendingKey, objectKey = []byte(`"context":"` + threadPending + `"`), []byte(`"object":`)
+
+// InThread puts thread th in an Announce rendered with thread ID 0 (with
+// th.ID 0 too, it leaves the Announce without a context). An Announce
+// rendered in a thread is returned as it is.
+func (r *Renderer) InThread(a storage.OutboxActivity, c storage.Community, th storage.Thread) storage.OutboxActivity {
+	// Only the envelope's own keys, before the object, are looked at: an
+	// embedded activity may hold anything.
+	head := a.Body
+	if j := bytes.Index(head, objectKey); j >= 0 {
+		head = head[:j]
+	}
+	i := bytes.Index(head, pendingKey)
+	if i < 0 {
+		return a
+	}
+	var repl []byte
+	if th.ID != 0 {
+		iri, _ := json.Marshal(r.iris.ThreadIRI(c.Name, th.ID).String())
+		repl = append([]byte(`"context":`), iri...)
+	}
+	end := i + len(pendingKey)
+	if th.ID == 0 && end < len(a.Body) && a.Body[end] == ',' {
+		end++ // no thread: drop the key and its comma
+	}
+	body := make([]byte, 0, len(a.Body)+len(repl))
+	body = append(append(append(body, a.Body[:i]...), repl...), a.Body[end:]...)
+	a.Body = body
+	return a
+}
+
+// AnnounceActivity renders Announce{activity} in thread th (0: not known
+// yet, see InThread), the member's activity
 // embedded as received (FEP-1b12), for group-aware peers. The activity is
 // decoded as plain JSON and embedded without its own @context (the
 // Announce's covers it), not re-built with streams: it was parsed and

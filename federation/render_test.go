@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -28,6 +29,9 @@ func TestAnnouncesFromTheEnvelopeMatchStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Rendered with no thread, an Announce waits for InThread;
+			// placed in no thread, it has no context.
+			got = r.InThread(got, c, th)
 			var m map[string]any
 			if err := json.Unmarshal(got.Body, &m); err != nil {
 				t.Fatal(err)
@@ -55,6 +59,54 @@ func TestAnnouncesFromTheEnvelopeMatchStreams(t *testing.T) {
 			if !reflect.DeepEqual(m, wantM) {
 				t.Errorf("Announce in thread %d:\ngot  %s\nwant %s", th.ID, got.Body, wantJSON)
 			}
+		}
+	}
+}
+
+// An Announce rendered before its thread is known (community.Submit does
+// so outside the write transaction) and then placed in thread 7 is the
+// Announce rendered in thread 7, whatever the member's activity holds:
+// one whose own object claims the pending context keeps it.
+func TestAnnounceRenderedAheadIsPlacedInItsThread(t *testing.T) {
+	r := NewRenderer(testIRIs(t))
+	c := storage.Community{Name: "seedbreeders"}
+	th := storage.Thread{ID: 7}
+	activity := []byte(`{"id":"https://remote.example/notes/1/activity","type":"Create","actor":"https://remote.example/users/a","context":"https://thread.invalid/pending",` +
+		`"object":{"id":"https://remote.example/notes/1","type":"Note","context":"https://thread.invalid/pending","content":"<p>\"context\":\"https://thread.invalid/pending\"</p>"}}`)
+	for name, render := range map[string]func(storage.Thread) (storage.OutboxActivity, error){
+		"Announce{object}": func(th storage.Thread) (storage.OutboxActivity, error) {
+			return r.AnnounceObject(c, th, "https://remote.example/notes/1")
+		},
+		"Announce{activity}": func(th storage.Thread) (storage.OutboxActivity, error) { return r.AnnounceActivity(c, th, activity) },
+	} {
+		ahead, err := render(storage.Thread{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct, err := render(th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		placed := r.InThread(ahead, c, th)
+		var got, want map[string]any
+		if err := json.Unmarshal(placed.Body, &got); err != nil {
+			t.Fatalf("%s placed: %v\n%s", name, err, placed.Body)
+		}
+		if err := json.Unmarshal(direct.Body, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got["id"] != ahead.IRI || placed.IRI != ahead.IRI {
+			t.Errorf("%s: placing changed the id: %v, IRI %s, want %s", name, got["id"], placed.IRI, ahead.IRI)
+		}
+		want["id"] = got["id"]
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s placed in thread 7:\ngot  %s\nwant %s", name, placed.Body, direct.Body)
+		}
+		if got["context"] != r.iris.ThreadIRI(c.Name, 7).String() {
+			t.Errorf("%s: context %v, want thread 7", name, got["context"])
+		}
+		if again := r.InThread(placed, c, storage.Thread{ID: 9}); !bytes.Equal(again.Body, placed.Body) {
+			t.Errorf("%s: placing a placed Announce again changed it:\n%s", name, again.Body)
 		}
 	}
 }

@@ -19,11 +19,14 @@ type Renderer interface {
 	// RejectFollow renders Reject{Follow} of f by community c.
 	RejectFollow(c storage.Community, f storage.Follow) (storage.OutboxActivity, error)
 	// AnnounceActivity renders Announce{activity} of an activity a member
-	// sent (raw JSON as received) into thread th.
+	// sent (raw JSON as received) into thread th; with th.ID 0, into a
+	// thread InThread gives it later.
 	AnnounceActivity(c storage.Community, th storage.Thread, activity []byte) (storage.OutboxActivity, error)
 	// AnnounceObject renders Announce{object IRI}, the boost microblog
-	// servers show.
+	// servers show, into thread th as AnnounceActivity does.
 	AnnounceObject(c storage.Community, th storage.Thread, objectIRI string) (storage.OutboxActivity, error)
+	// InThread puts thread th in an Announce rendered with thread ID 0.
+	InThread(a storage.OutboxActivity, c storage.Community, th storage.Thread) storage.OutboxActivity
 	// UndoAnnounce renders Undo{Announce} of an Announce community c sent
 	// (embedded with its own id), to withdraw a boost.
 	UndoAnnounce(c storage.Community, th storage.Thread, announce storage.OutboxActivity) (storage.OutboxActivity, error)

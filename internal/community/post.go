@@ -80,6 +80,23 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 	if policy == storage.PolicyRejectMedia {
 		n.Content = imgRE.ReplaceAllString(s.sanitize.HTML(n.Content), "")
 	}
+	// Sanitizing and rendering need no database: done here, they do not
+	// hold the one writer (issue 13). The thread is known only inside.
+	row := s.postRow(c, storage.Thread{}, n)
+	text := s.sanitize.Text(row.Content, 0)
+	title := s.sanitize.Text(n.Name, MaxTitleRunes) // of a new thread
+	if title == "" {
+		title = s.sanitize.FirstLine(n.Content, MaxTitleRunes, c.Name)
+	}
+	if title == "" {
+		title = "Untitled discussion"
+	}
+	var an announcement
+	if policy != storage.PolicySilence {
+		if an, err = s.renderAnnouncement(c, s.editedActivity(sub.Activity.Raw, standing{policy: policy}), n.IRI, true); err != nil {
+			return err
+		}
+	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.PostByIRI(ctx, n.IRI); err == nil {
 			// ORI-08: an object we have already is never re-announced or
@@ -107,13 +124,6 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 			return err
 		}
 		if th.ID == 0 {
-			title := s.sanitize.Text(n.Name, MaxTitleRunes)
-			if title == "" {
-				title = s.sanitize.FirstLine(n.Content, MaxTitleRunes, c.Name)
-			}
-			if title == "" {
-				title = "Untitled discussion"
-			}
 			th, err = tx.CreateThread(ctx, storage.Thread{CommunityID: c.ID, RootIRI: n.IRI, Title: title, AuthorIRI: n.AuthorIRI, CreatedAt: s.now()})
 			if err != nil {
 				return err
@@ -129,7 +139,8 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 				return err
 			}
 		}
-		post, err := tx.CreatePost(ctx, s.postRow(c, th, n))
+		row.ThreadID = th.ID
+		post, err := tx.CreatePost(ctx, row)
 		if err != nil {
 			return err
 		}
@@ -140,7 +151,7 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if err := tx.RecordContribution(ctx, c.ID, n.AuthorIRI, kind, n.IRI, s.now()); err != nil {
 			return err
 		}
-		if err := tx.IndexDocument(ctx, storage.SearchPost, post.ID, c.ID, th.Title, s.sanitize.Text(post.Content, 0)); err != nil {
+		if err := tx.IndexDocument(ctx, storage.SearchPost, post.ID, c.ID, th.Title, text); err != nil {
 			return err
 		}
 		delta := 0
@@ -153,7 +164,7 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if policy == storage.PolicySilence {
 			return nil
 		}
-		return s.announce(ctx, tx, c, th, s.editedActivity(sub.Activity.Raw, standing{policy: policy}), n.IRI, delta == 0 || c.BoostReplies)
+		return s.queueAnnouncement(ctx, tx, c, th, an, delta == 0 || c.BoostReplies)
 	})
 }
 
@@ -244,26 +255,53 @@ func (s *Service) postRow(c storage.Community, th storage.Thread, n Note) storag
 // read Announce{activity}; microblog servers (Mastodon, GoToSocial, Akkoma,
 // Misskey) only show Announce{object} as a boost and ignore the other, so
 // each host gets the shape its software shows, and a host whose software
-// we do not know gets both. boostObject false leaves out the second one,
-// for communities that boost only thread starters to microblog timelines.
-// objectIRI is the post the activity is about ("" for a Delete, which must
-// stay served); boostObject false leaves out the boost.
+// we do not know gets both. objectIRI is the post the activity is about
+// ("" for a Delete, which must stay served); boostObject false leaves out
+// the boost, for communities that boost only thread starters to microblog
+// timelines.
 func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Community, th storage.Thread, activity []byte, objectIRI string, boostObject bool) error {
-	a, err := s.render.AnnounceActivity(c, th, activity)
+	an, err := s.renderAnnouncement(c, activity, objectIRI, boostObject)
 	if err != nil {
 		return err
 	}
-	a.Listed, a.ObjectIRI = true, objectIRI
-	if err := s.deliver(ctx, tx, c, a, toFamily(storage.FamilyGroup)); err != nil {
+	return s.queueAnnouncement(ctx, tx, c, th, an, boostObject)
+}
+
+// announcement is what announce sends, rendered before the thread is known
+// so it can be rendered outside the write transaction.
+type announcement struct {
+	activity storage.OutboxActivity
+	boost    storage.OutboxActivity // zero when there is none to send
+}
+
+// renderAnnouncement renders the Announces of activity, and the boost of
+// objectIRI when mayBoost and there is an object, with no thread yet.
+func (s *Service) renderAnnouncement(c storage.Community, activity []byte, objectIRI string, mayBoost bool) (announcement, error) {
+	var an announcement
+	var err error
+	if an.activity, err = s.render.AnnounceActivity(c, storage.Thread{}, activity); err != nil {
+		return announcement{}, err
+	}
+	an.activity.Listed, an.activity.ObjectIRI = true, objectIRI
+	if !mayBoost || objectIRI == "" {
+		return an, nil
+	}
+	if an.boost, err = s.render.AnnounceObject(c, storage.Thread{}, objectIRI); err != nil {
+		return announcement{}, err
+	}
+	an.boost.ObjectIRI, an.boost.Boost = objectIRI, true
+	return an, nil
+}
+
+// queueAnnouncement places an's Announces in thread th and queues them:
+// Announce{activity} to the group-aware and unknown hosts, the boost (when
+// boostObject and an has one) to the microblog and unknown hosts.
+func (s *Service) queueAnnouncement(ctx context.Context, tx *storage.Tx, c storage.Community, th storage.Thread, an announcement, boostObject bool) error {
+	if err := s.deliver(ctx, tx, c, s.render.InThread(an.activity, c, th), toFamily(storage.FamilyGroup)); err != nil {
 		return err
 	}
-	if !boostObject || objectIRI == "" {
+	if !boostObject || an.boost.IRI == "" {
 		return nil
 	}
-	b, err := s.render.AnnounceObject(c, th, objectIRI)
-	if err != nil {
-		return err
-	}
-	b.ObjectIRI, b.Boost = objectIRI, true
-	return s.deliver(ctx, tx, c, b, toFamily(storage.FamilyMicroblog))
+	return s.deliver(ctx, tx, c, s.render.InThread(an.boost, c, th), toFamily(storage.FamilyMicroblog))
 }

@@ -55,10 +55,14 @@ type Renderer struct {
 	// Base is the origin every IRI starts with.
 	Base string
 
-	mu       sync.Mutex // mu guards n, rendered and fail
+	mu       sync.Mutex // mu guards n, rendered, pending and fail
 	n        int
 	rendered []Rendered
-	fail     map[string]error
+	// pending holds Announces rendered before their thread was known, by
+	// IRI: they count as rendered once InThread places them, as what the
+	// real renderer renders ahead is sent only then.
+	pending map[string]Rendered
+	fail    map[string]error
 }
 
 var _ community.Renderer = (*Renderer)(nil)
@@ -66,7 +70,7 @@ var _ community.Renderer = (*Renderer)(nil)
 // NewRenderer returns a Renderer whose IRIs start with base (for example
 // "https://coppice.test").
 func NewRenderer(base string) *Renderer {
-	return &Renderer{Base: base, fail: map[string]error{}}
+	return &Renderer{Base: base, fail: map[string]error{}, pending: map[string]Rendered{}}
 }
 
 // Rendered returns everything rendered so far, oldest first.
@@ -125,6 +129,11 @@ func (r *Renderer) WikiIRI(c storage.Community, slug string) string {
 
 // record renders one activity of type typ and records it as x.
 func (r *Renderer) record(x Rendered, typ string, object any) (storage.OutboxActivity, error) {
+	return r.recordIn(x, typ, object, true)
+}
+
+// recordIn is record; with placed false, x waits in pending for InThread.
+func (r *Renderer) recordIn(x Rendered, typ string, object any, placed bool) (storage.OutboxActivity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.fail[x.Kind]; err != nil {
@@ -141,6 +150,10 @@ func (r *Renderer) record(x Rendered, typ string, object any) (storage.OutboxAct
 		return storage.OutboxActivity{}, err
 	}
 	x.Activity = storage.OutboxActivity{IRI: iri, Type: typ, KeyID: actor + "#main-key", Body: body}
+	if !placed {
+		r.pending[iri] = x
+		return x.Activity, nil
+	}
 	r.rendered = append(r.rendered, x)
 	return x.Activity, nil
 }
@@ -162,12 +175,29 @@ func (r *Renderer) AnnounceActivity(c storage.Community, th storage.Thread, acti
 		return storage.OutboxActivity{}, fmt.Errorf("announce: the activity is not JSON")
 	}
 	inner := append([]byte(nil), activity...)
-	return r.record(Rendered{Kind: "AnnounceActivity", Community: c.Name, Object: th.RootIRI, Inner: inner}, "Announce", json.RawMessage(inner))
+	return r.recordIn(Rendered{Kind: "AnnounceActivity", Community: c.Name, Object: th.RootIRI, Inner: inner}, "Announce", json.RawMessage(inner), th.ID != 0)
 }
 
 // AnnounceObject records Announce{object}, the boost.
 func (r *Renderer) AnnounceObject(c storage.Community, th storage.Thread, objectIRI string) (storage.OutboxActivity, error) {
-	return r.record(Rendered{Kind: "AnnounceObject", Community: c.Name, Object: objectIRI}, "Announce", objectIRI)
+	return r.recordIn(Rendered{Kind: "AnnounceObject", Community: c.Name, Object: objectIRI}, "Announce", objectIRI, th.ID != 0)
+}
+
+// InThread records an Announce rendered before its thread was known, now
+// in thread th (an AnnounceActivity's Object becomes the thread's root).
+func (r *Renderer) InThread(a storage.OutboxActivity, c storage.Community, th storage.Thread) storage.OutboxActivity {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x, ok := r.pending[a.IRI]
+	if !ok {
+		return a
+	}
+	delete(r.pending, a.IRI)
+	if x.Kind == "AnnounceActivity" {
+		x.Object = th.RootIRI
+	}
+	r.rendered = append(r.rendered, x)
+	return a
 }
 
 // UndoAnnounce records Undo{Announce}; Object is the announce's IRI.

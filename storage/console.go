@@ -432,7 +432,7 @@ func (s *Store) CountFailingHosts(ctx context.Context) (int, error) {
 const (
 	retryHostDeliveriesQuery = `
 		UPDATE deliveries SET state = 'queued', next_attempt_at = ?1, claimed_until = 0, claimed_by = ''
-		WHERE host = ?2 AND claimed_until <= ?1`
+		WHERE state IN ('queued', 'failed') AND host = ?2 AND claimed_until <= ?1` // seeks deliveries_host_due by state and host
 	retryHostQuery = `
 		UPDATE hosts SET unreachable = 0, consecutive_failures = 0, failing_since = 0, retry_after_until = 0
 		WHERE host = ?`

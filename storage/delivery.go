@@ -112,7 +112,7 @@ func (tx *Tx) EnqueueFollowersOf(ctx context.Context, activityID, communityID in
 // row: a claim of 512 rows from a million due on 100 hosts took 180 ms,
 // and grew with the queue (storage's BenchmarkClaimDeliveries).
 const (
-	busyHostsQuery = `SELECT host FROM deliveries WHERE claimed_until > ?1`
+	busyHostsQuery = `SELECT host FROM deliveries WHERE claimed_until > ?1 AND claimed_until > 0`
 	dueHostsQuery  = `
 		WITH RECURSIVE queued_hosts (host) AS (
 			SELECT MIN(host) FROM deliveries WHERE state = 'queued'

@@ -14,7 +14,7 @@ const (
 	// hostClaimLockQuery takes, for the rest of the transaction, the lock
 	// of one host's claims, or reports that another process holds it.
 	hostClaimLockQuery = `SELECT pg_try_advisory_xact_lock(hashtextextended('coppice delivery host ' || ?, 0))`
-	hostBusyQuery      = `SELECT COUNT(*) FROM deliveries WHERE host = ?1 AND state = 'queued' AND claimed_until > ?2`
+	hostBusyQuery      = `SELECT COUNT(*) FROM deliveries WHERE host = ?1 AND state = 'queued' AND claimed_until > ?2 AND claimed_until > 0`
 	hostDueLockedQuery = `
 		SELECT id FROM deliveries
 		WHERE state = 'queued' AND host = ?1 AND next_attempt_at <= ?2 AND claimed_until <= ?2

@@ -251,7 +251,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // CountClaimed counts the deliveries whose claim has not run out at now.
 func (s *Store) CountClaimed(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE claimed_until > ?`, toDB(now)).Scan(&n); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE claimed_until > ? AND claimed_until > 0`, toDB(now)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count claimed deliveries: %w", err)
 	}
 	return n, nil

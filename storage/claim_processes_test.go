@@ -34,24 +34,33 @@ func queueDeliveries(t *testing.T, st *storage.Store, c storage.Community, hosts
 	}
 }
 
-// Several processes claim from one queue at once (PostgreSQL): no row is
-// leased twice and no host has more than perHost in flight across them.
-func TestProcessesNeverClaimARowTwice(t *testing.T) {
+// processes opens n Stores on one fresh database, as n processes sharing
+// it would; several processes share a database on PostgreSQL only, so the
+// test is skipped on SQLite.
+func processes(t *testing.T, n int, opts ...storage.Option) []*storage.Store {
+	t.Helper()
 	if storagetest.Engine() != "postgres" {
 		t.Skip("several processes share a database on PostgreSQL only: run with COPPICE_TEST_DB=postgres (make test does)")
 	}
-	t.Parallel()
-	ctx := context.Background()
 	db := storagetest.DB(t)
 	var stores []*storage.Store
-	for range 4 {
-		st, err := storage.Open(ctx, db)
+	for range n {
+		st, err := storage.Open(context.Background(), db, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
 		stores = append(stores, st)
 	}
+	return stores
+}
+
+// Several processes claim from one queue at once (PostgreSQL): no row is
+// leased twice and no host has more than perHost in flight across them.
+func TestProcessesNeverClaimARowTwice(t *testing.T) {
+	stores := processes(t, 4)
+	t.Parallel()
+	ctx := context.Background()
 	c := storagetest.Community(t, stores[0], "seeds")
 	hosts := []string{"a.example", "b.example", "c.example", "d.example", "e.example"}
 	now := time.Unix(1000, 0)
@@ -99,21 +108,10 @@ func TestProcessesNeverClaimARowTwice(t *testing.T) {
 // the rows over once the leases run out, while a live process keeps its
 // own by renewing them; releasing frees only one's own rows.
 func TestLeasesOfADeadProcessRunOut(t *testing.T) {
-	if storagetest.Engine() != "postgres" {
-		t.Skip("several processes share a database on PostgreSQL only: run with COPPICE_TEST_DB=postgres (make test does)")
-	}
+	stores := processes(t, 3)
 	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.DB(t)
-	open := func() *storage.Store {
-		st, err := storage.Open(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	dead, live, other := open(), open(), open()
+	dead, live, other := stores[0], stores[1], stores[2]
 	c := storagetest.Community(t, dead, "seeds")
 	now := time.Unix(1000, 0)
 	queueDeliveries(t, dead, c, []string{"a.example", "b.example"}, 4, now)

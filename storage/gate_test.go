@@ -19,22 +19,10 @@ import (
 // same index pages and rows, so PostgreSQL cannot serialize many of them. Every call must still succeed (the write gate:
 // a batch that lost runs again alone) and every row be there once.
 func TestProcessesWritingOneCommunityLoseNothing(t *testing.T) {
-	if storagetest.Engine() != "postgres" {
-		t.Skip("several processes share a database on PostgreSQL only: run with COPPICE_TEST_DB=postgres (make test does)")
-	}
+	var retries atomic.Int64
+	stores := processes(t, 2, storage.WithRetryObserver(func() { retries.Add(1) }))
 	t.Parallel()
 	ctx := context.Background()
-	db := storagetest.DB(t)
-	var stores []*storage.Store
-	var retries atomic.Int64
-	for range 2 {
-		st, err := storage.Open(ctx, db, storage.WithRetryObserver(func() { retries.Add(1) }))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		stores = append(stores, st)
-	}
 	c := storagetest.Community(t, stores[0], "seeds")
 	const writers, each = 24, 20
 	var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -95,5 +96,18 @@ func TestStopCancelsRequestsAfterDrainAndReleasesClaims(t *testing.T) {
 	}
 	if queued, _ := fx.queue(t); queued != 2 {
 		t.Errorf("queued = %d, want both rows still queued", queued)
+	}
+}
+
+// A worker stopped before it began (a server shut down as it starts)
+// claimed nothing, and Run returns nil as for any other stop.
+func TestRunStoppedBeforeItBeganIsAStop(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := New(Options{Store: fx.st, Client: &http.Client{Timeout: time.Second}, Log: slog.New(fx.logs)})
+	if err := w.Run(ctx); err != nil {
+		t.Fatalf("Run with its context already ended = %v, want nil", err)
 	}
 }

@@ -313,6 +313,9 @@ func (w *Worker) Stats() Stats {
 // listens for the deliveries the others queue. Call Run once per Worker.
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.store.ReleaseClaims(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it began: it claimed nothing
+		}
 		return fmt.Errorf("start delivery: %w", err)
 	}
 	// Leases are renewed until the outcomes are written, after ctx ends.

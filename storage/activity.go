@@ -152,7 +152,7 @@ func (s *Store) SigningKey(ctx context.Context, communityID int64) (string, erro
 // that assert hostile input changed nothing and for the dashboard.
 func (s *Store) RowCounts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, table := range []string{"actors", "follows", "inbox_activities", "outbox_activities", "deliveries"} {
+	for _, table := range []string{"actors", "follows", "inbox_activities", "outbox_activities", "deliveries", "fan_outs"} {
 		var n int
 		// table comes from the fixed list above, never from input.
 		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
@@ -260,6 +260,9 @@ func (tx *Tx) WithdrawAnnounces(ctx context.Context, communityID int64, objectIR
 	for _, a := range out {
 		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM deliveries WHERE activity_id = ? AND state = 'queued' AND claimed_until <= ?`, a.ID, toDB(at)); err != nil {
 			return nil, fmt.Errorf("drop deliveries of %s: %w", a.IRI, err)
+		}
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM fan_outs WHERE activity_id = ?`, a.ID); err != nil {
+			return nil, fmt.Errorf("drop fan-outs of %s: %w", a.IRI, err)
 		}
 	}
 	return out, nil

@@ -49,6 +49,7 @@ var copyOrder = []string{
 	"oauth_apps",
 	"outbox_activities",
 	"deliveries",
+	"fan_outs",
 	"queue_depth_hours",
 	"related",
 	"reports",

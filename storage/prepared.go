@@ -21,7 +21,7 @@ func hotWriteQueries() []string {
 		postByIRIQuery, createPostQuery, recordInboxActivityQuery,
 		createThreadQuery, threadByIDQuery, touchThreadQuery,
 		recordContributionQuery, insertSearchQuery, deleteSearchQuery,
-		createOutboxActivityQuery, hasFollowersQuery, enqueueFollowersQuery,
+		createOutboxActivityQuery, hasFollowersQuery, enqueueFollowersQuery, queueFanOutQuery,
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
 	}
 }

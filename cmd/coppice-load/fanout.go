@@ -26,6 +26,7 @@ import (
 type fanoutConfig struct {
 	db, binary, cpuProfile, serverLog string
 	posts, authors, conns, followers  int
+	lead                              int
 	processes                         int
 	mix                               hostMix
 	latency, drainLimit               time.Duration
@@ -37,7 +38,8 @@ func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.db, "db", "load.db", "SQLite file the server runs on (created when missing)")
 	fs.StringVar(&cfg.binary, "coppice", "bin/coppice", "the coppice binary to start")
-	fs.IntVar(&cfg.posts, "posts", 3000, "posts to send, after one warm-up post per author")
+	fs.IntVar(&cfg.posts, "posts", 3000, "posts to measure, after one warm-up post per author and the --lead posts")
+	fs.IntVar(&cfg.lead, "lead", 100, "posts sent before the measured ones, which come in once those posts' deliveries are running")
 	fs.IntVar(&cfg.authors, "authors", 20, "authors, all on one remote host")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
 	fs.IntVar(&cfg.processes, "processes", 1, "coppice serve processes on the database (more than one needs a postgres:// --db)")
@@ -54,8 +56,8 @@ func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	m := cfg.mix
 	switch {
-	case cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 || cfg.processes < 1:
-		return errors.New("fanout: --posts, --authors, --conns and --processes must be ≥ 1")
+	case cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 || cfg.processes < 1 || cfg.lead < 0:
+		return errors.New("fanout: --posts, --authors, --conns and --processes must be ≥ 1, --lead ≥ 0")
 	case m.hosts < 1 || m.hosts > 250*250 || m.microblog < 0 || m.group < 0 || m.microblog+m.group > m.hosts:
 		return errors.New("fanout: want 1 ≤ --hosts ≤ 62500 and 0 ≤ --microblog + --group ≤ --hosts")
 	case cfg.followers < m.hosts:
@@ -67,9 +69,11 @@ func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // fanoutResult is what one measured fan-out run gives.
 type fanoutResult struct {
 	ingest                result
+	lead                  int     // posts accepted before the measured ones
 	perPost               float64 // Announces per accepted post, measured
-	delivered             int64   // Announces of the measured posts
-	duringIngest          int64   // of which before the last post was answered
+	delivered             int64   // Announces of the lead and measured posts
+	duringIngest          int64   // of which while the measured posts came in
+	afterIngest           int64   // of which after the last measured post was answered
 	deliveryWall          time.Duration
 	ingestWall, drainWall time.Duration
 	drainCPU, totalCPU    time.Duration
@@ -170,7 +174,11 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	reqs, err := l.sign(cfg.authors, cfg.posts)
+	leadReqs, err := l.sign(cfg.authors, cfg.lead)
+	if err != nil {
+		return err
+	}
+	reqs, err := l.sign(cfg.authors+cfg.lead, cfg.posts)
 	if err != nil {
 		return err
 	}
@@ -193,13 +201,32 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 		return err
 	}
 	t0 := time.Now()
+	// The lead posts start the deliveries; the measured posts come in
+	// once they run, as the "ingest p99 while deliveries run" asks.
+	if len(leadReqs) > 0 {
+		r := send(client, leadReqs, cfg.conns)
+		if r.accepted != len(leadReqs) {
+			return fmt.Errorf("lead: %d of %d posts accepted (statuses %v)", r.accepted, len(leadReqs), r.statuses)
+		}
+		res.lead = r.accepted
+		running := min(int64(r.accepted)*perPost/4, 500)
+		if err := waitFor(ctx, 5*time.Minute, func() (bool, string) {
+			n := fl.announces.Load() - base
+			return n >= running, fmt.Sprintf("lead: %d of the %d Announces that show deliveries are running", n, running)
+		}); err != nil {
+			return err
+		}
+	}
+	ti := time.Now()
 	b0, re0, err := srv.batches(client)
 	if err != nil {
 		return err
 	}
+	before := fl.announces.Load()
 	done := measureMachine()
 	res.ingest = send(client, reqs, cfg.conns)
 	res.ingest.machine = done()
+	res.duringIngest = fl.announces.Load() - before
 	b1, re1, err := srv.batches(client)
 	if err != nil {
 		return err
@@ -210,9 +237,9 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res.ingestWall = t1.Sub(t0)
-	res.duringIngest = fl.announces.Load() - base
-	want := base + int64(res.ingest.accepted)*perPost
+	res.ingestWall = t1.Sub(ti)
+	after := fl.announces.Load() - base
+	want := base + int64(res.lead+res.ingest.accepted)*perPost
 	self1 := selfCPU()
 	done = measureMachine()
 	res.drainErr = drain(ctx, fl, want, cfg.drainLimit, stdout)
@@ -225,6 +252,7 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	res.delivered = fl.announces.Load() - base
 	last := time.Unix(0, fl.last.Load())
 	res.deliveryWall, res.drainWall = last.Sub(t0), max(last.Sub(t1), 0)
+	res.afterIngest = res.delivered - after
 	res.drainCPU, res.totalCPU = cpu2-cpu1, cpu2-cpu0
 	if res.peakRSS, err = srv.PeakRSS(); err != nil {
 		return err
@@ -325,8 +353,8 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 	m, r := cfg.mix, res.ingest
 	unknown := m.hosts - m.microblog - m.group
 	fmt.Fprintf(w, "workload: %d signed Create{Note} (new threads) from %d authors on one host, %d connections, into a community with %d followers on %d hosts "+
-		"(%d mastodon/gotosocial, %d lemmy, %d unknown software) that answer after %s, %s\n",
-		r.sent, cfg.authors, cfg.conns, (cfg.followers/m.hosts)*m.hosts, m.hosts, m.microblog, m.group, unknown, cfg.latency, processes(cfg.processes))
+		"(%d mastodon/gotosocial, %d lemmy, %d unknown software) that answer after %s, %s; measured while the deliveries of %d posts sent before them run\n",
+		r.sent, cfg.authors, cfg.conns, (cfg.followers/m.hosts)*m.hosts, m.hosts, m.microblog, m.group, unknown, cfg.latency, processes(cfg.processes), res.lead)
 	fmt.Fprintf(w, "signatures per post: %.0f (one Announce per host of known software, both shapes per unknown host; %d if every host got both)\n",
 		res.perPost, 2*m.hosts)
 	rate := float64(r.accepted) / r.wall.Seconds()
@@ -338,9 +366,9 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 	fmt.Fprintf(w, "machine:    %s while the posts came in, %s after (the server's processes, PostgreSQL's when --db is one, the fake hosts and this client)\n",
 		r.machine, res.drainMachine)
 	deliveryRate := float64(res.delivered) / res.deliveryWall.Seconds()
-	fmt.Fprintf(w, "deliveries: %d in %s from the first post to the last delivery: %.0f/s (%d while the posts came in, %.0f/s after)\n",
-		res.delivered, res.deliveryWall.Round(time.Millisecond), deliveryRate, res.duringIngest,
-		float64(res.delivered-res.duringIngest)/max(res.drainWall.Seconds(), 1e-3))
+	fmt.Fprintf(w, "deliveries: %d in %s from the first post to the last delivery: %.0f/s (%d while the measured posts came in: %.0f/s; %.0f/s after)\n",
+		res.delivered, res.deliveryWall.Round(time.Millisecond), deliveryRate, res.duringIngest, float64(res.duringIngest)/max(r.wall.Seconds(), 1e-3),
+		float64(res.afterIngest)/max(res.drainWall.Seconds(), 1e-3))
 	if res.drainErr != nil {
 		fmt.Fprintf(w, "            INCOMPLETE: %v\n", res.drainErr)
 	}
@@ -348,12 +376,12 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 	fmt.Fprintf(w, "signing:    %.0f HTTP signatures/s (%.0f before the posts, %.0f after the deliveries; signature.Sign, RSA-2048, the community's key, a %d-byte Announce, %d goroutines, this process)\n",
 		signing, res.signing[0], res.signing[1], sampleLen, runtime.NumCPU())
 	fmt.Fprintf(w, "ratio:      deliveries/s = %.2f of the signing rate (target ≥ 0.70)\n", deliveryRate/signing)
-	if d := res.delivered - res.duringIngest; d > 0 {
+	if d := res.afterIngest; d > 0 {
 		server := res.drainCPU / time.Duration(d)
 		fleet := res.fleetCPU / time.Duration(d)
 		fmt.Fprintf(w, "server CPU: %s per delivery once the posts were in (%s for %d); %s over the whole run, %s per post and its %.0f deliveries\n",
 			server.Round(time.Microsecond), res.drainCPU.Round(time.Millisecond), d, res.totalCPU.Round(time.Millisecond),
-			(res.totalCPU / time.Duration(max(r.accepted, 1))).Round(time.Microsecond), res.perPost)
+			(res.totalCPU / time.Duration(max(res.lead+r.accepted, 1))).Round(time.Microsecond), res.perPost)
 		fmt.Fprintf(w, "by CPU:     a signature takes %s, a delivery %s in the server and %s in its fake host: "+
 			"on a machine doing nothing else, deliveries/s could reach %.2f of the signing rate\n",
 			res.signCPU.Round(time.Microsecond), server.Round(time.Microsecond), fleet.Round(time.Microsecond),

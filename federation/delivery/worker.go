@@ -422,6 +422,11 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 			return
 		}
 		if want && len(backlog) <= w.batch/2 && !time.Now().Before(notBefore) {
+			// The fan-outs first, outside the claim's time: their rows are
+			// writes the posts would otherwise have made (storage.QueueFanOut).
+			if _, err := w.store.ExpandFanOuts(context.WithoutCancel(ctx)); err != nil {
+				w.log.Error("expand fan-outs", "err", err)
+			}
 			limit := w.batch - len(backlog)
 			began := time.Now()
 			ds, err := w.claim(ctx, limit)

@@ -30,7 +30,9 @@ func to(inboxes ...string) Audience { return Audience{Inboxes: inboxes} }
 // deliver is the one way out of the community layer: it stores activity a
 // of community c (0: the instance actor) and queues it for its audience,
 // in tx, the transaction that made the change it tells of. The delivery
-// worker reads the queue; nothing leaves before tx commits.
+// worker reads the queue; nothing leaves before tx commits. For the
+// followers, tx queues one fan-out, which the worker expands into a
+// delivery per inbox in a transaction of its own (storage.QueueFanOut).
 func (s *Service) deliver(ctx context.Context, tx *storage.Tx, c storage.Community, a storage.OutboxActivity, aud Audience) error {
 	a.CommunityID, a.CreatedAt = c.ID, s.now()
 	id, err := tx.CreateOutboxActivity(ctx, a)
@@ -38,7 +40,7 @@ func (s *Service) deliver(ctx context.Context, tx *storage.Tx, c storage.Communi
 		return err
 	}
 	if aud.Followers {
-		if _, err := tx.EnqueueFollowersOf(ctx, id, c.ID, aud.Family, nil, s.now()); err != nil {
+		if _, err := tx.QueueFanOut(ctx, id, c.ID, aud.Family, s.now()); err != nil {
 			return err
 		}
 	}

@@ -128,6 +128,21 @@ func FillEveryTable(t testing.TB, st *storage.Store) Filled {
 		{ID: ds[2].ID, Failed: true, Error: "410", Kind: storage.OutcomeFailed, At: at},
 	}))
 	must("host results", st.RecordHostResults(ctx, []storage.HostResult{{Host: "host1.example", At: at, Error: "503", GiveUp: time.Hour, MaxFail: 5}}))
+	// A second activity for the followers, not expanded yet: no claim
+	// follows it here.
+	inTx("fan-out", func(tx *storage.Tx) error {
+		id, err := tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: "https://coppice.test/c/commons/activities/2", CommunityID: c.ID,
+			Type: "Announce", KeyID: "https://coppice.test/c/commons#main-key", Body: []byte(`{"type":"Announce"}`), Listed: true,
+			CreatedAt: at, ObjectIRI: postIRI})
+		if err != nil {
+			return err
+		}
+		queued, err := tx.QueueFanOut(ctx, id, c.ID, storage.FamilyUnknown, at)
+		if err == nil && !queued {
+			err = fmt.Errorf("no fan-out queued for a community with followers")
+		}
+		return err
+	})
 	must("queue depth", st.SampleQueueDepth(ctx, at))
 	must("host software", st.SetHostSoftware(ctx, "mastodon.example", "mastodon", storage.FamilyMicroblog, at))
 

@@ -127,6 +127,13 @@ CREATE TABLE domain_policies (
 	policy TEXT NOT NULL CHECK (policy IN ('block', 'silence', 'reject_media', 'allow')),
 	created_at INTEGER NOT NULL
 );
+CREATE TABLE fan_outs (
+	id INTEGER PRIMARY KEY,
+	activity_id INTEGER NOT NULL REFERENCES outbox_activities (id) ON DELETE CASCADE,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	family TEXT NOT NULL DEFAULT '',
+	queued_at INTEGER NOT NULL
+);
 CREATE TABLE follows (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
@@ -417,6 +424,7 @@ CREATE INDEX deliveries_claimed_by ON deliveries (claimed_by) WHERE claimed_by !
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until) WHERE claimed_until > 0;
 CREATE INDEX deliveries_host_due ON deliveries (state, host, next_attempt_at, claimed_until);
+CREATE INDEX fan_outs_activity ON fan_outs (activity_id);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
 CREATE INDEX login_failures_at ON login_failures (at);
 CREATE INDEX login_failures_key ON login_failures (key, at);

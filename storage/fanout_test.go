@@ -1,0 +1,249 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/storage"
+	"github.com/coppice-dev/coppice/storage/storagetest"
+)
+
+// queueFanOut stores an activity of c and queues it for c's followers of
+// family, in one transaction, and returns its id.
+func queueFanOut(t *testing.T, st *storage.Store, c storage.Community, iri string, family storage.Family, now time.Time) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	err := st.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		id, err = tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: iri, CommunityID: c.ID, Type: "Announce", KeyID: "k", Body: []byte("{}"), CreatedAt: now, ObjectIRI: iri + "/object"})
+		if err != nil {
+			return err
+		}
+		queued, err := tx.QueueFanOut(ctx, id, c.ID, family, now)
+		if err == nil && !queued {
+			err = fmt.Errorf("QueueFanOut queued nothing for a community with followers")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// claimAll claims every due delivery at now and returns them by activity.
+func claimAll(t *testing.T, st *storage.Store, now time.Time) map[int64][]storage.Delivery {
+	t.Helper()
+	ds, err := st.ClaimDeliveries(context.Background(), now, time.Minute, 1000, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64][]storage.Delivery{}
+	for _, d := range ds {
+		out[d.ActivityID] = append(out[d.ActivityID], d)
+	}
+	return out
+}
+
+func inboxes(ds []storage.Delivery) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Inbox)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A post's transaction queues one fan-out row and no delivery; the next
+// claim expands it into one delivery per inbox, due from when it was
+// queued.
+func TestFanOutBecomesDeliveriesWhenClaimed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 3 {
+		follower(t, st, c, "shared.example", fmt.Sprint("u", i), true)
+	}
+	follower(t, st, c, "solo.example", "a", false)
+	queuedAt := time.Unix(1000, 0)
+	id := queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, queuedAt)
+
+	counts, err := st.RowCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["deliveries"] != 0 || counts["fan_outs"] != 1 {
+		t.Fatalf("after the post's transaction: %d deliveries, %d fan-outs; want 0 and 1", counts["deliveries"], counts["fan_outs"])
+	}
+
+	got := claimAll(t, st, queuedAt.Add(time.Second))
+	want := []string{"https://shared.example/inbox", "https://solo.example/users/a/inbox"}
+	if !slices.Equal(inboxes(got[id]), want) {
+		t.Fatalf("claimed %v, want %v", inboxes(got[id]), want)
+	}
+	for _, d := range got[id] {
+		if !d.QueuedAt.Equal(queuedAt) || !d.NextAttemptAt.Equal(queuedAt) {
+			t.Errorf("delivery to %s queued at %v, due at %v; want both %v (when its fan-out was queued)", d.Inbox, d.QueuedAt, d.NextAttemptAt, queuedAt)
+		}
+	}
+	counts, _ = st.RowCounts(ctx)
+	if counts["fan_outs"] != 0 {
+		t.Errorf("%d fan-outs left after the claim, want 0", counts["fan_outs"])
+	}
+	// Expanded once only: nothing new for the next claim.
+	if again := claimAll(t, st, queuedAt.Add(2*time.Minute)); len(again[id]) != 2 {
+		t.Errorf("after the lease ran out: %d deliveries of the activity, want the same 2", len(again[id]))
+	}
+}
+
+// A community without followers queues no fan-out at all (BM-1's posts).
+func TestNoFanOutWithoutFollowers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	err := st.InTx(ctx, func(tx *storage.Tx) error {
+		id, err := tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: "https://coppice.example/a/1", CommunityID: c.ID, Type: "Announce", KeyID: "k", Body: []byte("{}"), CreatedAt: time.Unix(1, 0)})
+		if err != nil {
+			return err
+		}
+		queued, err := tx.QueueFanOut(ctx, id, c.ID, storage.FamilyUnknown, time.Unix(1, 0))
+		if err == nil && queued {
+			err = fmt.Errorf("QueueFanOut queued a fan-out for a community without followers")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts, _ := st.RowCounts(ctx); counts["fan_outs"] != 0 {
+		t.Errorf("%d fan-outs, want 0", counts["fan_outs"])
+	}
+}
+
+// What a fan-out becomes is decided when it is expanded: the followers,
+// the hosts' software and the federation policy of that moment. A
+// withdrawn activity (its post deleted) is not expanded at all.
+func TestFanOutIsExpandedAsThingsAreThen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for _, h := range []string{"masto.example", "lemmy.example", "unknown.example", "blocked.example", "leaving.example"} {
+		follower(t, st, c, h, "u", true)
+	}
+	if err := st.SetHostSoftware(ctx, "masto.example", "mastodon", storage.FamilyMicroblog, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetHostSoftware(ctx, "lemmy.example", "lemmy", storage.FamilyGroup, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	boost := queueFanOut(t, st, c, "https://coppice.example/a/boost", storage.FamilyMicroblog, now)
+	group := queueFanOut(t, st, c, "https://coppice.example/a/group", storage.FamilyGroup, now)
+	withdrawn := queueFanOut(t, st, c, "https://coppice.example/a/withdrawn", storage.FamilyUnknown, now)
+
+	// After the posts, before any claim: a host is blocked, a follower
+	// leaves, and the third activity's post is deleted.
+	if err := st.SetDomainPolicy(ctx, "blocked.example", storage.PolicyBlock, now); err != nil {
+		t.Fatal(err)
+	}
+	err := st.InTx(ctx, func(tx *storage.Tx) error {
+		if _, err := tx.DeleteFollow(ctx, c.ID, "https://leaving.example/users/u"); err != nil {
+			return err
+		}
+		out, err := tx.WithdrawAnnounces(ctx, c.ID, "https://coppice.example/a/withdrawn/object", 0, now)
+		if err == nil && len(out) != 1 {
+			err = fmt.Errorf("withdrew %d activities, want 1", len(out))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got := claimAll(t, st, now.Add(time.Second))
+	if want := []string{"https://masto.example/inbox", "https://unknown.example/inbox"}; !slices.Equal(inboxes(got[boost]), want) {
+		t.Errorf("the microblog fan-out went to %v, want %v", inboxes(got[boost]), want)
+	}
+	if want := []string{"https://lemmy.example/inbox", "https://unknown.example/inbox"}; !slices.Equal(inboxes(got[group]), want) {
+		t.Errorf("the group fan-out went to %v, want %v", inboxes(got[group]), want)
+	}
+	if len(got[withdrawn]) != 0 {
+		t.Errorf("the withdrawn activity went to %v, want nowhere", inboxes(got[withdrawn]))
+	}
+	if counts, _ := st.RowCounts(ctx); counts["fan_outs"] != 0 {
+		t.Errorf("%d fan-outs left, want 0", counts["fan_outs"])
+	}
+}
+
+// Many fan-outs are expanded a few per transaction, all of them by one
+// call.
+func TestExpandFanOutsTakesEveryFanOut(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	follower(t, st, c, "a.example", "u", true)
+	follower(t, st, c, "b.example", "u", true)
+	now := time.Unix(1000, 0)
+	for i := range 7 {
+		queueFanOut(t, st, c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
+	}
+	n, err := st.ExpandFanOuts(ctx)
+	if err != nil || n != 7 {
+		t.Fatalf("ExpandFanOuts = %d, %v; want 7", n, err)
+	}
+	counts, _ := st.RowCounts(ctx)
+	if counts["deliveries"] != 14 || counts["fan_outs"] != 0 {
+		t.Errorf("%d deliveries, %d fan-outs; want 14 and 0", counts["deliveries"], counts["fan_outs"])
+	}
+	if n, err := st.ExpandFanOuts(ctx); err != nil || n != 0 {
+		t.Errorf("ExpandFanOuts again = %d, %v; want 0", n, err)
+	}
+}
+
+// Several processes expand the same fan-outs at once (PostgreSQL): each
+// becomes its deliveries exactly once, and no expansion fails.
+func TestProcessesExpandEachFanOutOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	stores := processes(t, 3)
+	st := stores[0]
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 10 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", true)
+	}
+	now := time.Unix(1000, 0)
+	const fanOuts = 60
+	for i := range fanOuts {
+		queueFanOut(t, st, c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
+	}
+	var wg sync.WaitGroup
+	expanded := make([]int, len(stores))
+	errs := make([]error, len(stores))
+	for i, p := range stores {
+		wg.Go(func() { expanded[i], errs[i] = p.ExpandFanOuts(ctx) })
+	}
+	wg.Wait()
+	total := 0
+	for i := range stores {
+		if errs[i] != nil {
+			t.Errorf("process %d: %v", i, errs[i])
+		}
+		total += expanded[i]
+	}
+	if total != fanOuts {
+		t.Errorf("the processes expanded %v fan-outs, %d in all; want %d", expanded, total, fanOuts)
+	}
+	counts, _ := st.RowCounts(ctx)
+	if counts["deliveries"] != fanOuts*10 || counts["fan_outs"] != 0 {
+		t.Errorf("%d deliveries, %d fan-outs; want %d and 0", counts["deliveries"], counts["fan_outs"], fanOuts*10)
+	}
+}

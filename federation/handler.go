@@ -32,6 +32,7 @@ type Handler struct {
 	authFetch bool
 	flagRate  *limiter // Flags per actor (GRP-17)
 	documents *documents
+	inbound   Inbound
 }
 
 // Options are what a Handler needs besides the community service.
@@ -58,6 +59,16 @@ type Options struct {
 	// with on every GET of our objects, collections and actors (Mastodon's
 	// secure mode), except the discovery documents and the instance actor.
 	AuthorizedFetch bool
+	// Inbound, when set, is told of every inbox request being handled
+	// (Begin, End): the delivery worker's signatures give way to them
+	// (delivery.Yield).
+	Inbound Inbound
+}
+
+// Inbound is told when an inbox request begins and ends.
+type Inbound interface {
+	Begin()
+	End()
 }
 
 // Rate is how many verified activities an actor and a host may send at
@@ -104,7 +115,7 @@ func New(svc *community.Service, opt Options) *Handler {
 		clients:   newClientSlots(cmp.Or(opt.InboxPerClient, DefaultInboxPerClient)),
 		actorRate: newLimiter(r.ActorBurst, r.ActorEvery), hostRate: newLimiter(r.HostBurst, r.HostEvery),
 		metrics: opt.Metrics, authFetch: opt.AuthorizedFetch,
-		flagRate: newLimiter(r.FlagBurst, r.FlagEvery), documents: newDocuments(opt.Now, maxDocuments)}
+		flagRate: newLimiter(r.FlagBurst, r.FlagEvery), documents: newDocuments(opt.Now, maxDocuments), inbound: opt.Inbound}
 }
 
 // RejectError is a request we refuse, with the status and a short reason

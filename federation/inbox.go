@@ -47,6 +47,10 @@ func (h *Handler) Inbox() http.Handler {
 		select {
 		case h.inflight <- struct{}{}:
 			defer func() { <-h.inflight }()
+			if h.inbound != nil {
+				h.inbound.Begin()
+				defer h.inbound.End()
+			}
 		default:
 			return &RejectError{Status: http.StatusServiceUnavailable, Reason: "too many requests in flight, retry later", RetryAfter: 10 * time.Second} // RAT-03
 		}

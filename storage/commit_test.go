@@ -179,3 +179,68 @@ func TestInTxAfterCloseFails(t *testing.T) {
 		t.Errorf("InTx after Close: %v, want %v", err, errClosed)
 	}
 }
+
+// A background call (the delivery queue's writes) made while foreground
+// calls wait runs after them, even when it was made first.
+func TestBackgroundCallsWaitForForegroundCalls(t *testing.T) {
+	st := openForCommit(t)
+	st.commits.maxWait = time.Hour
+	ctx := context.Background()
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		_ = st.InTx(ctx, func(*Tx) error { <-gate; return nil }) // holds the committer
+	})
+	time.Sleep(20 * time.Millisecond)
+	var mu sync.Mutex
+	var order []string
+	ran := func(name string) func(*Tx) error {
+		return func(*Tx) error { mu.Lock(); order = append(order, name); mu.Unlock(); return nil }
+	}
+	wg.Go(func() { _ = st.inBackground(ctx, ran("background")) })
+	time.Sleep(20 * time.Millisecond)
+	for i := range 3 {
+		wg.Go(func() { _ = st.InTx(ctx, ran(fmt.Sprint("foreground", i))) })
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(gate)
+	wg.Wait()
+	if len(order) != 4 || order[3] != "background" {
+		t.Errorf("calls ran in the order %v, want the background call last", order)
+	}
+}
+
+// A steady stream of foreground calls delays a background call by about
+// backgroundMaxWait, not for as long as the stream lasts.
+func TestBackgroundCallsAreNotStarved(t *testing.T) {
+	st := openForCommit(t)
+	st.commits.maxWait = 20 * time.Millisecond
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 100 { // more than a batch takes: some always wait
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = st.InTx(ctx, func(*Tx) error { time.Sleep(100 * time.Microsecond); return nil })
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- st.inBackground(ctx, func(*Tx) error { return nil }) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("a background call waited 5 s behind a stream of foreground calls")
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -151,7 +151,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		return s.claimDeliveriesPostgres(ctx, now, lease, perHost, limit)
 	}
 	var out []Delivery
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inBackground(ctx, func(tx *Tx) error {
 		busy := map[string]int{}
 		if err := queryEach(ctx, tx, busyHostsQuery, []any{toDB(now)}, func(sc scanner) error {
 			var h string
@@ -309,7 +309,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	return s.InTx(ctx, func(tx *Tx) error {
+	return s.inBackground(ctx, func(tx *Tx) error {
 		for _, o := range outs {
 			var err error
 			switch {
@@ -377,7 +377,7 @@ func (s *Store) RecordHostResults(ctx context.Context, results []HostResult) err
 	if len(results) == 0 {
 		return nil
 	}
-	return s.InTx(ctx, func(tx *Tx) error {
+	return s.inBackground(ctx, func(tx *Tx) error {
 		for _, r := range results {
 			if r.OK {
 				if _, err := tx.tx.ExecContext(ctx, hostSuccessQuery, r.Host, toDB(r.At)); err != nil {

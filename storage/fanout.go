@@ -95,7 +95,7 @@ func (s *Store) expandFanOuts(ctx context.Context, last int64) (int, error) {
 		query = takeFanOutsPostgresQuery
 	}
 	var taken int
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.inBackground(ctx, func(tx *Tx) error {
 		var fs []fanOut
 		if err := queryEach(ctx, tx, query, []any{last, fanOutsPerTx}, func(sc scanner) error {
 			var f fanOut

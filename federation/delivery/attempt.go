@@ -188,6 +188,7 @@ func (w *Worker) request(ctx context.Context, inbox string, act storage.OutboxAc
 	case <-ctx.Done():
 		return nil, fmt.Errorf("sign delivery to %s: %w", inbox, context.Cause(ctx))
 	}
+	w.yield.wait(ctx) // incoming requests first
 	err = signature.Sign(req, act.Body, act.KeyID, key, now)
 	<-w.signing
 	if err != nil {

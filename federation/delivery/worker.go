@@ -116,6 +116,9 @@ type Options struct {
 	// context ends; then they are cancelled and retried at the next start.
 	// Default 10s.
 	Drain time.Duration
+	// Yield, when set, holds signatures back while the inbox has requests
+	// in flight (see Yield).
+	Yield *Yield
 }
 
 // Worker claims queued deliveries, sends them and records the outcomes.
@@ -146,6 +149,7 @@ type Worker struct {
 	hosts *hostLimits
 	// signing holds a token per signature being made, at most GOMAXPROCS.
 	signing chan struct{}
+	yield   *Yield
 
 	activities *cache[int64, storage.OutboxActivity]
 	keys       *cache[int64, *rsa.PrivateKey]
@@ -174,7 +178,7 @@ func New(opt Options) *Worker {
 		batch: orDefault(opt.Batch, DefaultBatch), lease: orDefault(opt.Lease, DefaultLease),
 		poll: orDefault(opt.Poll, pollDefault(opt.Store)), timeout: orDefault(opt.Timeout, DefaultTimeout),
 		schedule: opt.Schedule, giveUp: orDefault(opt.GiveUp, DefaultGiveUp), userAgent: opt.UserAgent,
-		drain: orDefault(opt.Drain, DefaultDrain),
+		drain: orDefault(opt.Drain, DefaultDrain), yield: opt.Yield,
 	}
 	// The slow lane's bounds follow a short Timeout down (tests).
 	w.slowTimeout = min(orDefault(opt.SlowTimeout, DefaultSlowTimeout), w.timeout)

@@ -120,8 +120,10 @@ func NewInstance(ctx context.Context, opt Options) (*Instance, error) {
 	// federation policy on every request (FET-13).
 	client := fetch.NewClient(fetch.Options{AllowPrivate: opt.InsecureFederation, Timeout: opt.ClientTimeout,
 		UserAgent: userAgent, Policy: store.HostAllowed})
+	// The inbox's requests go before the deliveries' signatures.
+	yield := delivery.NewYield()
 	worker := delivery.New(delivery.Options{Store: store, Client: client, Log: log, UserAgent: userAgent,
-		Timeout: opt.DeliveryTimeout})
+		Timeout: opt.DeliveryTimeout, Yield: yield})
 	svc := community.New(store, now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
 	in, err := svc.Instance(ctx)
 	if err != nil {
@@ -140,7 +142,7 @@ func NewInstance(ctx context.Context, opt Options) (*Instance, error) {
 	keys := federation.NewKeys(store, fetcher, fedNow, log)
 	fed := federation.New(svc, federation.Options{IRIs: iris, Keys: keys, Log: log, Version: opt.Version, Now: fedNow,
 		Metrics: opt.Metrics, AuthorizedFetch: opt.AuthorizedFetch, Rate: opt.Rate,
-		InboxConcurrency: opt.InboxConcurrency, InboxPerClient: opt.InboxPerClient})
+		InboxConcurrency: opt.InboxConcurrency, InboxPerClient: opt.InboxPerClient, Inbound: yield})
 	watch(opt.Metrics, store, worker, keys)
 
 	files, err := media.NewStore(opt.MediaDir, opt.MaxUpload)

@@ -428,6 +428,8 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 		if want && len(backlog) <= w.batch/2 && !time.Now().Before(notBefore) {
 			// The fan-outs first, outside the claim's time: their rows are
 			// writes the posts would otherwise have made (storage.QueueFanOut).
+			// Like a signature, they wait for the inbox's requests in flight.
+			w.yield.wait(ctx)
 			if _, err := w.store.ExpandFanOuts(context.WithoutCancel(ctx)); err != nil {
 				w.log.Error("expand fan-outs", "err", err)
 			}

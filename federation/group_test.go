@@ -12,7 +12,7 @@ import (
 	"github.com/go-fed/activity/streams/vocab"
 )
 
-func testIRIs(t *testing.T) IRIs {
+func testIRIs(t testing.TB) IRIs {
 	t.Helper()
 	u, err := url.Parse("https://coppice.example:8443")
 	if err != nil {

@@ -3,6 +3,7 @@ package federation
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
 	"testing"
 
@@ -107,6 +108,24 @@ func TestAnnounceRenderedAheadIsPlacedInItsThread(t *testing.T) {
 		}
 		if again := r.InThread(placed, c, storage.Thread{ID: 9}); !bytes.Equal(again.Body, placed.Body) {
 			t.Errorf("%s: placing a placed Announce again changed it:\n%s", name, again.Body)
+		}
+	}
+}
+
+// BenchmarkAnnounceActivity measures rendering the Announce{activity} of
+// a real Mastodon Create{Note}, which the inbox does for every post it
+// announces (issue 13).
+func BenchmarkAnnounceActivity(b *testing.B) {
+	activity, err := os.ReadFile("testdata/activities/mastodon_create_note.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := NewRenderer(testIRIs(b))
+	c := storage.Community{Name: "seedbreeders"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.AnnounceActivity(c, storage.Thread{}, activity); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -82,6 +82,15 @@ func TestFanOutBecomesDeliveriesWhenClaimed(t *testing.T) {
 		t.Fatalf("after the post's transaction: %d deliveries, %d fan-outs; want 0 and 1", counts["deliveries"], counts["fan_outs"])
 	}
 
+	// The queue's figures (metrics, /healthz/delivery) show it waiting.
+	q, err := st.QueueState(ctx, queuedAt.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.FanOuts != 1 || q.Queued != 0 || !q.OldestDue.Equal(queuedAt) {
+		t.Errorf("queue state before the claim: %d fan-outs, %d queued, oldest due %v; want 1, 0 and %v", q.FanOuts, q.Queued, q.OldestDue, queuedAt)
+	}
+
 	got := claimAll(t, st, queuedAt.Add(time.Second))
 	want := []string{"https://shared.example/inbox", "https://solo.example/users/a/inbox"}
 	if !slices.Equal(inboxes(got[id]), want) {
@@ -95,6 +104,9 @@ func TestFanOutBecomesDeliveriesWhenClaimed(t *testing.T) {
 	counts, _ = st.RowCounts(ctx)
 	if counts["fan_outs"] != 0 {
 		t.Errorf("%d fan-outs left after the claim, want 0", counts["fan_outs"])
+	}
+	if q, err := st.QueueState(ctx, queuedAt.Add(time.Minute)); err != nil || q.FanOuts != 0 || q.Queued != 2 {
+		t.Errorf("queue state after the claim: %+v, %v; want no fan-out and 2 queued", q, err)
 	}
 	// Expanded once only: nothing new for the next claim.
 	if again := claimAll(t, st, queuedAt.Add(2*time.Minute)); len(again[id]) != 2 {

@@ -150,8 +150,12 @@ func (s *Store) QueueDepthHours(ctx context.Context, since time.Time) ([]QueueDe
 // QueueState is the delivery queue and host health at one moment.
 type QueueState struct {
 	Queued, Failed int
+	// FanOuts are activities queued for the followers and not expanded
+	// into deliveries yet (QueueFanOut), one per activity.
+	FanOuts int
 	// OldestDue is when the longest-waiting due, unclaimed delivery fell
-	// due; zero when none is waiting.
+	// due, or the oldest fan-out was queued (its deliveries are due from
+	// then); zero when none is waiting.
 	OldestDue        time.Time
 	FailingHosts     int
 	UnreachableHosts int
@@ -160,13 +164,16 @@ type QueueState struct {
 // queueStateQuery reads each figure from an index (on state and
 // next_attempt_at): summing over the table read every row, 0.3 s for a
 // queue of a million (2 s from a cold cache) at every metrics scrape and
-// delivery health check (FLT-13).
+// delivery health check (FLT-13). The fan-outs are read whole: the
+// table holds only those not expanded yet, a few at most.
 const (
 	queueStateQuery = `
 		SELECT (SELECT COUNT(*) FROM deliveries WHERE state = 'queued'),
 			(SELECT COUNT(*) FROM deliveries WHERE state = 'failed'),
 			(SELECT COALESCE(MIN(next_attempt_at), 0) FROM deliveries
-				WHERE state = 'queued' AND next_attempt_at <= ?1 AND claimed_until <= ?1)`
+				WHERE state = 'queued' AND next_attempt_at <= ?1 AND claimed_until <= ?1),
+			(SELECT COUNT(*) FROM fan_outs),
+			(SELECT COALESCE(MIN(queued_at), 0) FROM fan_outs WHERE queued_at <= ?1)`
 	hostHealthQuery = `
 		SELECT COALESCE(SUM(CASE WHEN consecutive_failures > 0 OR unreachable = 1 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN unreachable = 1 THEN 1 ELSE 0 END), 0)
 		FROM hosts`
@@ -175,9 +182,12 @@ const (
 // QueueState reads the queue and the host health as of now.
 func (s *Store) QueueState(ctx context.Context, now time.Time) (QueueState, error) {
 	var q QueueState
-	var oldest int64
-	if err := s.read.QueryRowContext(ctx, queueStateQuery, toDB(now)).Scan(&q.Queued, &q.Failed, &oldest); err != nil {
+	var oldest, oldestFanOut int64
+	if err := s.read.QueryRowContext(ctx, queueStateQuery, toDB(now)).Scan(&q.Queued, &q.Failed, &oldest, &q.FanOuts, &oldestFanOut); err != nil {
 		return QueueState{}, fmt.Errorf("queue state: %w", err)
+	}
+	if oldest == 0 || (oldestFanOut != 0 && oldestFanOut < oldest) {
+		oldest = oldestFanOut
 	}
 	q.OldestDue = fromDB(oldest)
 	if err := s.read.QueryRowContext(ctx, hostHealthQuery).Scan(&q.FailingHosts, &q.UnreachableHosts); err != nil {

@@ -216,6 +216,7 @@ func TestMetricsUnderRealTraffic(t *testing.T) {
 	}
 	for _, series := range []string{
 		`coppice_delivery_queue_depth{state="queued"}`,
+		`coppice_delivery_fan_outs`,
 		`coppice_delivery_oldest_due_age_seconds`,
 		`coppice_delivery_hosts{health="failing"}`,
 		`coppice_delivery_hosts{health="unreachable"}`,

@@ -211,6 +211,7 @@ func (m *Metrics) WatchKeys(stats func() KeyStats) {
 // QueueState is the delivery queue as the database holds it.
 type QueueState struct {
 	Queued, Failed int
+	FanOuts        int // activities for the followers not expanded into deliveries yet
 	// OldestDue is when the longest-waiting due delivery fell due; zero
 	// when nothing is due.
 	OldestDue        time.Time
@@ -229,6 +230,8 @@ func (m *Metrics) WatchQueue(state func(context.Context) (QueueState, error), no
 		state: state, now: now,
 		depth: prometheus.NewDesc(namespace+"_delivery_queue_depth",
 			"Deliveries in the queue by state: queued (waiting or due) and failed (given up, kept for the console).", []string{"state"}, nil),
+		fanOuts: prometheus.NewDesc(namespace+"_delivery_fan_outs",
+			"Activities queued for a community's followers and not expanded into one delivery per inbox yet (one per activity, not per inbox).", nil, nil),
 		oldestDue: prometheus.NewDesc(namespace+"_delivery_oldest_due_age_seconds",
 			"How long the longest-waiting due delivery has been due; 0 when nothing is due. It grows when the worker falls behind.", nil, nil),
 		hosts: prometheus.NewDesc(namespace+"_delivery_hosts",
@@ -238,13 +241,14 @@ func (m *Metrics) WatchQueue(state func(context.Context) (QueueState, error), no
 
 // queueCollector reads the queue at scrape time.
 type queueCollector struct {
-	state                   func(context.Context) (QueueState, error)
-	now                     func() time.Time
-	depth, oldestDue, hosts *prometheus.Desc
+	state                            func(context.Context) (QueueState, error)
+	now                              func() time.Time
+	depth, fanOuts, oldestDue, hosts *prometheus.Desc
 }
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.depth
+	ch <- c.fanOuts
 	ch <- c.oldestDue
 	ch <- c.hosts
 }
@@ -263,6 +267,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(s.Queued), "queued")
 	ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(s.Failed), "failed")
+	ch <- prometheus.MustNewConstMetric(c.fanOuts, prometheus.GaugeValue, float64(s.FanOuts))
 	ch <- prometheus.MustNewConstMetric(c.oldestDue, prometheus.GaugeValue, age)
 	ch <- prometheus.MustNewConstMetric(c.hosts, prometheus.GaugeValue, float64(s.FailingHosts), "failing")
 	ch <- prometheus.MustNewConstMetric(c.hosts, prometheus.GaugeValue, float64(s.UnreachableHosts), "unreachable")

@@ -193,7 +193,7 @@ func watch(m *metrics.Metrics, store *storage.Store, worker *delivery.Worker, ke
 	})
 	m.WatchQueue(func(ctx context.Context) (metrics.QueueState, error) {
 		q, err := store.QueueState(ctx, time.Now())
-		return metrics.QueueState{Queued: q.Queued, Failed: q.Failed, OldestDue: q.OldestDue,
+		return metrics.QueueState{Queued: q.Queued, Failed: q.Failed, FanOuts: q.FanOuts, OldestDue: q.OldestDue,
 			FailingHosts: q.FailingHosts, UnreachableHosts: q.UnreachableHosts}, err
 	}, time.Now)
 }

@@ -259,3 +259,31 @@ func TestProcessesExpandEachFanOutOnce(t *testing.T) {
 		t.Errorf("%d deliveries, %d fan-outs; want %d and 0", counts["deliveries"], counts["fan_outs"], fanOuts*10)
 	}
 }
+
+// A fan-out committed with its post survives the process: a store opened
+// again on the database (after a crash, a restart) expands it.
+func TestFanOutSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storagetest.DB(t)
+	st, err := storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := storagetest.Community(t, st, "seeds")
+	follower(t, st, c, "a.example", "u", true)
+	now := time.Unix(1000, 0)
+	id := queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	got := claimAll(t, again, now.Add(time.Second))
+	if want := []string{"https://a.example/inbox"}; !slices.Equal(inboxes(got[id]), want) {
+		t.Errorf("after reopening: claimed %v, want %v", inboxes(got[id]), want)
+	}
+}

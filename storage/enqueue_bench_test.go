@@ -15,12 +15,24 @@ import (
 // per host, sharing its inbox; 40 hosts of microblog software, 30 of
 // group software, 30 unknown), the fan-out benchmark's community (issue
 // 13): its two Announces (Announce{activity} to group and unknown hosts,
-// the boost to microblog and unknown hosts), each queued for every inbox.
+// the boost to microblog and unknown hosts), each queued for every inbox;
+// with no domain policy, and with a blocklist of 5,000 other domains.
 func BenchmarkEnqueueFollowers(b *testing.B) {
+	for _, blocked := range []int{0, 5000} {
+		b.Run(fmt.Sprintf("blocklist=%d", blocked), func(b *testing.B) { benchEnqueueFollowers(b, blocked) })
+	}
+}
+
+func benchEnqueueFollowers(b *testing.B, blocked int) {
 	ctx := context.Background()
 	st := storagetest.Open(b)
 	c := storagetest.Community(b, st, "seeds")
 	now := time.Unix(1_000_000, 0)
+	for i := range blocked {
+		if err := st.SetDomainPolicy(ctx, fmt.Sprintf("blocked%d.example", i), storage.PolicyBlock, now); err != nil {
+			b.Fatal(err)
+		}
+	}
 	var iris []string
 	for h := range 100 {
 		host := fmt.Sprintf("h%d.example", h)

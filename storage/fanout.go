@@ -109,7 +109,11 @@ func (s *Store) expandFanOuts(ctx context.Context, last int64) (int, error) {
 		}
 		taken = len(fs)
 		for _, f := range fs {
-			if _, err := tx.exec(ctx, enqueueFollowersQuery, f.activityID, f.queuedAt, f.communityID, "[]", string(f.family)); err != nil {
+			refused, err := tx.refusedFollowerHosts(ctx, f.communityID)
+			if err != nil {
+				return fmt.Errorf("deliveries of fan-out of %d: %w", f.activityID, err)
+			}
+			if _, err := tx.exec(ctx, enqueueFollowersQuery, f.activityID, f.queuedAt, f.communityID, "[]", string(f.family), refused); err != nil {
 				return fmt.Errorf("deliveries of fan-out of %d: %w", f.activityID, mapError(err))
 			}
 		}

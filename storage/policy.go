@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -92,54 +93,158 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	return nil
 }
 
-// policyApplies is the one statement of which rows p of domain_policies
-// apply to the host target.host. Both sides are normalized hosts
-// (internal/hostname). A row applies to its own host, to every port of it
-// when the row names no port, and to every subdomain, as Mastodon's domain
-// blocks do: a policy for gts.test covers gts.test:8443 and a.gts.test.
-const policyApplies = `(p.host = target.host
-	OR substr(target.host, 1, length(p.host) + 1) = p.host || ':'
-	OR substr(target.host, length(target.host) - length(p.host)) = '.' || p.host
-	OR replace(target.host, '.' || p.host || ':', '') != target.host)`
+// policyHosts returns every value of domain_policies.host that applies to
+// host, a normalized host (internal/hostname): the host itself, the host
+// without its port, and every domain above it, with and without the port.
+// A row applies to its own host, to every port of it when the row names no
+// port, and to every subdomain, as Mastodon's domain blocks do: a policy
+// for gts.test covers gts.test:8443 and a.gts.test. The rows are then
+// found by their key, one index seek each, however many policies there
+// are: matching the rows against the host in SQL read every row, 3.4 ms
+// per check with 5,000 blocked domains, and the check runs for every
+// delivery, fetch and post (BenchmarkHostAllowed).
+//
+// As a set it is exactly what the earlier SQL matched: p = host; host
+// starts with p + ":"; host ends with "." + p; host contains
+// "." + p + ":" (TestPolicyHostsMatchTheRule).
+func policyHosts(host string) []string {
+	out := []string{host}
+	for j := range len(host) {
+		if host[j] == ':' {
+			out = append(out, host[:j])
+		}
+	}
+	for i := range len(host) {
+		if host[i] != '.' {
+			continue
+		}
+		out = append(out, host[i+1:])
+		for j := i + 1; j < len(host); j++ {
+			if host[j] == ':' {
+				out = append(out, host[i+1:j])
+			}
+		}
+	}
+	return out
+}
 
-// targetAllowed is the federation rule for target.host: no block applies,
-// and in allowlist mode an allow applies. Every query that decides whether
-// we talk to a host uses it: the inbox, fetches and deliveries alike.
-const targetAllowed = `(NOT EXISTS (SELECT 1 FROM domain_policies p WHERE p.policy = 'block' AND ` + policyApplies + `)
-	AND (COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open') != 'allowlist'
-		OR EXISTS (SELECT 1 FROM domain_policies p WHERE p.policy = 'allow' AND ` + policyApplies + `)))`
+const (
+	policiesOfQuery     = `SELECT host, policy FROM domain_policies WHERE host IN (SELECT value FROM json_each(?))`
+	federationModeQuery = `SELECT COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open')`
+)
 
-const hostAllowedQuery = `SELECT ` + targetAllowed + ` FROM (SELECT ? AS host) AS target`
+// rules is the federation policy as it applies to some hosts: the rows
+// that name any of them, and the federation mode.
+type rules struct {
+	rows      map[string]Policy
+	allowlist bool
+}
+
+// queryFunc runs a query on a connection pool or in a transaction.
+type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+// rulesFor reads the policy rows that may apply to any of hosts, and the
+// federation mode, with query.
+func rulesFor(ctx context.Context, query queryFunc, hosts []string) (rules, error) {
+	var names []string
+	for _, h := range hosts {
+		names = append(names, policyHosts(h)...)
+	}
+	list, err := json.Marshal(names)
+	if err != nil {
+		return rules{}, err
+	}
+	r := rules{rows: map[string]Policy{}}
+	rows, err := query(ctx, policiesOfQuery, string(list))
+	if err != nil {
+		return rules{}, mapError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h, p string
+		if err := rows.Scan(&h, &p); err != nil {
+			return rules{}, mapError(err)
+		}
+		r.rows[h] = Policy(p)
+	}
+	if err := rows.Err(); err != nil {
+		return rules{}, mapError(err)
+	}
+	mode, err := query(ctx, federationModeQuery)
+	if err != nil {
+		return rules{}, mapError(err)
+	}
+	defer mode.Close()
+	var m string
+	if mode.Next() {
+		if err := mode.Scan(&m); err != nil {
+			return rules{}, mapError(err)
+		}
+	}
+	r.allowlist = m == ModeAllowlist
+	return r, mapError(mode.Err())
+}
+
+// policy is the policy that applies to host: a block of it or of any
+// domain above it wins, otherwise the row that names it most closely.
+func (r rules) policy(host string) Policy {
+	var best Policy
+	bestLen := -1
+	for _, h := range policyHosts(host) {
+		p, ok := r.rows[h]
+		switch {
+		case !ok:
+		case p == PolicyBlock:
+			return PolicyBlock
+		case len(h) > bestLen:
+			best, bestLen = p, len(h)
+		}
+	}
+	return best
+}
+
+// allowed is the federation rule for host: no block applies, and in
+// allowlist mode an allow applies. The inbox, fetches and deliveries all
+// decide with it.
+func (r rules) allowed(host string) bool {
+	blocked, allowed := false, false
+	for _, h := range policyHosts(host) {
+		switch r.rows[h] {
+		case PolicyBlock:
+			blocked = true
+		case PolicyAllow:
+			allowed = true
+		}
+	}
+	return !blocked && (!r.allowlist || allowed)
+}
+
+// readQuery runs a query on the reader pool, prepared once per connection.
+func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.reads.stmt(ctx, query)
+	if err != nil {
+		return s.read.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
 
 // HostAllowed reports whether the instance federates with host, a
 // normalized host: no block applies to it, and in allowlist mode an allow
 // does.
 func (s *Store) HostAllowed(ctx context.Context, host string) (bool, error) {
-	var ok bool
-	err := s.readRow(ctx, hostAllowedQuery, host).Scan(&ok)
+	r, err := rulesFor(ctx, s.readQuery, []string{host})
 	if err != nil {
 		return false, fmt.Errorf("policy of %s: %w", host, err)
 	}
-	return ok, nil
+	return r.allowed(host), nil
 }
-
-// domainPolicyQuery picks the policy that applies to a host: a block
-// anywhere above it wins, otherwise the most specific row.
-const domainPolicyQuery = `
-	SELECT p.policy FROM domain_policies p, (SELECT ? AS host) AS target
-	WHERE ` + policyApplies + `
-	ORDER BY p.policy = 'block' DESC, length(p.host) DESC LIMIT 1`
 
 // DomainPolicy returns the policy that applies to a normalized host (its
 // own, its domain's, or a block of any domain above it), "" when none does.
 func (s *Store) DomainPolicy(ctx context.Context, host string) (Policy, error) {
-	var p string
-	err := s.readRow(ctx, domainPolicyQuery, host).Scan(&p)
-	if errors.Is(err, sql.ErrNoRows) {
-		return PolicyNone, nil
-	}
+	r, err := rulesFor(ctx, s.readQuery, []string{host})
 	if err != nil {
 		return PolicyNone, fmt.Errorf("policy of %s: %w", host, err)
 	}
-	return Policy(p), nil
+	return r.policy(host), nil
 }

@@ -22,6 +22,7 @@ func hotWriteQueries() []string {
 		createThreadQuery, threadByIDQuery, touchThreadQuery,
 		recordContributionQuery, insertSearchQuery, deleteSearchQuery,
 		createOutboxActivityQuery, hasFollowersQuery, enqueueFollowersQuery, queueFanOutQuery,
+		followerHostsQuery, mayRefuseQuery, policiesOfQuery, federationModeQuery,
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
 	}
 }
@@ -60,6 +61,16 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.tx.QueryRowContext(ctx, query, args...)
+}
+
+// query runs a query in the transaction, prepared when it is one of
+// hotWriteQueries; like exec, without the caller's cancellation.
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
+	if st, ok := tx.stmts[query]; ok {
+		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
 }
 
 // readStmts prepares statements on the reader pool on first use; database/sql

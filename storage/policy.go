@@ -128,10 +128,13 @@ func policyHosts(host string) []string {
 	return out
 }
 
-const (
-	policiesOfQuery     = `SELECT host, policy FROM domain_policies WHERE host IN (SELECT value FROM json_each(?))`
-	federationModeQuery = `SELECT COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open')`
-)
+// rulesQuery reads the policy rows named in a JSON array, and the
+// federation mode, in one statement: one row per policy, and a last row
+// of kind 'mode'.
+const rulesQuery = `
+	SELECT 'policy', host, policy FROM domain_policies WHERE host IN (SELECT value FROM json_each(?1))
+	UNION ALL
+	SELECT 'mode', '', COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open')`
 
 // rules is the federation policy as it applies to some hosts: the rows
 // that name any of them, and the federation mode.
@@ -155,34 +158,23 @@ func rulesFor(ctx context.Context, query queryFunc, hosts []string) (rules, erro
 		return rules{}, err
 	}
 	r := rules{rows: map[string]Policy{}}
-	rows, err := query(ctx, policiesOfQuery, string(list))
+	rows, err := query(ctx, rulesQuery, string(list))
 	if err != nil {
 		return rules{}, mapError(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var h, p string
-		if err := rows.Scan(&h, &p); err != nil {
+		var kind, h, v string
+		if err := rows.Scan(&kind, &h, &v); err != nil {
 			return rules{}, mapError(err)
 		}
-		r.rows[h] = Policy(p)
-	}
-	if err := rows.Err(); err != nil {
-		return rules{}, mapError(err)
-	}
-	mode, err := query(ctx, federationModeQuery)
-	if err != nil {
-		return rules{}, mapError(err)
-	}
-	defer mode.Close()
-	var m string
-	if mode.Next() {
-		if err := mode.Scan(&m); err != nil {
-			return rules{}, mapError(err)
+		if kind == "mode" {
+			r.allowlist = v == ModeAllowlist
+		} else {
+			r.rows[h] = Policy(v)
 		}
 	}
-	r.allowlist = m == ModeAllowlist
-	return r, mapError(mode.Err())
+	return r, mapError(rows.Err())
 }
 
 // policy is the policy that applies to host: a block of it or of any

@@ -22,7 +22,7 @@ func hotWriteQueries() []string {
 		createThreadQuery, threadByIDQuery, touchThreadQuery,
 		recordContributionQuery, insertSearchQuery, deleteSearchQuery,
 		createOutboxActivityQuery, hasFollowersQuery, enqueueFollowersQuery, queueFanOutQuery,
-		followerHostsQuery, mayRefuseQuery, policiesOfQuery, federationModeQuery,
+		followerHostsQuery, mayRefuseQuery, rulesQuery,
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
 	}
 }

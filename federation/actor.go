@@ -48,6 +48,15 @@ func ParseActor(ctx context.Context, body []byte) (storage.Actor, error) {
 // parseAS decodes one JSON object and resolves it with streams. A missing
 // @context is tolerated (streams needs one; some peers omit it).
 func parseAS(ctx context.Context, body []byte) (vocab.Type, error) {
+	m, err := decodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	return toType(ctx, m)
+}
+
+// decodeObject decodes one JSON object, numbers kept as written.
+func decodeObject(body []byte) (map[string]any, error) {
 	var m map[string]any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -60,7 +69,7 @@ func parseAS(ctx context.Context, body []byte) (vocab.Type, error) {
 	if m == nil {
 		return nil, errors.New("decode JSON: not an object")
 	}
-	return toType(ctx, m)
+	return m, nil
 }
 
 // toType resolves a decoded JSON object with streams. A missing @context

@@ -44,14 +44,15 @@ func (h *Handler) fetchSigner(r *http.Request) (storage.Actor, error) {
 		}
 		return storage.Actor{}, err
 	}
-	if err := h.hostAllowed(r.Context(), signed.KeyID()); err != nil { // SIG-18: before any fetch
+	keyHost, err := h.hostAllowed(r.Context(), signed.KeyID()) // SIG-18: before any fetch
+	if err != nil {
 		return storage.Actor{}, err
 	}
 	signer, err := h.verifySignature(r.Context(), signed)
 	if err != nil {
 		return storage.Actor{}, err
 	}
-	if err := h.hostAllowed(r.Context(), signer.IRI); err != nil { // SIG-20: the verified signer's host
+	if err := h.signerAllowed(r.Context(), signer, keyHost); err != nil { // SIG-20
 		return storage.Actor{}, err
 	}
 	return signer, nil
@@ -87,7 +88,7 @@ func (h *Handler) blockedSigner(ctx context.Context, r *http.Request) error {
 	if err != nil {
 		return nil // not a signature we can read: the handler decides
 	}
-	err = h.hostAllowed(ctx, signed.KeyID())
+	_, err = h.hostAllowed(ctx, signed.KeyID())
 	var rej *RejectError
 	if errors.As(err, &rej) && rej.Status != http.StatusForbidden {
 		return nil // a malformed key id: the handler decides

@@ -58,14 +58,15 @@ func (h *Handler) Inbox() http.Handler {
 		if err != nil {
 			return err
 		}
-		if err := h.hostAllowed(ctx, signed.KeyID()); err != nil { // SIG-18: before any fetch
+		keyHost, err := h.hostAllowed(ctx, signed.KeyID()) // SIG-18: before any fetch
+		if err != nil {
 			return err
 		}
 		signer, err := h.verifySignature(ctx, signed) // 2. the key, refetched once
 		if err != nil {
 			return err
 		}
-		if err := h.hostAllowed(ctx, signer.IRI); err != nil { // SIG-20: the verified signer's host
+		if err := h.signerAllowed(ctx, signer, keyHost); err != nil { // SIG-20: the verified signer's host
 			return err
 		}
 		if err := h.checkRate(signer); err != nil { // GRP-15, RAT-06: before anything is written

@@ -127,24 +127,34 @@ func (h *Handler) flag(ctx context.Context, pathName string, act activity, in co
 
 // hostAllowed applies the instance's federation policy to the host of
 // rawURL, normalized (403 for blocked hosts and their subdomains and, in
-// allowlist mode, for non-partners).
-func (h *Handler) hostAllowed(ctx context.Context, rawURL string) error {
+// allowlist mode, for non-partners). It returns the host it checked.
+func (h *Handler) hostAllowed(ctx context.Context, rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return reject(http.StatusBadRequest, "not a URL")
+		return "", reject(http.StatusBadRequest, "not a URL")
 	}
 	host, err := hostname.FromURL(u)
 	if err != nil {
-		return reject(http.StatusBadRequest, "not a valid host")
+		return "", reject(http.StatusBadRequest, "not a valid host")
 	}
 	ok, err := h.community.HostAllowed(ctx, host)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !ok {
-		return reject(http.StatusForbidden, "this instance does not federate with "+host)
+		return "", reject(http.StatusForbidden, "this instance does not federate with "+host)
 	}
-	return nil
+	return host, nil
+}
+
+// signerAllowed applies the federation policy to the verified signer's
+// host (SIG-20) when it is not the key id's, which keyHost passed.
+func (h *Handler) signerAllowed(ctx context.Context, signer storage.Actor, keyHost string) error {
+	if signer.Host == keyHost {
+		return nil
+	}
+	_, err := h.hostAllowed(ctx, signer.IRI)
+	return err
 }
 
 // Flag renders the community's forward of a report to its moderators'

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"maps"
 	"net/http"
 	"net/url"
 
@@ -32,9 +31,8 @@ func (h *Handler) embeddedObject(ctx context.Context, act activity) (objectLike,
 		}
 		raw = b
 		// The object was decoded with the activity: resolve that copy
-		// rather than decode its JSON once more (issue 13). toType adds an
-		// @context, so it gets a copy of its own.
-		if t, err = toType(ctx, maps.Clone(o)); err != nil {
+		// rather than decode its JSON once more (issue 13).
+		if t, err = resolvePost(ctx, o); err != nil {
 			return nil, nil, nil, reject(http.StatusBadRequest, "object: "+err.Error())
 		}
 	case string:
@@ -50,7 +48,7 @@ func (h *Handler) embeddedObject(ctx context.Context, act activity) (objectLike,
 			return nil, nil, nil, reject(http.StatusBadRequest, "cannot fetch the object")
 		}
 		raw = b
-		if t, err = parseAS(ctx, raw); err != nil {
+		if t, err = parsePost(ctx, raw); err != nil {
 			return nil, nil, nil, reject(http.StatusBadRequest, "object: "+err.Error())
 		}
 	default:

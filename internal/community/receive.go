@@ -242,6 +242,12 @@ var (
 // #resource, as text or as a Mastodon hashtag link) and returns the first
 // link in it that is not a mention or a hashtag, else its url.
 func resourceProposal(n Note) (string, bool) {
+	// Both ways to tag need "resource" in the content: most posts are
+	// answered without the regular expressions. No letter of "ource"
+	// has another form under (?i)'s case folding, as s and k have.
+	if !strings.Contains(strings.ToLower(n.Content), "ource") {
+		return "", false
+	}
 	text := anchorRE.ReplaceAllStringFunc(n.Content, func(a string) string {
 		if classRE.MatchString(a) && strings.Contains(strings.ToLower(a), "/tags/resource") {
 			return " #resource "

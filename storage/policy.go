@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -48,6 +49,7 @@ func (s *Store) SetDomainPolicy(ctx context.Context, host string, policy Policy,
 		_, err = s.write.ExecContext(ctx, `INSERT INTO domain_policies (host, policy, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (host) DO UPDATE SET policy = excluded.policy`, host, policy, toDB(at))
 	}
+	s.policies.forget()
 	if err != nil {
 		return fmt.Errorf("set policy of %s: %w", host, mapError(err))
 	}
@@ -87,7 +89,9 @@ func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
 
 // SetSetting writes an instance setting.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	s.policies.forget() // the federation mode is a setting
+	if err != nil {
 		return fmt.Errorf("set %s: %w", key, mapError(err))
 	}
 	return nil
@@ -224,7 +228,7 @@ func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.
 // normalized host: no block applies to it, and in allowlist mode an allow
 // does.
 func (s *Store) HostAllowed(ctx context.Context, host string) (bool, error) {
-	r, err := rulesFor(ctx, s.readQuery, []string{host})
+	r, err := s.rulesOf(ctx, host)
 	if err != nil {
 		return false, fmt.Errorf("policy of %s: %w", host, err)
 	}
@@ -234,9 +238,89 @@ func (s *Store) HostAllowed(ctx context.Context, host string) (bool, error) {
 // DomainPolicy returns the policy that applies to a normalized host (its
 // own, its domain's, or a block of any domain above it), "" when none does.
 func (s *Store) DomainPolicy(ctx context.Context, host string) (Policy, error) {
-	r, err := rulesFor(ctx, s.readQuery, []string{host})
+	r, err := s.rulesOf(ctx, host)
 	if err != nil {
 		return PolicyNone, fmt.Errorf("policy of %s: %w", host, err)
 	}
 	return r.policy(host), nil
+}
+
+// rulesOf returns the rules for host, read at most policyCacheTTL ago
+// (or by this store after its last policy write).
+func (s *Store) rulesOf(ctx context.Context, host string) (rules, error) {
+	now := time.Now()
+	r, gen, ok := s.policies.get(host, now)
+	if ok {
+		return r, nil
+	}
+	r, err := rulesFor(ctx, s.readQuery, []string{host})
+	if err != nil {
+		return rules{}, err
+	}
+	s.policies.put(host, r, gen, now)
+	return r, nil
+}
+
+// policyCacheTTL is how long the rules read for a host are used again.
+// The inbox checks every request's hosts, the worker every delivery's,
+// each a query of ~10-20 us (a few % of a post's CPU at BM-1, issue 13),
+// while policies change a few times a day. This store's own policy
+// writes take effect at once; another process's (the CLI, or another
+// server on a shared PostgreSQL database) within policyCacheTTL.
+const policyCacheTTL = time.Second
+
+// policyCacheSize bounds the hosts remembered: beyond it the cache is
+// emptied (a flood of distinct hosts costs a query each, as without it).
+const policyCacheSize = 10000
+
+// policyCache remembers the rules read for each host. gen counts this
+// store's policy writes: rules read while one happened are not kept.
+type policyCache struct {
+	ttl   time.Duration // policyCacheTTL; shorter in tests
+	mu    sync.Mutex
+	gen   uint64
+	hosts map[string]cachedRules
+}
+
+type cachedRules struct {
+	rules rules
+	at    time.Time
+}
+
+func newPolicyCache() *policyCache {
+	return &policyCache{ttl: policyCacheTTL, hosts: map[string]cachedRules{}}
+}
+
+// get returns the rules of host if read within policyCacheTTL, and the
+// generation to hand to put otherwise.
+func (c *policyCache) get(host string, now time.Time) (rules, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.hosts[host]
+	if ok && now.Sub(e.at) < c.ttl {
+		return e.rules, c.gen, true
+	}
+	return rules{}, c.gen, false
+}
+
+// put keeps rules read at now, unless a policy write happened since gen.
+func (c *policyCache) put(host string, r rules, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if len(c.hosts) >= policyCacheSize {
+		clear(c.hosts)
+	}
+	c.hosts[host] = cachedRules{rules: r, at: now}
+}
+
+// forget drops every remembered rule: called after each policy write of
+// this store, whether or not it succeeded.
+func (c *policyCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.hosts)
 }

@@ -46,6 +46,7 @@ type Store struct {
 	// batches pass it (see gateQuery).
 	gated     atomic.Bool
 	closeOnce sync.Once
+	policies  *policyCache
 }
 
 // Option changes how Open opens a Store.
@@ -128,7 +129,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func newStore(w, r *sqlDB, opts []Option) *Store {
-	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, retried: func() {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter()}
+	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, retried: func() {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter(), policies: newPolicyCache()}
 	for _, o := range opts {
 		o(s)
 	}

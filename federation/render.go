@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"sync"
 
@@ -23,17 +22,16 @@ type Renderer struct {
 	iris IRIs
 
 	mu sync.Mutex
-	// announces holds, per community name, the JSON of an Announce built
-	// with streams and addressed by address, without id, context or
-	// object; mu guards it. Every post is announced inside the write
+	// announces holds, per community name, the envelope of an Announce
+	// built with streams and addressed by address; mu guards it. Every post is announced inside the write
 	// transaction, where building the same envelope with streams again
 	// cost ~0.1 ms per Announce (issue 13).
-	announces map[string]map[string]any
+	announces map[string]envelope
 }
 
 // NewRenderer returns the renderer of the instance with the given IRIs.
 func NewRenderer(iris IRIs) *Renderer {
-	return &Renderer{iris: iris, announces: map[string]map[string]any{}}
+	return &Renderer{iris: iris, announces: map[string]envelope{}}
 }
 
 // activityIRI makes a fresh, unguessable id under a community's actor.
@@ -163,37 +161,31 @@ func (r *Renderer) finish(t vocab.Type, iri *url.URL, c storage.Community) (stor
 	return storage.OutboxActivity{IRI: iri.String(), Type: t.GetTypeName(), KeyID: r.iris.CommunityKey(c.Name).String(), Body: body}, nil
 }
 
-// announce returns a fresh Announce of community c in thread th, as JSON
-// without its object, and its id: a copy of the community's envelope
-// (built with streams on first use) with a new id and the thread as
-// context.
-func (r *Renderer) announce(c storage.Community, th storage.Thread) (map[string]any, *url.URL, error) {
+// announce returns the envelope of community c's Announces (built with
+// streams on first use), a fresh id, and the context of thread th.
+func (r *Renderer) announce(c storage.Community, th storage.Thread) (envelope, *url.URL, string, error) {
 	r.mu.Lock()
-	envelope, ok := r.announces[c.Name]
+	e, ok := r.announces[c.Name]
 	r.mu.Unlock()
 	if !ok {
 		a := streams.NewActivityStreamsAnnounce()
 		r.address(a, c, storage.Thread{})
 		m, err := serialize(a)
 		if err != nil {
-			return nil, nil, fmt.Errorf("announce: %w", err)
+			return nil, nil, "", fmt.Errorf("announce: %w", err)
 		}
-		delete(m, "id")
-		envelope = m
+		if e, err = newEnvelope(m); err != nil {
+			return nil, nil, "", err
+		}
 		r.mu.Lock()
-		r.announces[c.Name] = envelope
+		r.announces[c.Name] = e
 		r.mu.Unlock()
 	}
-	// The envelope's values are never changed: a shallow copy is enough.
-	m := maps.Clone(envelope)
-	iri := r.activityIRI(c.Name)
-	m["id"] = iri.String()
+	context := threadPending
 	if th.ID != 0 {
-		m["context"] = r.iris.ThreadIRI(c.Name, th.ID).String()
-	} else {
-		m["context"] = threadPending
+		context = r.iris.ThreadIRI(c.Name, th.ID).String()
 	}
-	return m, iri, nil
+	return e, r.activityIRI(c.Name), context, nil
 }
 
 // threadPending is the context of an Announce rendered before its thread
@@ -239,26 +231,21 @@ func (r *Renderer) InThread(a storage.OutboxActivity, c storage.Community, th st
 
 // AnnounceActivity renders Announce{activity} in thread th (0: not known
 // yet, see InThread), the member's activity
-// embedded as received (FEP-1b12), for group-aware peers. The activity is
-// decoded as plain JSON and embedded without its own @context (the
-// Announce's covers it), not re-built with streams: it was parsed and
-// checked on the way in, and a second round trip through the vocabulary
-// cost a third of the write transaction under load (issue 13).
+// embedded as received (FEP-1b12), for group-aware peers: compacted,
+// without its own @context (the Announce's covers it), not re-built with
+// streams. It was parsed and checked on the way in, and a second round
+// trip through the vocabulary cost a third of the write transaction
+// under load (issue 13).
 func (r *Renderer) AnnounceActivity(c storage.Community, th storage.Thread, activity []byte) (storage.OutboxActivity, error) {
-	// Only the top level is decoded; the values are embedded as received
-	// (compacted). Decoding the whole activity into maps and encoding it
-	// again was ~7% of the inbox's CPU at BM-1 (issue 13).
-	var inner map[string]json.RawMessage
-	if err := json.Unmarshal(activity, &inner); err != nil || inner == nil {
+	inner, err := withoutContext(activity)
+	if err != nil {
 		return storage.OutboxActivity{}, errors.New("announce: the activity is not a JSON object")
 	}
-	delete(inner, "@context")
-	m, iri, err := r.announce(c, th)
+	e, iri, context, err := r.announce(c, th)
 	if err != nil {
 		return storage.OutboxActivity{}, err
 	}
-	m["object"] = inner
-	return marshalActivity(m, iri, "Announce", r.iris.CommunityKey(c.Name))
+	return r.announceOf(c, iri, e.render(iri.String(), context, inner)), nil
 }
 
 // AnnounceObject renders Announce{object IRI}: the boost Mastodon,
@@ -268,12 +255,16 @@ func (r *Renderer) AnnounceObject(c storage.Community, th storage.Thread, object
 	if err != nil {
 		return storage.OutboxActivity{}, fmt.Errorf("announce %q: %w", objectIRI, err)
 	}
-	m, iri, err := r.announce(c, th)
+	e, iri, context, err := r.announce(c, th)
 	if err != nil {
 		return storage.OutboxActivity{}, err
 	}
-	m["object"] = obj.String()
-	return marshalActivity(m, iri, "Announce", r.iris.CommunityKey(c.Name))
+	object, _ := json.Marshal(obj.String())
+	return r.announceOf(c, iri, e.render(iri.String(), context, object)), nil
+}
+
+func (r *Renderer) announceOf(c storage.Community, iri *url.URL, body []byte) storage.OutboxActivity {
+	return storage.OutboxActivity{IRI: iri.String(), Type: "Announce", KeyID: r.iris.CommunityKey(c.Name).String(), Body: body}
 }
 
 // UndoAnnounce renders Undo{Announce}: the community takes back a boost.

@@ -130,12 +130,15 @@ func (c *cluster) Counter(client *http.Client, name string) (float64, error) {
 
 // batches reads how many write transactions the processes have committed
 // or rolled back so far, and how many of them PostgreSQL made run again.
-func (c *cluster) batches(client *http.Client) (batches, retries float64, err error) {
+func (c *cluster) batches(client *http.Client) (batches, retries, seconds float64, err error) {
 	if batches, err = c.Counter(client, "coppice_storage_write_transaction_seconds_count"); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
+	}
+	if seconds, err = c.Counter(client, "coppice_storage_write_transaction_seconds_sum"); err != nil {
+		return 0, 0, 0, err
 	}
 	retries, err = c.Counter(client, "coppice_storage_write_retries_total")
-	return batches, retries, err
+	return batches, retries, seconds, err
 }
 
 // PeakRSS is the largest peak resident set size (VmHWM, kB) of the

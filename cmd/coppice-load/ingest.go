@@ -65,6 +65,8 @@ type result struct {
 	// batches: write transactions while the posts were sent, and how
 	// many of them ran again (PostgreSQL could not serialize them).
 	batches, retries float64
+	writeTime        float64 // seconds in write transactions, summed
+	peakRSS          int64   // kB, the largest VmHWM of the server's processes
 }
 
 func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
@@ -118,23 +120,26 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b0, re0, err := srv.batches(client)
+	b0, re0, s0, err := srv.batches(client)
 	if err != nil {
 		return err
 	}
 	done := measureMachine()
 	r := send(client, reqs, cfg.conns)
 	r.machine = done()
-	b1, re1, err := srv.batches(client)
+	b1, re1, s1, err := srv.batches(client)
 	if err != nil {
 		return err
 	}
-	r.batches, r.retries = b1-b0, re1-re0
+	r.batches, r.retries, r.writeTime = b1-b0, re1-re0, s1-s0
 	cpu1, err := srv.CPU()
 	if err != nil {
 		return err
 	}
 	r.serverCPU = cpu1 - cpu0
+	if r.peakRSS, err = srv.PeakRSS(); err != nil {
+		return err
+	}
 	floor, err := pipelineFloor(ctx, reqs, srv.URL, remote, cfg.conns)
 	if err != nil {
 		return err
@@ -296,8 +301,8 @@ func do(client *http.Client, p signedPost) int {
 
 // writes describes the write transactions of a run.
 func writes(r result) string {
-	return fmt.Sprintf("%.0f write transactions (%.1f accepted posts each), %.0f of them run again because PostgreSQL could not serialize them with another process's",
-		r.batches, float64(r.accepted)/max(r.batches, 1), r.retries)
+	return fmt.Sprintf("%.0f write transactions (%.1f accepted posts each) open %.0f%% of the time (summed over processes), %.0f of them run again because PostgreSQL could not serialize them with another process's",
+		r.batches, float64(r.accepted)/max(r.batches, 1), 100*r.writeTime/max(r.wall.Seconds(), 1e-9), r.retries)
 }
 
 // processes describes how many server processes took the load.
@@ -330,6 +335,7 @@ func report(w io.Writer, cfg ingestConfig, r result, floor floorResult) {
 			float64(r.serverCPU.Microseconds())/1000/float64(r.accepted), r.serverCPU)
 	}
 	fmt.Fprintf(w, "writes:   %s\n", writes(r))
+	fmt.Fprintf(w, "memory:   peak RSS %d MB (VmHWM of the server, the largest of its processes; target < 150 MB)\n", r.peakRSS>>10)
 	fmt.Fprintf(w, "machine:  %s while the posts were sent (the server's processes, PostgreSQL's when --db is one, and this client)\n", r.machine)
 	fmt.Fprintf(w, "floor:    %.0f posts/s (verify + digest + JSON decode on %d goroutines + one row per commit, this process)\n", floor.rate, cfg.conns)
 	if floor.rate > 0 {

@@ -95,74 +95,22 @@ func withoutContext(activity []byte) ([]byte, error) {
 	if len(b) < 2 || b[0] != '{' {
 		return nil, errNotObject
 	}
-	// b is valid, compact JSON: members are "key":value, comma-separated.
-	for i := 1; b[i] != '}'; {
-		start := i
-		keyEnd := endOfString(b, i)
-		end := endOfValue(b, keyEnd+1)
-		if isContextKey(b[start:keyEnd]) {
-			if b[end] == ',' {
-				end++ // drop the member and the comma after it
-			} else if start > 1 {
-				start-- // the last member: drop the comma before it
-			}
-			return append(b[:start], b[end:]...), nil
+	cut := -1 // b is compact: the members are "key":value, comma-separated
+	end := 0
+	eachMember(b, func(key []byte, s, e int) bool {
+		if keyString(key) == "@context" {
+			cut, end = s, e
+			return false
 		}
-		i = end
-		if b[i] == ',' {
-			i++
-		}
+		return true
+	})
+	switch {
+	case cut < 0:
+		return b, nil
+	case b[end] == ',':
+		end++ // drop the member and the comma after it
+	case cut > 1:
+		cut-- // the last member: drop the comma before it
 	}
-	return b, nil
-}
-
-// isContextKey reports whether a JSON string is "@context", escaped or
-// not.
-func isContextKey(key []byte) bool {
-	if bytes.IndexByte(key, '\\') < 0 {
-		return string(key) == `"@context"`
-	}
-	var k string
-	return json.Unmarshal(key, &k) == nil && k == "@context"
-}
-
-// endOfString returns the index after the string that starts at b[i].
-func endOfString(b []byte, i int) int {
-	for j := i + 1; ; j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-}
-
-// endOfValue returns the index after the value that starts at b[i], in
-// valid compact JSON.
-func endOfValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return endOfString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; ; j++ {
-			switch b[j] {
-			case '"':
-				j = endOfString(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-	}
-	j := i // a number, true, false or null
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' {
-		j++
-	}
-	return j
+	return append(b[:cut], b[end:]...), nil
 }

@@ -235,32 +235,27 @@ func singleIRI(v any) (string, bool) {
 
 // checkDuplicateKeys refuses a top-level object that repeats a key:
 // encoding/json keeps the last one and other parsers the first (PAR-01).
+// Keys are compared as the strings they stand for ("a" and "\u0061" are
+// the same key).
 func checkDuplicateKeys(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err != nil {
-		return errors.New("body is not JSON")
+	if !json.Valid(body) {
+		return errors.New("body is not valid JSON")
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	if i := skipSpace(body, 0); body[i] != '{' {
 		return errors.New("body is not a JSON object")
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return errors.New("body is not valid JSON")
+	seen := make(map[string]struct{}, 16)
+	var err error
+	eachMember(body, func(raw []byte, _, _ int) bool {
+		k := keyString(raw)
+		if _, ok := seen[k]; ok {
+			err = fmt.Errorf("key %q appears twice", truncate(k, 40))
+			return false
 		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return fmt.Errorf("key %q appears twice", truncate(key, 40))
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return errors.New("body is not valid JSON")
-		}
-	}
-	return nil
+		seen[k] = struct{}{}
+		return true
+	})
+	return err
 }
 
 // checkSigner: the key's owner must be the activity's actor (SIG-13).

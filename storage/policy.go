@@ -215,8 +215,10 @@ func (r rules) allowed(host string) bool {
 	return !blocked && (!r.allowlist || allowed)
 }
 
-// readQuery runs a query on the reader pool, prepared once per connection.
+// readQuery runs a query on the reader pool, prepared once per connection;
+// like readRow, a lookup by key, not cancelled with ctx.
 func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	st, err := s.reads.stmt(ctx, query)
 	if err != nil {
 		return s.read.QueryContext(ctx, query, args...)

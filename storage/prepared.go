@@ -118,8 +118,12 @@ func (r *readStmts) close() error {
 
 // readRow runs a fixed query (a constant, never built from input) for one
 // row on the reader pool, prepared once per connection. The inbox's
-// per-request lookups go through it.
+// per-request lookups go through it. They are lookups by key, done in
+// microseconds, and are not cancelled with ctx: watching ctx costs
+// database/sql and the SQLite driver a goroutine per query, more than the
+// lookup (issue 13).
 func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	st, err := s.reads.stmt(ctx, query)
 	if err != nil {
 		// A statement that does not prepare fails the same way unprepared,

@@ -28,6 +28,7 @@ type ingestConfig struct {
 	authors    int
 	conns      int
 	processes  int
+	warmup     int
 	cpuProfile string
 	serverLog  string
 }
@@ -40,6 +41,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.binary, "coppice", "bin/coppice", "the coppice binary to start")
 	fs.StringVar(&cfg.community, "community", "loadtest", "community the posts go to (created with posting 'anyone' when missing)")
 	fs.IntVar(&cfg.posts, "posts", 3000, "posts to send, after one warm-up post per author")
+	fs.IntVar(&cfg.warmup, "warmup", 0, "posts sent with --conns connections before the measured ones, not measured")
 	fs.IntVar(&cfg.authors, "authors", 20, "authors, all on one remote host")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
 	fs.IntVar(&cfg.processes, "processes", 1, "coppice serve processes on the database (more than one needs a postgres:// --db)")
@@ -48,7 +50,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 || cfg.processes < 1 {
+	if cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 || cfg.processes < 1 || cfg.warmup < 0 {
 		return errors.New("ingest: --posts, --authors, --conns and --processes must be ≥ 1")
 	}
 	return ingest(ctx, cfg, stdout)
@@ -109,8 +111,18 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	if r := send(client, warm, 1); r.accepted != len(warm) {
 		return fmt.Errorf("warm-up: %d of %d posts accepted (statuses %v)", r.accepted, len(warm), r.statuses)
 	}
+	if cfg.warmup > 0 {
+		more, err := l.sign(cfg.authors, cfg.warmup)
+		if err != nil {
+			return err
+		}
+		if r := send(client, more, cfg.conns); r.accepted != len(more) {
+			return fmt.Errorf("warm-up: %d of %d posts accepted (statuses %v)", r.accepted, len(more), r.statuses)
+		}
+		fmt.Fprintf(stdout, "warm-up: %d posts with %d connections, not measured\n", len(more), cfg.conns)
+	}
 	t0 := time.Now()
-	reqs, err := l.sign(cfg.authors, cfg.posts)
+	reqs, err := l.sign(cfg.authors+cfg.warmup, cfg.posts)
 	if err != nil {
 		return err
 	}

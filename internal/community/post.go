@@ -123,7 +123,8 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if err != nil || !fresh {
 			return err
 		}
-		if th.ID == 0 {
+		created := th.ID == 0
+		if created {
 			th, err = tx.CreateThread(ctx, storage.Thread{CommunityID: c.ID, RootIRI: n.IRI, Title: title, AuthorIRI: n.AuthorIRI, CreatedAt: s.now()})
 			if err != nil {
 				return err
@@ -158,8 +159,12 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		if th.RootIRI != n.IRI {
 			delta = 1
 		}
-		if err := tx.TouchThread(ctx, th.ID, delta, s.now()); err != nil {
-			return err
+		// A thread made just now (its root is this post) is as fresh as it
+		// gets: touching it would only write its row and index entry again.
+		if !created {
+			if err := tx.TouchThread(ctx, th.ID, delta, s.now()); err != nil {
+				return err
+			}
 		}
 		if policy == storage.PolicySilence {
 			return nil

@@ -128,17 +128,36 @@ func (c *cluster) Counter(client *http.Client, name string) (float64, error) {
 	return sum, nil
 }
 
-// batches reads how many write transactions the processes have committed
-// or rolled back so far, and how many of them PostgreSQL made run again.
-func (c *cluster) batches(client *http.Client) (batches, retries, seconds float64, err error) {
-	if batches, err = c.Counter(client, "coppice_storage_write_transaction_seconds_count"); err != nil {
-		return 0, 0, 0, err
+// writeStats are the processes' write transactions so far: how many were
+// committed or rolled back, how many of them PostgreSQL made run again,
+// the seconds they were open, and how many were open over 32 ms.
+type writeStats struct {
+	count, retries, seconds, slow float64
+}
+
+func (w writeStats) sub(v writeStats) writeStats {
+	return writeStats{w.count - v.count, w.retries - v.retries, w.seconds - v.seconds, w.slow - v.slow}
+}
+
+// writes reads the processes' writeStats, each process's in one scrape.
+func (c *cluster) writes(client *http.Client) (writeStats, error) {
+	const tx = "coppice_storage_write_transaction_seconds"
+	var w writeStats
+	for _, s := range c.servers {
+		m, err := s.Scrape(client)
+		if err != nil {
+			return w, err
+		}
+		count, ok := m[tx+"_count"]
+		if !ok {
+			return w, fmt.Errorf("metrics: no %s_count", tx)
+		}
+		w.count += count
+		w.seconds += m[tx+"_sum"]
+		w.slow += count - m[tx+`_bucket{le="0.032"}`]
+		w.retries += m["coppice_storage_write_retries_total"]
 	}
-	if seconds, err = c.Counter(client, "coppice_storage_write_transaction_seconds_sum"); err != nil {
-		return 0, 0, 0, err
-	}
-	retries, err = c.Counter(client, "coppice_storage_write_retries_total")
-	return batches, retries, seconds, err
+	return w, nil
 }
 
 // PeakRSS is the largest peak resident set size (VmHWM, kB) of the

@@ -218,7 +218,7 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 		}
 	}
 	ti := time.Now()
-	b0, re0, s0, err := srv.batches(client)
+	w0, err := srv.writes(client)
 	if err != nil {
 		return err
 	}
@@ -227,11 +227,11 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	res.ingest = send(client, reqs, cfg.conns)
 	res.ingest.machine = done()
 	res.duringIngest = fl.announces.Load() - before
-	b1, re1, s1, err := srv.batches(client)
+	w1, err := srv.writes(client)
 	if err != nil {
 		return err
 	}
-	res.ingest.batches, res.ingest.retries, res.ingest.writeTime = b1-b0, re1-re0, s1-s0
+	res.ingest.writes = w1.sub(w0)
 	t1 := time.Now()
 	cpu1, err := srv.CPU()
 	if err != nil {

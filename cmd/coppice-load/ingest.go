@@ -64,11 +64,9 @@ type result struct {
 	serverCPU      time.Duration
 	statuses       map[int]int
 	machine        machineShare // while the posts were sent
-	// batches: write transactions while the posts were sent, and how
-	// many of them ran again (PostgreSQL could not serialize them).
-	batches, retries float64
-	writeTime        float64 // seconds in write transactions, summed
-	peakRSS          int64   // kB, the largest VmHWM of the server's processes
+	// writes: the write transactions while the posts were sent.
+	writes  writeStats
+	peakRSS int64 // kB, the largest VmHWM of the server's processes
 }
 
 func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
@@ -132,18 +130,18 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b0, re0, s0, err := srv.batches(client)
+	w0, err := srv.writes(client)
 	if err != nil {
 		return err
 	}
 	done := measureMachine()
 	r := send(client, reqs, cfg.conns)
 	r.machine = done()
-	b1, re1, s1, err := srv.batches(client)
+	w1, err := srv.writes(client)
 	if err != nil {
 		return err
 	}
-	r.batches, r.retries, r.writeTime = b1-b0, re1-re0, s1-s0
+	r.writes = w1.sub(w0)
 	cpu1, err := srv.CPU()
 	if err != nil {
 		return err
@@ -313,8 +311,9 @@ func do(client *http.Client, p signedPost) int {
 
 // writes describes the write transactions of a run.
 func writes(r result) string {
-	return fmt.Sprintf("%.0f write transactions (%.1f accepted posts each) open %.0f%% of the time (summed over processes), %.0f of them run again because PostgreSQL could not serialize them with another process's",
-		r.batches, float64(r.accepted)/max(r.batches, 1), 100*r.writeTime/max(r.wall.Seconds(), 1e-9), r.retries)
+	w := r.writes
+	return fmt.Sprintf("%.0f write transactions (%.1f accepted posts each) open %.0f%% of the time (summed over processes; %.0f open over 32 ms), %.0f of them run again because PostgreSQL could not serialize them with another process's",
+		w.count, float64(r.accepted)/max(w.count, 1), 100*w.seconds/max(r.wall.Seconds(), 1e-9), w.slow, w.retries)
 }
 
 // processes describes how many server processes took the load.

@@ -95,21 +95,43 @@ func startServer(ctx context.Context, client *http.Client, binary, db, base, cpu
 // Counter reads a counter (or a histogram's _count) without labels from
 // the server's metrics.
 func (s *server) Counter(client *http.Client, name string) (float64, error) {
+	m, err := s.Scrape(client)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := m[name]
+	if !ok {
+		return 0, fmt.Errorf("metrics: no %s", name)
+	}
+	return v, nil
+}
+
+// Scrape reads every sample of the server's metrics at one moment, by
+// name and labels as written ("x_bucket{le=\"0.032\"}").
+func (s *server) Scrape(client *http.Client) (map[string]float64, error) {
 	res, err := client.Get(s.Metrics)
 	if err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	m := map[string]float64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			m[line[:i]] = v
 		}
 	}
-	return 0, fmt.Errorf("metrics: no %s", name)
+	return m, nil
 }
 
 // dataDir is where the servers on db keep uploaded files: next to an

@@ -274,6 +274,22 @@ func TestInboxRejectsHostileInput(t *testing.T) {
 			b := []byte(`{"id":"` + alice.IRI + `/f/8","type":"Follow","actor":["` + alice.IRI + `","` + eve.IRI + `"],"object":"` + ti.actor("seedbreeders") + `"}`)
 			return alice.Post(t, target, b)
 		}, 400},
+		{"PAR-03 type array", func() (int, string) {
+			var m map[string]any
+			_ = json.Unmarshal(note(alice, "par03", ti.actor("seedbreeders"), "", "<p>hi</p>", true, true), &m)
+			m["type"] = []any{"Create", "Announce"}
+			b, _ := json.Marshal(m)
+			return alice.Post(t, target, b)
+		}, 400},
+		{"PAR-04 Create of two Notes", func() (int, string) {
+			var m, n1, n2 map[string]any
+			_ = json.Unmarshal(note(alice, "par04", ti.actor("seedbreeders"), "", "<p>hi</p>", true, true), &m)
+			_ = json.Unmarshal(noteObject(t, note(alice, "par04a", ti.actor("seedbreeders"), "", "<p>one</p>", true, true)), &n1)
+			_ = json.Unmarshal(noteObject(t, note(alice, "par04b", ti.actor("seedbreeders"), "", "<p>two</p>", true, true)), &n2)
+			m["object"] = []any{n1, n2}
+			b, _ := json.Marshal(m)
+			return alice.Post(t, target, b)
+		}, 400},
 		{"JSON that is not an activity", func() (int, string) {
 			return alice.Post(t, target, []byte(`{"hello":"world"}`))
 		}, 400},

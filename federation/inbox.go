@@ -307,10 +307,14 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		}
 		return h.update(ctx, act, in)
 	case "Delete":
-		if obj, _ := singleIRI(act.object); obj == act.actor {
+		obj, _ := singleIRI(act.object)
+		if obj == act.actor {
 			// An account deleted on its server (Mastodon sends this to
 			// every server that knows it): it leaves every community.
 			return h.community.ActorGone(ctx, in)
+		}
+		if h.isActor(ctx, act.object, obj) {
+			return reject(http.StatusForbidden, "an account may delete only itself") // GRP-11
 		}
 		return h.delete(ctx, act, in)
 	case "Like", "Dislike":
@@ -347,6 +351,21 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 	}
 	return h.community.Record(ctx, communityID, in)
 }
+// isActor reports whether the object of a Delete is an actor: typed as
+// one, or an IRI we know as an actor's.
+func (h *Handler) isActor(ctx context.Context, object any, iri string) bool {
+	if m, ok := object.(map[string]any); ok {
+		if typ, _ := m["type"].(string); isActorType(typ) {
+			return true
+		}
+	}
+	if iri == "" {
+		return false
+	}
+	_, err := h.keys.store.ActorByIRI(ctx, iri)
+	return err == nil
+}
+
 
 // undo translates an Undo of a Follow, Lock, answer or vote. The undone
 // activity must be the signer's own (GRP-12): that is authenticity, which

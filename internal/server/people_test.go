@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -551,5 +552,38 @@ func TestActorUpdateAndAccountDeletion(t *testing.T) {
 	}
 	if _, err := ti.store.Follow(ctx, c.ID, bob.IRI); err != nil {
 		t.Errorf("bob lost his membership: %v", err)
+	}
+}
+
+// TestGRP11DeleteOfAnotherAccount: Delete{Person alice} signed by bob, by
+// IRI or embedded, is refused with 403 and alice stays a member; only an
+// account deletes itself (SWICG #55).
+func TestGRP11DeleteOfAnotherAccount(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice, bob := peer.NewActor("alice"), peer.NewActor("bob")
+	member(t, ti, peer, alice)
+	member(t, ti, peer, bob)
+	c := mustCommunity(t, ti, "seedbreeders")
+	for i, object := range []any{alice.IRI, map[string]any{"id": alice.IRI, "type": "Person"}} {
+		before := counts(t, ti.store)
+		body, _ := json.Marshal(map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "type": "Delete",
+			"id": fmt.Sprintf("%s#delete-alice-%d", bob.IRI, i), "actor": bob.IRI, "object": object,
+			"to": []string{"https://www.w3.org/ns/activitystreams#Public"},
+		})
+		if code, resp := bob.Post(t, ti.sharedInbox(), body); code != 403 {
+			t.Errorf("Delete of alice by bob (object %v): %d %s, want 403", object, code, resp)
+		}
+		if _, err := ti.store.Follow(ctx, c.ID, alice.IRI); err != nil {
+			t.Errorf("alice lost her membership to bob's Delete: %v", err)
+		}
+		after := counts(t, ti.store)
+		for k, v := range before {
+			if after[k] != v {
+				t.Errorf("%s went from %d to %d", k, v, after[k])
+			}
+		}
 	}
 }

@@ -351,6 +351,7 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 	}
 	return h.community.Record(ctx, communityID, in)
 }
+
 // isActor reports whether the object of a Delete is an actor: typed as
 // one, or an IRI we know as an actor's.
 func (h *Handler) isActor(ctx context.Context, object any, iri string) bool {
@@ -365,7 +366,6 @@ func (h *Handler) isActor(ctx context.Context, object any, iri string) bool {
 	_, err := h.keys.store.ActorByIRI(ctx, iri)
 	return err == nil
 }
-
 
 // undo translates an Undo of a Follow, Lock, answer or vote. The undone
 // activity must be the signer's own (GRP-12): that is authenticity, which

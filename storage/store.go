@@ -49,6 +49,10 @@ type Store struct {
 	policies  *policyCache
 }
 
+// walSizeLimit is the size the WAL file of an SQLite database is cut back
+// to when it restarts: 16 times what the default checkpoints let it reach.
+const walSizeLimit = 64 << 20
+
 // Option changes how Open opens a Store.
 type Option func(*Store)
 
@@ -102,7 +106,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// million posts (issue 13). Keep it in memory; it holds the pages one
 	// batch changes. The writer pool keeps its one connection for good
 	// (SetConnMaxLifetime(0)), so setting this once covers it.
-	if _, err := w.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+	//
+	// FLT-12: while a long read holds a snapshot, checkpoints cannot reset
+	// the WAL and it grows with every write; once it can reset, SQLite
+	// cuts the file back to walSizeLimit rather than keep its peak size.
+	if _, err := w.ExecContext(ctx, fmt.Sprintf(`PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = %d`, walSizeLimit)); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}

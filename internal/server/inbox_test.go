@@ -545,3 +545,36 @@ func TestFLT06UnreachableHostRevivedByItsOwnRequest(t *testing.T) {
 		t.Errorf("host still unreachable after its valid signed request")
 	}
 }
+
+// TestPAR05RemoteContextIsNeverFetched: a member's post whose activity and
+// object name an @context on another host is taken (202) and that context
+// is never fetched: no JSON-LD processing reaches out for it.
+func TestPAR05RemoteContextIsNeverFetched(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	evil := fedtest.New(t, fedtest.OnAddress("127.0.0.9"))
+	evil.Serve("/ctx.jsonld", []byte(`{"@context":{"content":"https://evil.example/ns#stolen"}}`))
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	remote := []any{"https://www.w3.org/ns/activitystreams", evil.URL + "/ctx.jsonld"}
+	var m map[string]any
+	if err := json.Unmarshal(note(alice, "par05", ti.actor("seedbreeders"), "", "<p>hello</p>", true, true), &m); err != nil {
+		t.Fatal(err)
+	}
+	m["@context"] = remote
+	m["object"].(map[string]any)["@context"] = remote
+	body, _ := json.Marshal(m)
+	if code, resp := alice.Post(t, ti.inbox("seedbreeders"), body); code != 202 {
+		t.Fatalf("post with a remote @context: %d %s, want 202", code, resp)
+	}
+	if _, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/par05"); err != nil {
+		t.Errorf("the post was not stored: %v", err)
+	}
+	if n := evil.Gets("/ctx.jsonld"); n != 0 {
+		t.Errorf("the remote @context was fetched %d times", n)
+	}
+	for _, r := range evil.Received() {
+		t.Errorf("the context's host got a request: %s", r.Path)
+	}
+}

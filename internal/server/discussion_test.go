@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
@@ -658,6 +660,67 @@ func TestAtomFeedAndRemoteFollow(t *testing.T) {
 		}
 		if tt.location != "" && (res.StatusCode != 303 || loc != tt.location) {
 			t.Errorf("server %q: %d Location %q, want 303 to %s", tt.server, res.StatusCode, loc, tt.location)
+		}
+	}
+}
+
+// TestGRP01GRP02OneAnnouncePerSharedInbox: three members on one server
+// with a shared inbox get each Announce of a post once, at the shared
+// inbox (GRP-01); the same Create delivered again, to the shared inbox
+// after the community's (GRP-02, as servers deliver to both, or retry),
+// is taken with 202 and changes nothing: one post, no second Announce.
+func TestGRP01GRP02OneAnnouncePerSharedInbox(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	fol := fedtest.New(t, fedtest.OnAddress("127.0.0.3"))
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	for _, name := range []string{"bob", "carol", "dan"} {
+		member(t, ti, fol, fol.NewActor(name))
+	}
+	before := counts(t, ti.store)
+	body := note(alice, "grp01", ti.actor("seedbreeders"), "", "<p>seed swap on Sunday</p>", true, true)
+	if code, resp := alice.Post(t, ti.inbox("seedbreeders"), body); code != 202 {
+		t.Fatalf("Create to the community's inbox: %d %s", code, resp)
+	}
+	once := counts(t, ti.store)
+	if code, resp := alice.Post(t, ti.sharedInbox(), body); code != 202 {
+		t.Fatalf("the same Create to the shared inbox: %d %s", code, resp)
+	}
+	again := counts(t, ti.store)
+	if n := once["posts"] - before["posts"]; n != 1 {
+		t.Errorf("posts: +%d, want +1", n)
+	}
+	announces := once["outbox_activities"] - before["outbox_activities"]
+	if announces < 1 {
+		t.Fatalf("no Announce of the post in the outbox")
+	}
+	for _, k := range []string{"posts", "outbox_activities", "threads", "contributions"} {
+		if again[k] != once[k] {
+			t.Errorf("the Create again changed %s: %d -> %d", k, once[k], again[k])
+		}
+	}
+	waitFor(t, "the deliveries", func() bool {
+		q, err := ti.store.QueueState(ctx, time.Now())
+		return err == nil && q.Queued == 0 && q.FanOuts == 0
+	})
+	got := map[string]int{}
+	for _, r := range fol.Received() {
+		if r.Activity["type"] != "Announce" {
+			continue
+		}
+		if r.Path != "/inbox" {
+			t.Errorf("an Announce went to %s, not the shared inbox", r.Path)
+		}
+		got[fmt.Sprint(r.Activity["id"])]++
+	}
+	if len(got) != announces {
+		t.Errorf("the followers' server got %d distinct Announces, want the outbox's %d", len(got), announces)
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("Announce %s arrived %d times, want once for three members", id, n)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -288,5 +289,54 @@ func TestMeetingAnswersAreSentInBatches(t *testing.T) {
 	sent, _ := ti.store.RowCounts(ctx)
 	if got := sent["outbox_activities"] - before["outbox_activities"]; got != 2 {
 		t.Errorf("the batch made %d outbox activities, want 2 (Update of the Event and of the poll)", got)
+	}
+}
+
+// TestGRP05BannedMembersNoteInAnotherMembersBoost: after alice is banned,
+// her new note reaches the community inside carol's Announce (by IRI and
+// embedded): it is taken as a boost only (202), neither stored as a post
+// nor announced to the followers (CVE-2026-23961's path).
+func TestGRP05BannedMembersNoteInAnotherMembersBoost(t *testing.T) {
+	ti, peer, alice, followers := bypassHarness(t)
+	ctx := context.Background()
+	carol := peer.NewActor("carol")
+	member(t, ti, peer, carol)
+	if err := ti.svc.Ban(ctx, community.Operator("admin"), "seedbreeders", alice.IRI, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	create := note(alice, "after-ban", ti.actor("seedbreeders"), "", "<p>spam after the ban</p>", true, true)
+	object := noteObject(t, create)
+	peer.Serve("/users/alice/notes/after-ban", object)
+	var embedded map[string]any
+	if err := json.Unmarshal(object, &embedded); err != nil {
+		t.Fatal(err)
+	}
+	before := counts(t, ti.store)
+	for i, obj := range []any{alice.IRI + "/notes/after-ban", embedded} {
+		body, _ := json.Marshal(map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "type": "Announce",
+			"id": fmt.Sprintf("%s/boosts/%d", carol.IRI, i), "actor": carol.IRI, "object": obj,
+			"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []string{ti.actor("seedbreeders")},
+		})
+		if code, resp := carol.Post(t, ti.inbox("seedbreeders"), body); code != 202 {
+			t.Errorf("carol's boost %d: %d %s, want 202", i, code, resp)
+		}
+	}
+	if _, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/after-ban"); err == nil {
+		t.Errorf("the banned member's note was stored from a boost")
+	}
+	after := counts(t, ti.store)
+	for _, k := range []string{"posts", "threads", "outbox_activities", "contributions"} {
+		if after[k] != before[k] {
+			t.Errorf("%s went from %d to %d", k, before[k], after[k])
+		}
+	}
+	if outboxHas(t, ti, alice.IRI+"/notes/after-ban") {
+		t.Errorf("the banned member's note was announced")
+	}
+	for _, r := range followers.Received() {
+		if strings.Contains(string(r.Body), "after-ban") {
+			t.Errorf("a follower got the banned member's note: %s", r.Body)
+		}
 	}
 }

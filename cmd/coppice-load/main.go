@@ -5,6 +5,7 @@
 //	coppice-load ingest --db FILE --coppice bin/coppice [--posts 3000] [--authors 20] [--conns 64] [--processes 1] [--cpuprofile FILE]
 //	coppice-load read   --db FILE --coppice bin/coppice [--requests 20000] [--conns 64] [--authorized-fetch] [--cpuprofile FILE]
 //	coppice-load fanout --db FILE --coppice bin/coppice [--followers 1000] [--hosts 100] [--processes 1] …
+//	coppice-load flood  --db FILE --coppice bin/coppice [--requests 10000] [--conns 16]
 //
 // --db is an SQLite file or a postgres:// URL. With --processes N (N > 1,
 // PostgreSQL only) ingest and fanout start N serve processes on the one
@@ -57,6 +58,7 @@ commands:
   read    start coppice serve on a database and GET a community's actor and outbox over HTTP
   fanout  ingest's load into a community with followers on fake hosts, measuring the deliveries too
   restart start coppice serve on a database with a million queued deliveries, several times (FLT-13)
+  flood   start coppice serve and send it unsigned POSTs, measuring the CPU per refusal (RAT-01)
 
 Run "coppice-load COMMAND -h" for the flags of a command.
 `
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runFanout(ctx, args[1:], stdout, stderr)
 	case "restart":
 		err = runRestart(ctx, args[1:], stdout, stderr)
+	case "flood":
+		err = runFlood(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return 2

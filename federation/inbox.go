@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/community"
@@ -240,6 +241,12 @@ func singleIRI(v any) (string, bool) {
 func checkDuplicateKeys(body []byte) error {
 	if !json.Valid(body) {
 		return errors.New("body is not valid JSON")
+	}
+	if !utf8.Valid(body) {
+		// JSON is UTF-8 (RFC 8259): encoding/json passes other bytes
+		// through as U+FFFD, but the raw body is stored as received, and
+		// PostgreSQL refuses text that is not UTF-8 (PAR-07).
+		return errors.New("body is not valid UTF-8")
 	}
 	if i := skipSpace(body, 0); body[i] != '{' {
 		return errors.New("body is not a JSON object")

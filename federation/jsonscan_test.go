@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestCheckDuplicateKeys (PAR-01): a repeated top-level key is refused
@@ -31,6 +32,7 @@ func TestCheckDuplicateKeys(t *testing.T) {
 		{`[{"a":1,"a":2}]`, false},
 		{`{"a":1`, false},
 		{`{"a":1}x`, false},
+		{"{\"a\":\"\xff\"}", false},
 		{``, false},
 	} {
 		err := checkDuplicateKeys([]byte(tt.body))
@@ -70,8 +72,8 @@ func duplicateKeysByTokens(body []byte) error {
 	return nil
 }
 
-// FuzzCheckDuplicateKeys: on valid JSON, the scan refuses exactly what
-// the tokenizer did.
+// FuzzCheckDuplicateKeys: on valid JSON in valid UTF-8, the scan refuses
+// exactly what the tokenizer did; anything else is refused.
 func FuzzCheckDuplicateKeys(f *testing.F) {
 	for _, s := range []string{
 		`{"id":"a","id":"b"}`, ` { "a" : [ 1 , "]" ] , "b" : { "a" : 1 } } `,
@@ -81,9 +83,9 @@ func FuzzCheckDuplicateKeys(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got := checkDuplicateKeys(body)
-		if !json.Valid(body) {
+		if !json.Valid(body) || !utf8.Valid(body) {
 			if got == nil {
-				t.Fatalf("checkDuplicateKeys(%q) accepted invalid JSON", body)
+				t.Fatalf("checkDuplicateKeys(%q) accepted invalid JSON or UTF-8", body)
 			}
 			return
 		}

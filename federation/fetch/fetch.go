@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -250,6 +251,11 @@ func isCorrupt(err error) bool {
 // exactly one object, with exactly one "id", a string holding an absolute
 // http(s) URL without user info.
 func documentID(body []byte) (*url.URL, error) {
+	if !utf8.Valid(body) {
+		// JSON is UTF-8 (RFC 8259); encoding/json would pass other bytes
+		// through, and PostgreSQL refuses to store them (PAR-07).
+		return nil, errors.New("body is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, errors.New("body is not a JSON object")

@@ -480,6 +480,7 @@ func TestFetchBadJSON(t *testing.T) {
 		"ftp id":                   `{"id":"ftp://a.example/x"}`,
 		"truncated object":         `{"id":"SELF",`,
 		"PAR-06 deep nesting":      `{"id":"SELF","a":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`,
+		"PAR-07 invalid UTF-8":     "{\"id\":\"SELF\",\"name\":\"\xff\xfe\"}",
 	}
 	p := newPeer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/activity+json")

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
 	"github.com/coppice-dev/coppice/internal/community"
@@ -307,6 +309,9 @@ func TestInboxRejectsHostileInput(t *testing.T) {
 			b, _ := json.Marshal(m)
 			return alice.Post(t, target, b)
 		}, 413},
+		{"PAR-09 gzip-encoded body", func() (int, string) {
+			return alice.PostWith(t, target, follow(), func(r *http.Request, b *[]byte) { r.Header.Set("Content-Encoding", "gzip") })
+		}, 415},
 		{"Follow of a community that does not exist", func() (int, string) {
 			return alice.Post(t, ti.sharedInbox(), alice.Follow(ti.actor("nobody")))
 		}, 404},
@@ -577,4 +582,52 @@ func TestPAR05RemoteContextIsNeverFetched(t *testing.T) {
 	for _, r := range evil.Received() {
 		t.Errorf("the context's host got a request: %s", r.Path)
 	}
+}
+
+// TestPAR07HostileText: a member's post carrying invalid UTF-8, an escaped
+// NUL, a number past float64 and a 200 KB word is answered (202 or 400,
+// never a crash), and what is stored is valid UTF-8 without NUL bytes.
+func TestPAR07HostileText(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	alice := peer.NewActor("alice")
+	member(t, ti, peer, alice)
+	for i, content := range []string{
+		"<p>bytes \xff\xfe\xc3 in the middle</p>",
+		"<p>a NUL \\u0000 here</p>",
+		"<p>" + strings.Repeat("w", 200_000) + "</p>",
+	} {
+		id := fmt.Sprint("par07-", i)
+		create := note(alice, id, ti.actor("seedbreeders"), "", "CONTENT", true, true)
+		c, _ := json.Marshal("CONTENT")
+		raw := bytes.Replace(create, c, []byte(`"`+content+`"`), 1)
+		raw = bytes.Replace(raw, []byte(`"type":"Create"`), []byte(`"type":"Create","sensitive":1e400`), 1)
+		code, body := alice.Post(t, ti.inbox("seedbreeders"), raw)
+		t.Logf("post %d: %d %s", i, code, strings.TrimSpace(body))
+		if code != 202 && code != 400 {
+			t.Errorf("post %d: %d %s, want 202 or 400", i, code, body)
+			continue
+		}
+		p, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/"+id)
+		if code == 400 {
+			if err == nil {
+				t.Errorf("post %d refused with 400 but stored", i)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("post %d accepted but not stored: %v", i, err)
+		}
+		if !utf8.ValidString(p.Content) || strings.ContainsRune(p.Content, 0) || !utf8.ValidString(p.Name) {
+			t.Errorf("post %d stored as %q: not valid UTF-8 or holds NUL", i, truncateForLog(p.Content))
+		}
+	}
+}
+
+func truncateForLog(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
 }

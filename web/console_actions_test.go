@@ -31,6 +31,8 @@ func TestCreateCommunity(t *testing.T) {
 			http.StatusConflict, []string{"taken: choose another name", `value="Seeds again"`}},
 		{"an unknown join mode", url.Values{"name": {"moths"}, "title": {"Moths"}, "join": {"closed"}},
 			http.StatusUnprocessableEntity, []string{"must be open, approval or invite"}},
+		{"PAR-07 a title that is not UTF-8", url.Values{"name": {"bats"}, "title": {"Bats \xff\xfe"}, "join": {"open"}},
+			http.StatusBadRequest, []string{"not UTF-8"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +40,9 @@ func TestCreateCommunity(t *testing.T) {
 			wantStatus(t, rec, tt.status)
 			wantBody(t, rec, tt.wants...)
 		})
+	}
+	if _, err := tc.svc.Community(ctx, "bats"); err == nil {
+		t.Errorf("a community was created from a form that is not UTF-8")
 	}
 	rec := tc.post("/admin/communities", se, url.Values{"name": {"moths"}, "title": {"Moths"}, "summary": {"Night flyers."}, "join": {"approval"}})
 	wantRedirect(t, rec, "/admin/communities/moths?done=created")

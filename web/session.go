@@ -6,9 +6,11 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coppice-dev/coppice/internal/community"
 )
@@ -98,6 +100,13 @@ func (s *Site) readForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return &statusError{status: http.StatusBadRequest, msg: "That form could not be read."}
+	}
+	// PAR-07: a percent-encoded byte that is not UTF-8 (%FF) decodes to
+	// text PostgreSQL refuses to store, and no page could show it.
+	for k, vs := range r.Form {
+		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			return &statusError{status: http.StatusBadRequest, msg: "That form holds text that is not UTF-8."}
+		}
 	}
 	return nil
 }

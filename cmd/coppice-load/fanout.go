@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -127,15 +126,11 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 		return err
 	}
 	defer remote.Close()
-	logs := io.Discard
-	if cfg.serverLog != "" {
-		f, err := os.OpenFile(cfg.serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return fmt.Errorf("server log: %w", err)
-		}
-		defer f.Close()
-		logs = f
+	logs, closeLogs, err := openServerLog(cfg.serverLog)
+	if err != nil {
+		return err
 	}
+	defer closeLogs()
 	client := &http.Client{
 		Timeout:   60 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: cfg.conns, MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns},

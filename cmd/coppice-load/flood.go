@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 )
 
@@ -40,15 +39,11 @@ func runFlood(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func flood(ctx context.Context, cfg floodConfig, stdout io.Writer) error {
-	logs := io.Discard
-	if cfg.serverLog != "" {
-		f, err := os.OpenFile(cfg.serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		logs = f
+	logs, closeLogs, err := openServerLog(cfg.serverLog)
+	if err != nil {
+		return err
 	}
+	defer closeLogs()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns}}
 	srv, err := startServer(ctx, client, cfg.binary, cfg.db, "", "", logs)
 	if err != nil {

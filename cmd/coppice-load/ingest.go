@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -79,15 +78,11 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 		return err
 	}
 	defer remote.Close()
-	logs := io.Discard
-	if cfg.serverLog != "" {
-		f, err := os.OpenFile(cfg.serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return fmt.Errorf("server log: %w", err)
-		}
-		defer f.Close()
-		logs = f
+	logs, closeLogs, err := openServerLog(cfg.serverLog)
+	if err != nil {
+		return err
 	}
+	defer closeLogs()
 	client := &http.Client{
 		Timeout:   60 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: cfg.conns, MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns},

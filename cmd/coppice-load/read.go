@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -51,15 +50,11 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func read(ctx context.Context, cfg readConfig, stdout io.Writer) error {
-	logs := io.Discard
-	if cfg.serverLog != "" {
-		f, err := os.OpenFile(cfg.serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		logs = f
+	logs, closeLogs, err := openServerLog(cfg.serverLog)
+	if err != nil {
+		return err
 	}
+	defer closeLogs()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.conns, MaxConnsPerHost: cfg.conns}}
 	var extra []string
 	var remote *remoteHost

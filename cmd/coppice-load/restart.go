@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/coppice-dev/coppice/internal/community"
@@ -66,15 +65,11 @@ func restart(ctx context.Context, cfg restartConfig, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "restart (FLT-13): %d queued deliveries, all due, on %d hosts that answer after %s (%d added in %s through storage.SeedDeliveries)\n",
 		queued.total, cfg.hosts, cfg.latency, queued.added, took.Round(time.Millisecond))
 
-	logs := io.Discard
-	if cfg.serverLog != "" {
-		f, err := os.OpenFile(cfg.serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return fmt.Errorf("server log: %w", err)
-		}
-		defer f.Close()
-		logs = f
+	logs, closeLogs, err := openServerLog(cfg.serverLog)
+	if err != nil {
+		return err
 	}
+	defer closeLogs()
 	client := &http.Client{Timeout: 30 * time.Second}
 	for i := 1; i <= cfg.starts; i++ {
 		if err := restartOnce(ctx, cfg, client, fl, logs, i, stdout); err != nil {

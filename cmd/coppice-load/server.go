@@ -134,6 +134,19 @@ func (s *server) Scrape(client *http.Client) (map[string]float64, error) {
 	return m, nil
 }
 
+// openServerLog opens the file the server's log is appended to; with no
+// path the log is discarded.
+func openServerLog(path string) (io.Writer, func(), error) {
+	if path == "" {
+		return io.Discard, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server log: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
 // dataDir is where the servers on db keep uploaded files: next to an
 // SQLite file, or under the system's temporary directory for a PostgreSQL
 // database (one directory for every process on it, as on one machine).

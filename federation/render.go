@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams"
@@ -34,11 +36,18 @@ func NewRenderer(iris IRIs) *Renderer {
 	return &Renderer{iris: iris, announces: map[string]envelope{}}
 }
 
-// activityIRI makes a fresh, unguessable id under a community's actor.
+// activityIRI makes a fresh, unguessable id under a community's actor:
+// 56 bits of the time in microseconds, then 64 random bits. Ids made
+// later sort after those made before, so a new outbox row's entry in the
+// unique index on iri lands on the index's last page, which the other
+// rows of the same batch are writing too, not on a random page of a
+// million-row index (issue 13: two pages fewer written per post at
+// 1.4 million posts). The random part keeps them unguessable.
 func (r *Renderer) activityIRI(community string) *url.URL {
-	var b [12]byte
-	_, _ = rand.Read(b[:]) // crypto/rand does not fail on Linux
-	return r.iris.CommunityCollection(community, "activities/"+hex.EncodeToString(b[:]))
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMicro()))
+	_, _ = rand.Read(b[8:]) // crypto/rand does not fail on Linux
+	return r.iris.CommunityCollection(community, "activities/"+hex.EncodeToString(b[1:]))
 }
 
 type activityLike interface {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/coppice-dev/coppice/storage"
 	"github.com/go-fed/activity/streams"
@@ -127,5 +130,46 @@ func BenchmarkAnnounceActivity(b *testing.B) {
 		if _, err := r.AnnounceActivity(c, storage.Thread{}, activity); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestActivityIRIsSortByTimeAndStayUnguessable: an activity id made later
+// sorts after one made earlier (so the outbox's unique index grows at its
+// end), and ids made in the same microsecond still differ in their 64
+// random bits.
+func TestActivityIRIsSortByTimeAndStayUnguessable(t *testing.T) {
+	r := NewRenderer(testIRIs(t))
+	const n = 2000
+	iris := make([]string, n)
+	for i := range iris {
+		iris[i] = r.activityIRI("seedbreeders").String()
+		if i%100 == 99 {
+			time.Sleep(2 * time.Microsecond)
+		}
+	}
+	seen := map[string]bool{}
+	prefix := strings.TrimSuffix(iris[0], path.Base(iris[0]))
+	for i, iri := range iris {
+		if seen[iri] {
+			t.Fatalf("id %s made twice", iri)
+		}
+		seen[iri] = true
+		id := strings.TrimPrefix(iri, prefix)
+		if len(id) != 30 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("id %q: want 30 hex digits under %s", id, prefix)
+		}
+		// Ids 100 apart straddle a sleep: a later microsecond.
+		if i >= 100 && iri <= iris[i-100] {
+			t.Fatalf("%s made after %s sorts before it", iri, iris[i-100])
+		}
+	}
+	// The last 16 hex digits are random: ids of one microsecond differ
+	// there, and across the run they take many values.
+	tails := map[string]bool{}
+	for _, iri := range iris {
+		tails[iri[len(iri)-16:]] = true
+	}
+	if len(tails) != n {
+		t.Errorf("%d distinct random parts in %d ids", len(tails), n)
 	}
 }

@@ -52,6 +52,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
+	tuneGC(env)
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError{fmt.Errorf("log-level: %w", err)}

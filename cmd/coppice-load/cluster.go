@@ -115,6 +115,19 @@ func (c *cluster) CPU() (time.Duration, error) {
 	return sum, nil
 }
 
+// IO is what all the processes have written and read so far, summed.
+func (c *cluster) IO() (ioCounts, error) {
+	var sum ioCounts
+	for _, s := range c.servers {
+		n, err := s.IO()
+		if err != nil {
+			return ioCounts{}, err
+		}
+		sum = sum.add(n)
+	}
+	return sum, nil
+}
+
 // Counter sums a counter of every process's metrics.
 func (c *cluster) Counter(client *http.Client, name string) (float64, error) {
 	var sum float64

@@ -66,6 +66,9 @@ type result struct {
 	// writes: the write transactions while the posts were sent.
 	writes  writeStats
 	peakRSS int64 // kB, the largest VmHWM of the server's processes
+	// io: what the server's processes wrote and read while the posts
+	// were sent.
+	io ioCounts
 }
 
 func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
@@ -125,6 +128,10 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	io0, err := srv.IO()
+	if err != nil {
+		return err
+	}
 	w0, err := srv.writes(client)
 	if err != nil {
 		return err
@@ -142,6 +149,11 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 		return err
 	}
 	r.serverCPU = cpu1 - cpu0
+	io1, err := srv.IO()
+	if err != nil {
+		return err
+	}
+	r.io = io1.sub(io0)
 	if r.peakRSS, err = srv.PeakRSS(); err != nil {
 		return err
 	}
@@ -341,6 +353,9 @@ func report(w io.Writer, cfg ingestConfig, r result, floor floorResult) {
 			float64(r.serverCPU.Microseconds())/1000/float64(r.accepted), r.serverCPU)
 	}
 	fmt.Fprintf(w, "writes:   %s\n", writes(r))
+	if r.accepted > 0 {
+		fmt.Fprintf(w, "i/o:      %s\n", r.io.perOp(r.accepted, "accepted post"))
+	}
 	fmt.Fprintf(w, "memory:   peak RSS %d MB (VmHWM of the server, the largest of its processes; target < 150 MB)\n", r.peakRSS>>10)
 	fmt.Fprintf(w, "machine:  %s while the posts were sent (the server's processes, PostgreSQL's when --db is one, and this client)\n", r.machine)
 	fmt.Fprintf(w, "floor:    %.0f posts/s (verify + digest + JSON decode on %d goroutines + one row per commit, this process)\n", floor.rate, cfg.conns)

@@ -207,6 +207,44 @@ func (s *server) CPU() (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
+// ioCounts are the I/O counters of /proc/PID/io: bytes passed to write
+// and read calls (files and sockets alike, page cache or not) and how
+// many calls.
+type ioCounts struct {
+	wchar, rchar, syscw, syscr int64
+}
+
+func (a ioCounts) add(b ioCounts) ioCounts {
+	return ioCounts{a.wchar + b.wchar, a.rchar + b.rchar, a.syscw + b.syscw, a.syscr + b.syscr}
+}
+
+func (a ioCounts) sub(b ioCounts) ioCounts {
+	return ioCounts{a.wchar - b.wchar, a.rchar - b.rchar, a.syscw - b.syscw, a.syscr - b.syscr}
+}
+
+// IO returns the process's I/O counters so far, from /proc/PID/io.
+func (s *server) IO() (ioCounts, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", s.cmd.Process.Pid))
+	if err != nil {
+		return ioCounts{}, fmt.Errorf("server I/O: %w", err)
+	}
+	var n ioCounts
+	fields := map[string]*int64{"wchar": &n.wchar, "rchar": &n.rchar, "syscw": &n.syscw, "syscr": &n.syscr}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if p := fields[name]; ok && p != nil {
+			if *p, err = strconv.ParseInt(strings.TrimSpace(value), 10, 64); err != nil {
+				return ioCounts{}, fmt.Errorf("server I/O: %w", err)
+			}
+			delete(fields, name)
+		}
+	}
+	if len(fields) > 0 {
+		return ioCounts{}, errors.New("server I/O: short /proc io")
+	}
+	return n, nil
+}
+
 // Status returns a kB field of /proc/PID/status, such as VmRSS or VmHWM
 // (the peak resident set size).
 func (s *server) Status(field string) (int64, error) {
@@ -271,4 +309,12 @@ func measureMachine() func() machineShare {
 		}
 		return machineShare{busy: b1 - b0, total: t1 - t0}
 	}
+}
+
+// perOp describes the counters per operation (n of them): the WAL and
+// checkpoint writes of SQLite show here, as do the responses.
+func (a ioCounts) perOp(n int, op string) string {
+	f := float64(n)
+	return fmt.Sprintf("%.1f KB written in %.1f calls and %.1f KB read in %.1f calls per %s (/proc/PID/io: files and sockets)",
+		float64(a.wchar)/1024/f, float64(a.syscw)/f, float64(a.rchar)/1024/f, float64(a.syscr)/f, op)
 }

@@ -11,11 +11,13 @@ import (
 // marking. The server collects when the heap has grown by gcPercent
 // instead, within a soft limit on the memory Go holds (gcMemoryLimit):
 // near the limit it collects as often as it must, so memory stays
-// bounded whatever the percent. BM-1 at 1.4 million posts: 0.55-0.57 →
-// 0.45-0.50 ms of CPU per post, peak RSS 66 → 93 MB.
+// bounded whatever the percent. BM-1 at 1.48 million posts: 0.55-0.56 →
+// 0.45-0.46 ms of CPU per post, 2,470 → 3,010-3,080 posts/s, peak RSS
+// 60 → 102 MB. A limit of 96 MiB let a fan-out run reach 138 MB of RSS
+// (SQLite's caches and the stacks come on top); at 64 MiB, 109 MB.
 const (
 	gcPercent     = 400
-	gcMemoryLimit = 96 << 20
+	gcMemoryLimit = 64 << 20
 )
 
 // tuneGC sets the collector's percent and memory limit, each unless its

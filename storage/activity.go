@@ -100,12 +100,11 @@ type OutboxActivity struct {
 
 const createOutboxActivityQuery = `
 	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at, object_iri, boost)
-	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?)` + returningID
 
 // CreateOutboxActivity stores an activity to send and returns its row ID.
 func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64, error) {
-	var id int64
-	err := tx.queryRow(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost).Scan(&id)
+	id, err := tx.insert(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost)
 	if err != nil {
 		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, mapError(err))
 	}

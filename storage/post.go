@@ -44,17 +44,23 @@ func scanPost(row scanner) (Post, error) {
 
 const createPostQuery = `
 	INSERT INTO posts (iri, thread_id, community_id, type, author_iri, in_reply_to, name, content, summary, url, published, raw)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	RETURNING ` + postColumns
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + returningID
 
-// CreatePost stores a post. A post with the same IRI gives ErrConflict.
+// CreatePost stores a post and returns it as stored (times to the
+// millisecond, no votes, neither updated nor deleted). A post with the
+// same IRI gives ErrConflict.
 func (tx *Tx) CreatePost(ctx context.Context, p Post) (Post, error) {
-	out, err := scanPost(tx.queryRow(ctx, createPostQuery, p.IRI, p.ThreadID, p.CommunityID, p.Type, p.AuthorIRI,
-		p.InReplyTo, p.Name, p.Content, p.Summary, p.URL, toDB(p.Published), string(p.Raw)))
+	id, err := tx.insert(ctx, createPostQuery, p.IRI, p.ThreadID, p.CommunityID, p.Type, p.AuthorIRI,
+		p.InReplyTo, p.Name, p.Content, p.Summary, p.URL, toDB(p.Published), string(p.Raw))
 	if err != nil {
 		return Post{}, fmt.Errorf("create post %s: %w", p.IRI, mapError(err))
 	}
-	return out, nil
+	p.ID, p.Published = id, fromDB(toDB(p.Published))
+	p.Updated, p.DeletedAt, p.Likes, p.Dislikes = time.Time{}, time.Time{}, 0, 0
+	if p.Raw == nil {
+		p.Raw = []byte{}
+	}
+	return p, nil
 }
 
 const updatePostQuery = `UPDATE posts SET name = ?, content = ?, summary = ?, updated = ?, raw = ? WHERE id = ?`

@@ -35,15 +35,18 @@ func scanThread(row scanner) (Thread, error) {
 
 const createThreadQuery = `
 	INSERT INTO threads (community_id, root_iri, title, author_iri, created_at, last_activity_at)
-	VALUES (?, ?, ?, ?, ?, ?) RETURNING ` + threadColumns
+	VALUES (?, ?, ?, ?, ?, ?)` + returningID
 
-// CreateThread starts a thread.
+// CreateThread starts a thread and returns it as stored: no replies, no
+// flags, its last activity when it was made (to the millisecond).
 func (tx *Tx) CreateThread(ctx context.Context, t Thread) (Thread, error) {
-	out, err := scanThread(tx.queryRow(ctx, createThreadQuery, t.CommunityID, t.RootIRI, t.Title, t.AuthorIRI, toDB(t.CreatedAt), toDB(t.CreatedAt)))
+	id, err := tx.insert(ctx, createThreadQuery, t.CommunityID, t.RootIRI, t.Title, t.AuthorIRI, toDB(t.CreatedAt), toDB(t.CreatedAt))
 	if err != nil {
 		return Thread{}, fmt.Errorf("create thread %s: %w", t.RootIRI, mapError(err))
 	}
-	return out, nil
+	created := fromDB(toDB(t.CreatedAt))
+	return Thread{ID: id, CommunityID: t.CommunityID, RootIRI: t.RootIRI, Title: t.Title, AuthorIRI: t.AuthorIRI,
+		CreatedAt: created, LastActivityAt: created}, nil
 }
 
 const touchThreadQuery = `UPDATE threads SET replies = replies + ?1, last_activity_at = CASE WHEN last_activity_at > ?2 THEN last_activity_at ELSE ?2 END WHERE id = ?3`

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -158,4 +159,30 @@ func isAbsoluteWeb(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
 		(strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://"))
+}
+
+// FuzzPlainLines: for text without markup or entities, the fast path of
+// lines gives what the tokenizer gives.
+func FuzzPlainLines(f *testing.F) {
+	for _, s := range []string{"", " ", "Grafting  notes\r\n", "a\x00b", "\xff\xfe", "tab\there", strings.Repeat("wörd ", 30), "@alice@example.org thanks"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsAny(s, "<&") {
+			return
+		}
+		if got, want := lines(s), tokenizedLines(s); !slices.Equal(got, want) {
+			t.Errorf("lines(%q) = %q, the tokenizer gives %q", s, got, want)
+		}
+	})
+}
+
+// TestPlainLinesPastMaxHTML: plain text longer than MaxHTML is cut the
+// same way on the fast path as by the tokenizer.
+func TestPlainLinesPastMaxHTML(t *testing.T) {
+	for _, s := range []string{strings.Repeat("word ", MaxHTML/5+7), strings.Repeat("é", MaxHTML/2) + "x"} {
+		if got, want := lines(s), tokenizedLines(s); !slices.Equal(got, want) {
+			t.Errorf("lines of %d bytes: %d lines of %d bytes, the tokenizer gives %d of %d", len(s), len(got), len(strings.Join(got, "")), len(want), len(strings.Join(want, "")))
+		}
+	}
 }

@@ -50,6 +50,20 @@ func (p *Policy) FirstLine(s string, max int, addressed ...string) string {
 // and <br>, each line cleaned, with white space collapsed and trimmed.
 // Empty lines are left out.
 func lines(s string) []string {
+	if !strings.ContainsAny(s, "<&") {
+		// No markup and no entity: the tokenizer would give s back as one
+		// text token. Most names and summaries are empty or plain, and a
+		// tokenizer costs a 4 KB buffer (issue 13: four per post).
+		if l := collapse(clean(truncateBytes(s, MaxHTML))); l != "" {
+			return []string{l}
+		}
+		return nil
+	}
+	return tokenizedLines(s)
+}
+
+// tokenizedLines is lines for text that may hold markup.
+func tokenizedLines(s string) []string {
 	var (
 		out  []string
 		line strings.Builder

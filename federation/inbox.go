@@ -142,12 +142,12 @@ func (h *Handler) verifySignature(ctx context.Context, s *signature.Signed) (sto
 	if err != nil {
 		return storage.Actor{}, err
 	}
-	if err := verifyWith(s.Verify, a); err != nil {
+	if err := h.keys.verifyWith(s.Verify, a); err != nil {
 		a, fetched, err = h.keys.Actor(ctx, s.KeyID(), true)
 		if err != nil {
 			return storage.Actor{}, err
 		}
-		if err := verifyWith(s.Verify, a); err != nil {
+		if err := h.keys.verifyWith(s.Verify, a); err != nil {
 			return storage.Actor{}, unverified(err)
 		}
 	}

@@ -38,6 +38,8 @@ type Keys struct {
 	mu        sync.Mutex
 	refetched map[string]time.Time // mu guards refetched
 
+	parsed parsedKeys
+
 	hits, fetches, fetchErrors, staleUsed atomic.Int64
 }
 
@@ -230,15 +232,47 @@ func (k *Keys) fetchActor(ctx context.Context, rawURL, keyID string) (_ storage.
 }
 
 // verifyWith checks a signature with the key of actor a.
-func verifyWith(verify func(crypto.PublicKey) error, a storage.Actor) error {
+func (k *Keys) verifyWith(verify func(crypto.PublicKey) error, a storage.Actor) error {
 	if a.PublicKeyPEM == "" {
 		return errors.New("actor has no key")
 	}
-	pub, err := keypair.ParsePublic(a.PublicKeyPEM)
+	pub, err := k.parsed.get(a.PublicKeyPEM)
 	if err != nil {
 		return err
 	}
 	return verify(pub)
+}
+
+// parsedKeysSize bounds how many parsed keys a Keys keeps.
+const parsedKeysSize = 4096
+
+// parsedKeys keeps public keys parsed from their PEM text, keyed by that
+// text: a few keys sign most requests, and parsing one (PEM, then DER)
+// cost ~7 µs a request (issue 13). An entry is the text's own parse, so
+// it is never stale; when full, the map starts over.
+type parsedKeys struct {
+	mu   sync.Mutex
+	keys map[string]crypto.PublicKey // mu guards keys
+}
+
+func (p *parsedKeys) get(pemText string) (crypto.PublicKey, error) {
+	p.mu.Lock()
+	pub, ok := p.keys[pemText]
+	p.mu.Unlock()
+	if ok {
+		return pub, nil
+	}
+	pub, err := keypair.ParsePublic(pemText)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.keys == nil || len(p.keys) >= parsedKeysSize {
+		p.keys = map[string]crypto.PublicKey{}
+	}
+	p.keys[pemText] = pub
+	return pub, nil
 }
 
 // Revive clears the unreachable mark of a host that just sent us a valid

@@ -90,6 +90,7 @@ type Instance struct {
 	down       bool              // answer every request with 503
 	api        *MastodonAPI      // the Mastodon client API, when enabled
 	aliases    map[string]string // user → actor IRI its WebFinger names instead
+	redirects  map[string]string // path → URL a GET of it is redirected to (302)
 	notify     chan struct{}
 	client     *http.Client
 }
@@ -233,6 +234,17 @@ func (in *Instance) AliasWebFinger(user, actorIRI string) {
 	in.aliases[user] = actorIRI
 }
 
+// Redirect makes a GET of path (a key id's, say) answer 302 to target,
+// as a hostile or misconfigured server would (SIG-14).
+func (in *Instance) Redirect(path, target string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.redirects == nil {
+		in.redirects = map[string]string{}
+	}
+	in.redirects[path] = target
+}
+
 // SharedInbox is the instance's shared inbox.
 func (in *Instance) SharedInbox() string { return in.URL + "/inbox" }
 
@@ -341,10 +353,15 @@ func (in *Instance) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		in.gets[r.URL.Path]++
 	}
 	doc, isDoc := in.documents[r.URL.Path]
+	redirect, isRedirect := in.redirects[r.URL.Path]
 	api := in.api
 	in.mu.Unlock()
 	if down {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	if isRedirect && r.Method == http.MethodGet {
+		http.Redirect(w, r, redirect, http.StatusFound)
 		return
 	}
 	if api != nil && api.serve(w, r) {

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/coppice-dev/coppice/federation/fedtest"
@@ -105,5 +108,57 @@ func TestSIG21ActorNotStoredBeforeVerification(t *testing.T) {
 	}
 	if after := counts(t, ti.store); after["actors"] != before["actors"] {
 		t.Errorf("actors %d → %d, want unchanged", before["actors"], after["actors"])
+	}
+}
+
+// TestSIG14KeyIDRedirectedElsewhere: a key id whose URL answers 302 with
+// an actor document on another host, or with another id, verifies
+// nothing: 401, and neither the key nor the document's actor is stored.
+func TestSIG14KeyIDRedirectedElsewhere(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	victims := fedtest.New(t, fedtest.OnAddress("127.0.0.61"))
+	evil := fedtest.New(t, fedtest.OnAddress("127.0.0.62"))
+	evil.RotateKey(t)
+	alice := victims.NewActor("alice")
+	ours := ti.actor("seedbreeders")
+	keyPath := func(a *fedtest.Actor) string { u, _ := url.Parse(a.KeyID); return u.Path }
+	for _, tc := range []struct {
+		name, target string
+		other        bool // the target is another actor of the evil host
+	}{
+		{name: "to an actor on another host", target: alice.IRI},
+		{name: "to another host's key document", target: alice.KeyID},
+		{name: "to another actor of the same host", other: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mallory := evil.NewActor("mallory-" + strings.ReplaceAll(tc.name, " ", "-"))
+			target := tc.target
+			if tc.other {
+				target = evil.NewActor("other-" + mallory.Name).IRI
+			}
+			evil.Redirect(keyPath(mallory), target)
+			before := counts(t, ti.store)
+			if code, body := mallory.Post(t, ti.inbox("seedbreeders"), mallory.Follow(ours)); code != http.StatusUnauthorized {
+				t.Errorf("Follow signed under a key id that redirects %s: %d %s, want 401", tc.name, code, body)
+			}
+			if got := evil.Gets(keyPath(mallory)); got == 0 {
+				t.Error("the key id was never fetched: the refusal is not the redirect's")
+			}
+			if after := counts(t, ti.store); !reflect.DeepEqual(before, after) {
+				t.Errorf("rows %v after the refusal, %v before", after, before)
+			}
+			if a, err := ti.store.ActorByKeyID(ctx, mallory.KeyID); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("the redirected key id is stored, for %s (%v)", a.IRI, err)
+			}
+			if a, err := ti.store.ActorByIRI(ctx, target); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("the document redirected to is stored: %s key %s (%v)", a.IRI, a.KeyID, err)
+			}
+		})
+	}
+	// The same request without the redirect is accepted: the setup is sound.
+	honest := evil.NewActor("honest")
+	if code, body := honest.Post(t, ti.inbox("seedbreeders"), honest.Follow(ours)); code != http.StatusAccepted {
+		t.Errorf("Follow under a key id that does not redirect: %d %s, want 202", code, body)
 	}
 }

@@ -91,6 +91,7 @@ type Instance struct {
 	api        *MastodonAPI      // the Mastodon client API, when enabled
 	aliases    map[string]string // user → actor IRI its WebFinger names instead
 	redirects  map[string]string // path → URL a GET of it is redirected to (302)
+	subjects   map[string]string // user → subject its WebFinger answers with
 	notify     chan struct{}
 	client     *http.Client
 }
@@ -243,6 +244,18 @@ func (in *Instance) Redirect(path, target string) {
 		in.redirects = map[string]string{}
 	}
 	in.redirects[path] = target
+}
+
+// AliasSubject makes the instance's WebFinger for one of its actors answer
+// with subject instead of acct:user@host, as the actor's host of a split
+// domain does (the handle is on another domain).
+func (in *Instance) AliasSubject(user, subject string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.subjects == nil {
+		in.subjects = map[string]string{}
+	}
+	in.subjects[user] = subject
 }
 
 // SharedInbox is the instance's shared inbox.
@@ -430,9 +443,15 @@ func (in *Instance) webFinger(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	in.mu.Lock()
+	subject, ok := in.subjects[user]
+	in.mu.Unlock()
+	if !ok {
+		subject = "acct:" + user + "@" + host
+	}
 	w.Header().Set("Content-Type", "application/jrd+json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"subject": "acct:" + user + "@" + host,
+		"subject": subject,
 		"links":   []map[string]string{{"rel": "self", "type": "application/activity+json", "href": a.IRI}},
 	})
 }

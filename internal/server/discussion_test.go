@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -607,6 +608,52 @@ func TestMissingAncestorsAreFetched(t *testing.T) {
 	}
 	if fetched != 20 {
 		t.Errorf("fetched %d ancestors, want 20", fetched)
+	}
+}
+
+// TestFET09AncestorCycleEnds: a reply whose unknown parent and
+// grandparent answer each other (A.inReplyTo = B, B.inReplyTo = A) is
+// placed or refused once the cycle shows: each is fetched at most once.
+func TestFET09AncestorCycleEnds(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	carol := peer.NewActor("carol")
+	member(t, ti, peer, carol)
+	ours := ti.actor("seedbreeders")
+	a, b := carol.IRI+"/notes/cycle-a", carol.IRI+"/notes/cycle-b"
+	peer.Serve("/users/carol/notes/cycle-a", noteObject(t, note(carol, "cycle-a", ours, b, "a", true, false)))
+	peer.Serve("/users/carol/notes/cycle-b", noteObject(t, note(carol, "cycle-b", ours, a, "b", true, false)))
+	before := counts(t, ti.store)
+	if code, body := carol.Post(t, ti.inbox("seedbreeders"), note(carol, "cycle-leaf", ours, a, "leaf", true, false)); code != 403 {
+		t.Errorf("reply under a cycle, not addressed to the community: %d %s, want 403 (no thread to place it in)", code, body)
+	}
+	for _, path := range []string{"/users/carol/notes/cycle-a", "/users/carol/notes/cycle-b"} {
+		if n := peer.Gets(path); n != 1 {
+			t.Errorf("%s fetched %d times, want once", path, n)
+		}
+	}
+	if after := counts(t, ti.store); !reflect.DeepEqual(before, after) {
+		t.Errorf("rows %v after the refusal, %v before", after, before)
+	}
+	// Addressed to the community, the same reply starts a thread of its
+	// own with the cycle's two posts as its context, each stored once.
+	if code, body := carol.Post(t, ti.inbox("seedbreeders"), note(carol, "cycle-leaf2", ours, a, "leaf", true, true)); code != 202 {
+		t.Fatalf("addressed reply under a cycle: %d %s, want 202", code, body)
+	}
+	leaf, err := ti.store.PostByIRI(ctx, carol.IRI+"/notes/cycle-leaf2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, iri := range []string{a, b} {
+		if p, err := ti.store.PostByIRI(ctx, iri); err == nil && p.ThreadID != leaf.ThreadID {
+			t.Errorf("%s in thread %d, the reply in %d", iri, p.ThreadID, leaf.ThreadID)
+		}
+	}
+	for _, path := range []string{"/users/carol/notes/cycle-a", "/users/carol/notes/cycle-b"} {
+		if n := peer.Gets(path); n > 2 {
+			t.Errorf("%s fetched %d times over two activities, want at most once each", path, n)
+		}
 	}
 }
 

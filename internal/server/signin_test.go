@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -515,4 +516,56 @@ func TestSignInWithMastodonAPIRefusals(t *testing.T) {
 		b := newBrowser(t)
 		refused(t, b, b.startOAuth(ti, handle), "did not tell us who you are")
 	})
+}
+
+// TestFET11HandleLeadingToAnotherHostsActor: a server whose WebFinger for
+// one of its names leads to an actor on another host (which does not
+// vouch for that name) cannot bind its name to that actor: the link goes
+// to the actor under the actor's own handle, and signs it in under that
+// handle, never under the lying server's. An actor whose own host vouches
+// for the name (Mastodon's split domains) keeps it.
+func TestFET11HandleLeadingToAnotherHostsActor(t *testing.T) {
+	ti := newSignInInstance(t, newClock())
+	victims := fedtest.New(t, fedtest.OnAddress("127.0.0.63"))
+	liar := fedtest.New(t, fedtest.OnAddress("127.0.0.64"))
+	alice := victims.NewActor("alice")
+	liar.AliasWebFinger("g", alice.IRI)
+	own := "@alice@" + victims.Host
+
+	b := newBrowser(t)
+	code, body := b.askLink(ti, "@g@"+liar.Host)
+	if code != http.StatusOK || !strings.Contains(body, "Check your messages") {
+		t.Fatalf("ask for a link as @g@%s: %d %.500s", liar.Host, code, body)
+	}
+	if strings.Contains(body, html.EscapeString("@g@"+liar.Host)) && !strings.Contains(body, html.EscapeString(own)) {
+		t.Errorf("the page names the account @g@%s, not its own handle %s: %.500s", liar.Host, own, body)
+	}
+	msg, link := signInMessage(t, victims, alice, 1)
+	note := msg.Activity["object"].(map[string]any)
+	if !strings.Contains(fmt.Sprint(note["tag"]), "name:"+own) || strings.Contains(fmt.Sprint(note["tag"]), "@g@") {
+		t.Errorf("message tag = %v, want a Mention named %s", note["tag"], own)
+	}
+	req, _ := http.NewRequest(http.MethodGet, link, nil)
+	code, body, _ = b.do(req)
+	if code != http.StatusOK || !strings.Contains(body, "Signed in as <strong class=\"handle\">"+html.EscapeString(own)+"</strong>") {
+		t.Fatalf("open the link: %d, want signed in as %s: %.800s", code, own, body)
+	}
+	if strings.Contains(body, html.EscapeString("@g@"+liar.Host)) {
+		t.Errorf("signed in under the lying server's name: %.800s", body)
+	}
+
+	// Split domain: the actor's host says acct:alias@liar is alice too.
+	split := fedtest.New(t, fedtest.OnAddress("127.0.0.65"))
+	carol := split.NewActor("carol")
+	liar.AliasWebFinger("carol", carol.IRI)
+	split.AliasSubject("carol", "acct:carol@"+liar.Host)
+	b2 := newBrowser(t)
+	if code, body := b2.askLink(ti, "@carol@"+liar.Host); code != http.StatusOK {
+		t.Fatalf("ask for a link as @carol@%s: %d %.500s", liar.Host, code, body)
+	}
+	_, link = signInMessage(t, split, carol, 1)
+	req, _ = http.NewRequest(http.MethodGet, link, nil)
+	if code, body, _ := b2.do(req); code != http.StatusOK || !strings.Contains(body, html.EscapeString("@carol@"+liar.Host)) {
+		t.Errorf("split domain: %d, want signed in as @carol@%s: %.800s", code, liar.Host, body)
+	}
 }

@@ -339,6 +339,13 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		if obj, ok := singleIRI(act.object); ok {
 			return h.community.Receive(ctx, community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionLock})
 		}
+	case "Remove", "Block":
+		// Lemmy's moderator actions in a group: Remove{a moderator or a
+		// pinned post, target: a collection of the group}, Block{a member,
+		// target: the group}.
+		if name, ok := h.groupTarget(act.raw["target"]); ok {
+			return h.community.Receive(ctx, community.GroupAction{In: in, Community: name, Type: act.typ})
+		}
 	case "Add":
 		// Mobilizon proposes a resource with Add{Document, target: the
 		// group's resources collection}.

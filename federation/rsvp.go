@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/coppice-dev/coppice/internal/community"
 )
@@ -24,6 +25,28 @@ func (h *Handler) resourcesTarget(v any) (string, bool) {
 		return "", false
 	}
 	u.Path = path
+	return h.iris.CommunityName(u)
+}
+
+// groupTarget returns the community a target names: its actor, or one of
+// its collections (moderators, featured, followers…).
+func (h *Handler) groupTarget(v any) (string, bool) {
+	s, ok := singleIRI(v)
+	if !ok {
+		return "", false
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	if name, ok := h.iris.CommunityName(u); ok {
+		return name, true
+	}
+	i := strings.LastIndexByte(u.Path, '/')
+	if i <= 0 {
+		return "", false
+	}
+	u.Path = u.Path[:i]
 	return h.iris.CommunityName(u)
 }
 

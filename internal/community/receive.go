@@ -80,13 +80,24 @@ type Moderated struct {
 	Action    string // ActionLock or ActionUnlock
 }
 
-func (a Created) incoming() Incoming   { return a.In }
-func (a Edited) incoming() Incoming    { return a.In }
-func (a Deleted) incoming() Incoming   { return a.In }
-func (a Voted) incoming() Incoming     { return a.In }
-func (a Answered) incoming() Incoming  { return a.In }
-func (a Followed) incoming() Incoming  { return a.In }
-func (a Moderated) incoming() Incoming { return a.In }
+// GroupAction is a moderator's action in a community that takes no
+// effect here yet: Lemmy's Remove (a moderator removed, a post unpinned)
+// and Block (a member banned from the community). Community is the one
+// its target names.
+type GroupAction struct {
+	In        Incoming
+	Community string
+	Type      string
+}
+
+func (a Created) incoming() Incoming     { return a.In }
+func (a Edited) incoming() Incoming      { return a.In }
+func (a Deleted) incoming() Incoming     { return a.In }
+func (a Voted) incoming() Incoming       { return a.In }
+func (a Answered) incoming() Incoming    { return a.In }
+func (a Followed) incoming() Incoming    { return a.In }
+func (a Moderated) incoming() Incoming   { return a.In }
+func (a GroupAction) incoming() Incoming { return a.In }
 
 // PollOptions are the options of a meeting's poll, for Mastodon users who
 // have no RSVP, and the answers they stand for.
@@ -154,6 +165,8 @@ func (s *Service) Receive(ctx context.Context, a Activity) error {
 		return err
 	case Moderated:
 		return s.ModerateThreadAs(ctx, a.In, a.ObjectIRI, a.Action)
+	case GroupAction:
+		return s.receiveGroupAction(ctx, a)
 	}
 	return s.Record(ctx, 0, a.incoming())
 }
@@ -274,4 +287,22 @@ func resourceProposal(n Note) (string, bool) {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
+}
+
+// receiveGroupAction records a moderator's Remove or Block in a community:
+// only its moderators may send one (GRP-13, Lemmy PR 2489: an admin of
+// another instance is no moderator of ours), so anyone else is refused.
+func (s *Service) receiveGroupAction(ctx context.Context, a GroupAction) error {
+	c, err := s.store.CommunityByName(ctx, a.Community)
+	if err != nil {
+		return err
+	}
+	mod, err := s.IsModerator(ctx, c, a.In.Actor.IRI)
+	if err != nil {
+		return err
+	}
+	if !mod {
+		return refused("only moderators of %s may send a %s to it", c.Name, a.Type)
+	}
+	return s.Record(ctx, c.ID, a.In)
 }

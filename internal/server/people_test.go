@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -356,6 +357,84 @@ func TestCommunityPageShowsPeople(t *testing.T) {
 	_, page = get(t, ti.URL+"/members?actor="+url.QueryEscape(alice.IRI), "text/html")
 	if !strings.Contains(string(page), "Seed breeders") || !strings.Contains(string(page), "1 thread") {
 		t.Errorf("member page of alice:\n%s", page)
+	}
+}
+
+// TestGRP13GroupActionsOnlyFromModerators: Remove and Block in a
+// community, and the Delete of another member's post, from an account of
+// another instance (an admin there, nobody here) are refused with 403 and
+// change nothing; the community's remote moderator's are taken (202).
+func TestGRP13GroupActionsOnlyFromModerators(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	otherInstance := fedtest.New(t, fedtest.OnAddress("127.0.0.66"))
+	modHost := fedtest.New(t, fedtest.OnAddress("127.0.0.67"))
+	alice, admin, mod := peer.NewActor("alice"), otherInstance.NewActor("admin"), modHost.NewActor("mod")
+	member(t, ti, peer, alice)
+	member(t, ti, otherInstance, admin)
+	member(t, ti, modHost, mod)
+	if err := ti.svc.SetRole(ctx, community.Operator("admin"), "seedbreeders", mod.IRI, "moderator"); err != nil {
+		t.Fatal(err)
+	}
+	ours := ti.actor("seedbreeders")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "a thread", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	activity := func(a *fedtest.Actor, typ, id string, object, target any) []byte {
+		m := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/activities/" + id, "type": typ, "actor": a.IRI,
+			"to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}, "object": object, "audience": ours}
+		if target != nil {
+			m["target"] = target
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		body func(a *fedtest.Actor, id string) []byte
+	}{
+		{"Block of a member", func(a *fedtest.Actor, id string) []byte {
+			return activity(a, "Block", "block-"+id, alice.IRI, ours)
+		}},
+		{"Remove of a moderator", func(a *fedtest.Actor, id string) []byte {
+			return activity(a, "Remove", "remove-mod-"+id, mod.IRI, ours+"/moderators")
+		}},
+		{"Remove of a post from featured", func(a *fedtest.Actor, id string) []byte {
+			return activity(a, "Remove", "remove-post-"+id, alice.IRI+"/notes/1", ours+"/featured")
+		}},
+		{"Delete of another member's post", func(a *fedtest.Actor, id string) []byte {
+			return activity(a, "Delete", "delete-"+id, alice.IRI+"/notes/1", nil)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := counts(t, ti.store)
+			for _, inbox := range []string{ti.sharedInbox(), ti.inbox("seedbreeders")} {
+				if code, body := admin.Post(t, inbox, tc.body(admin, inbox[len(inbox)-6:])); code != http.StatusForbidden {
+					t.Errorf("from an admin of another instance, to %s: %d %s, want 403", inbox, code, body)
+				}
+			}
+			after := counts(t, ti.store)
+			// The worker may still be expanding and sending the post's
+			// Announces meanwhile: the delivery queue is not the refused
+			// activities' to change.
+			for _, k := range []string{"deliveries", "fan_outs", "hosts"} {
+				delete(before, k)
+				delete(after, k)
+			}
+			if !reflect.DeepEqual(before, after) {
+				t.Errorf("rows %v after the refusals, %v before", after, before)
+			}
+			if p, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/1"); err != nil || !p.DeletedAt.IsZero() {
+				t.Errorf("alice's post after the refusals: deleted at %v (%v)", p.DeletedAt, err)
+			}
+		})
+	}
+	// The community's moderator's Block and Remove are taken.
+	for _, body := range [][]byte{activity(mod, "Block", "block-1", alice.IRI, ours), activity(mod, "Remove", "remove-1", alice.IRI+"/notes/1", ours+"/featured")} {
+		if code, resp := mod.Post(t, ti.sharedInbox(), body); code != http.StatusAccepted {
+			t.Errorf("the moderator's %s: %d %s, want 202", body, code, resp)
+		}
 	}
 }
 

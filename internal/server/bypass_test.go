@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,6 +65,63 @@ func outboxHas(t *testing.T, ti *testInstance, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestGRP09UpdateOfAnAnnouncedPost: the author's Update of an announced
+// post changes it and is announced once (the same Update again is a
+// no-op); another member's Update of it is refused; an Update of a post
+// we never had is taken (202) and changes nothing.
+func TestGRP09UpdateOfAnAnnouncedPost(t *testing.T) {
+	ti, peer, alice, followers := bypassHarness(t)
+	ctx := context.Background()
+	outbox := func() int { return counts(t, ti.store)["outbox_activities"] }
+	before := outbox()
+	upd := update(alice, "1", "u1", "<p>edited: sow in March</p>", nil)
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), upd); code != 202 {
+		t.Fatalf("the author's Update: %d %s", code, body)
+	}
+	if p, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/1"); err != nil || !strings.Contains(p.Content, "sow in March") || p.Updated.IsZero() {
+		t.Errorf("post after the Update = %q updated %v (%v)", p.Content, p.Updated, err)
+	}
+	got := followers.Wait(t, 1, wait, announced(alice.IRI+"/notes/1/updates/u1"))
+	if obj, _ := got[0].Activity["object"].(map[string]any); obj["type"] != "Update" || got[0].Err != nil {
+		t.Errorf("announced %v (%v), want the Update", got[0].Activity["object"], got[0].Err)
+	}
+	if n := outbox() - before; n != 1 {
+		t.Errorf("%d outbox activities for one Update, want 1", n)
+	}
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), upd); code != 202 {
+		t.Errorf("the same Update again: %d %s, want 202", code, body)
+	}
+	if n := outbox() - before; n != 1 {
+		t.Errorf("%d outbox activities after the Update came twice, want 1", n)
+	}
+
+	mallory := peer.NewActor("mallory")
+	member(t, ti, peer, mallory)
+	forged := update(alice, "1", "u2", "<p>vandalised</p>", nil)
+	forged = bytes.ReplaceAll(forged, []byte(`"actor":"`+alice.IRI+`"`), []byte(`"actor":"`+mallory.IRI+`"`))
+	forged = bytes.ReplaceAll(forged, []byte(`/users/alice/notes/1/updates/u2`), []byte(`/users/mallory/updates/u2`))
+	if code, body := mallory.Post(t, ti.inbox("seedbreeders"), forged); code != 403 {
+		t.Errorf("another member's Update of alice's post: %d %s, want 403", code, body)
+	}
+	if p, _ := ti.store.PostByIRI(ctx, alice.IRI+"/notes/1"); strings.Contains(p.Content, "vandalised") {
+		t.Errorf("another member changed the post: %q", p.Content)
+	}
+
+	rows := counts(t, ti.store)
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), update(alice, "never", "u1", "<p>never announced</p>", nil)); code != 202 {
+		t.Errorf("Update of a post we never had: %d %s, want 202", code, body)
+	}
+	if _, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/never"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("an Update made a post we never had (%v)", err)
+	}
+	after := counts(t, ti.store)
+	for _, k := range []string{"posts", "threads", "outbox_activities", "contributions"} {
+		if after[k] != rows[k] {
+			t.Errorf("%s went from %d to %d for an Update of a post we never had", k, rows[k], after[k])
+		}
+	}
 }
 
 func TestUpdateByABannedMemberIsRefused(t *testing.T) {

@@ -3,6 +3,8 @@ package federation
 import (
 	"sync"
 	"time"
+
+	"github.com/coppice-dev/coppice/internal/hostname"
 )
 
 // Limits of key fetches (RAT-02, RAT-04, RAT-05): every POST with a key id
@@ -10,9 +12,10 @@ import (
 // us send as many as it sends POSTs, and learn from our answers what each
 // one found.
 const (
-	// KeyFetchBurst is how many key fetches one host may cause at once;
-	// then one more every KeyFetchEvery. Beyond that a POST with an
-	// unknown key id is answered 429 without a fetch.
+	// KeyFetchBurst is how many key fetches one domain (a registrable
+	// domain and all its subdomains, hostname.Registrable: FET-10, RAT-02)
+	// may cause at once; then one more every KeyFetchEvery. Beyond that a
+	// POST with an unknown key id is answered 429 without a fetch.
 	KeyFetchBurst = 30
 	KeyFetchEvery = 2 * time.Second
 	// FailedKeyTTL is how long a key id whose fetch failed (404, not a
@@ -22,8 +25,9 @@ const (
 	// (timeout, refused, 5xx) is answered 503 without one (FLT-16: the
 	// sender retries later).
 	DownKeyHostTTL = time.Minute
-	// KeyFetchesPerHost is how many key fetches to one host may be under
-	// way at once; beyond it a POST waits for no slot: 503 with
+	// KeyFetchesPerHost is how many key fetches to one domain (as for
+	// KeyFetchBurst) may be under way at once; beyond it a POST waits for
+	// no slot: 503 with
 	// Retry-After (RAT-08: key ids on a host that never answers must not
 	// take the inbox slots that other peers need).
 	KeyFetchesPerHost = 4
@@ -54,8 +58,9 @@ func newKeyFetchLimits() *keyFetchLimits {
 }
 
 // start counts a key fetch to host as under way, unless KeyFetchesPerHost
-// are already; the returned function ends it.
+// to its domain are already; the returned function ends it.
 func (l *keyFetchLimits) start(host string) (done func(), ok bool) {
+	host = hostname.Registrable(host)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.running[host] >= KeyFetchesPerHost {
@@ -82,7 +87,7 @@ const (
 )
 
 // take decides whether keyID on host may be fetched at now, and if so
-// spends one of the host's fetches. When the budget is spent it also
+// spends one of the fetches of the host's domain. When the budget is spent it also
 // returns how long until the next fetch.
 func (l *keyFetchLimits) take(keyID, host string, now time.Time) (skipped, time.Duration) {
 	l.mu.Lock()
@@ -94,7 +99,7 @@ func (l *keyFetchLimits) take(keyID, host string, now time.Time) (skipped, time.
 	if now.Before(downUntil) {
 		return hostDownBefore, downUntil.Sub(now)
 	}
-	if ok, wait := l.budget.take(host, now); !ok {
+	if ok, wait := l.budget.take(hostname.Registrable(host), now); !ok {
 		return hostOverBudget, wait
 	}
 	return fetchAllowed, 0

@@ -12,12 +12,14 @@ package hostname
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
 )
 
 // ErrInvalid is returned (wrapped) for a host that has no normalized form.
@@ -187,4 +189,25 @@ func clip(s string) string {
 		return strings.ToValidUTF8(s[:80], "") + "…"
 	}
 	return s
+}
+
+// Registrable returns the registrable domain of a normalized host (as Of
+// gives it): example.org for a.b.example.org:8443, alice.github.io under
+// the public suffix list. The subdomains of one registrable domain cost
+// their owner nothing, so limits meant for one party key on it (FET-10,
+// RAT-02). An IP address, or a name with no registrable part (a public
+// suffix itself, localhost), is its own, port included.
+func Registrable(host string) string {
+	name, _, err := net.SplitHostPort(host)
+	if err != nil {
+		name = host
+	}
+	if _, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
+		return host
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(name)
+	if err != nil {
+		return host
+	}
+	return d
 }

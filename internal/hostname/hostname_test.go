@@ -82,3 +82,30 @@ func TestParseAdminInput(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistrable: subdomains share their registrable domain; a public
+// suffix's registrants (github.io) are apart; addresses and names with no
+// registrable part are their own.
+func TestRegistrable(t *testing.T) {
+	for host, want := range map[string]string{
+		"evil.example":            "evil.example",
+		"a.evil.example":          "evil.example",
+		"x.y.z.evil.example:8443": "evil.example",
+		"sub999.evil.example":     "evil.example",
+		"mastodon.social":         "mastodon.social",
+		"alice.github.io":         "alice.github.io",
+		"bob.github.io":           "bob.github.io",
+		"a.b.example.co.uk":       "example.co.uk",
+		"xn--80ak6aa92e.com":      "xn--80ak6aa92e.com",
+		"127.0.0.20:39233":        "127.0.0.20:39233",
+		"127.0.0.21":              "127.0.0.21",
+		"[2001:db8::1]:8443":      "[2001:db8::1]:8443",
+		"localhost:8080":          "localhost:8080",
+		"github.io":               "github.io",
+		"com":                     "com",
+	} {
+		if got := Registrable(host); got != want {
+			t.Errorf("Registrable(%q) = %q, want %q", host, got, want)
+		}
+	}
+}

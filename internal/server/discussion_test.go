@@ -624,7 +624,7 @@ func TestFET09AncestorCycleEnds(t *testing.T) {
 	a, b := carol.IRI+"/notes/cycle-a", carol.IRI+"/notes/cycle-b"
 	peer.Serve("/users/carol/notes/cycle-a", noteObject(t, note(carol, "cycle-a", ours, b, "a", true, false)))
 	peer.Serve("/users/carol/notes/cycle-b", noteObject(t, note(carol, "cycle-b", ours, a, "b", true, false)))
-	before := counts(t, ti.store)
+	before := stored(t, ti.store)
 	if code, body := carol.Post(t, ti.inbox("seedbreeders"), note(carol, "cycle-leaf", ours, a, "leaf", true, false)); code != 403 {
 		t.Errorf("reply under a cycle, not addressed to the community: %d %s, want 403 (no thread to place it in)", code, body)
 	}
@@ -633,7 +633,7 @@ func TestFET09AncestorCycleEnds(t *testing.T) {
 			t.Errorf("%s fetched %d times, want once", path, n)
 		}
 	}
-	if after := counts(t, ti.store); !reflect.DeepEqual(before, after) {
+	if after := stored(t, ti.store); !reflect.DeepEqual(before, after) {
 		t.Errorf("rows %v after the refusal, %v before", after, before)
 	}
 	// Addressed to the community, the same reply starts a thread of its

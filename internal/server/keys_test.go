@@ -138,14 +138,14 @@ func TestSIG14KeyIDRedirectedElsewhere(t *testing.T) {
 				target = evil.NewActor("other-" + mallory.Name).IRI
 			}
 			evil.Redirect(keyPath(mallory), target)
-			before := counts(t, ti.store)
+			before := stored(t, ti.store)
 			if code, body := mallory.Post(t, ti.inbox("seedbreeders"), mallory.Follow(ours)); code != http.StatusUnauthorized {
 				t.Errorf("Follow signed under a key id that redirects %s: %d %s, want 401", tc.name, code, body)
 			}
 			if got := evil.Gets(keyPath(mallory)); got == 0 {
 				t.Error("the key id was never fetched: the refusal is not the redirect's")
 			}
-			if after := counts(t, ti.store); !reflect.DeepEqual(before, after) {
+			if after := stored(t, ti.store); !reflect.DeepEqual(before, after) {
 				t.Errorf("rows %v after the refusal, %v before", after, before)
 			}
 			if a, err := ti.store.ActorByKeyID(ctx, mallory.KeyID); !errors.Is(err, storage.ErrNotFound) {

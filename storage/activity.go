@@ -151,7 +151,7 @@ func (s *Store) SigningKey(ctx context.Context, communityID int64) (string, erro
 // that assert hostile input changed nothing.
 func (s *Store) RowCounts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, table := range []string{"actors", "follows", "inbox_activities", "outbox_activities", "deliveries", "fan_outs", "posts", "threads", "contributions", "votes"} {
+	for _, table := range []string{"actors", "follows", "inbox_activities", "outbox_activities", "deliveries", "fan_outs", "posts", "threads", "contributions", "votes", "held_posts"} {
 		var n int
 		// table comes from the fixed list above, never from input.
 		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {

@@ -38,6 +38,7 @@ var copyOrder = []string{
 	"delivery_hours",
 	"domain_policies",
 	"follows",
+	"held_posts",
 	"host_software",
 	"hosts",
 	"inbox_activities",

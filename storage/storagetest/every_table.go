@@ -201,6 +201,10 @@ func FillEveryTable(t testing.TB, st *storage.Store) Filled {
 			Objects: []string{postIRI}, Reason: "off topic", CreatedAt: at}); err != nil {
 			return err
 		}
+		if _, err := tx.HoldPost(ctx, storage.HeldPost{CommunityID: c.ID, ActivityIRI: "https://lemmy.example/activities/create/9",
+			NoteIRI: "https://lemmy.example/post/9", ActorIRI: actors[1], Submission: []byte(`{"note":{"IRI":"https://lemmy.example/post/9"}}`), ReceivedAt: at}); err != nil {
+			return err
+		}
 		if err := tx.UpsertRelated(ctx, storage.Related{CommunityID: c.ID, RemoteIRI: "https://coppice.test/c/orchard",
 			FollowIRI: "https://coppice.test/c/commons/follows/1", State: "accepted", CreatedAt: at, UpdatedAt: at}); err != nil {
 			return err

@@ -144,6 +144,15 @@ CREATE TABLE follows (
 	updated_at INTEGER NOT NULL, role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'moderator', 'broker', 'member')),
 	UNIQUE (community_id, actor_iri)
 );
+CREATE TABLE held_posts (
+	id INTEGER PRIMARY KEY,
+	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+	activity_iri TEXT NOT NULL UNIQUE,
+	note_iri TEXT NOT NULL,
+	actor_iri TEXT NOT NULL,
+	submission TEXT NOT NULL,
+	received_at INTEGER NOT NULL
+);
 CREATE TABLE host_software (
 	host TEXT PRIMARY KEY,
 	name TEXT NOT NULL DEFAULT '',
@@ -426,6 +435,7 @@ CREATE INDEX deliveries_host_claim ON deliveries (host, claimed_until) WHERE cla
 CREATE INDEX deliveries_host_due ON deliveries (state, host, next_attempt_at, claimed_until);
 CREATE INDEX fan_outs_activity ON fan_outs (activity_id);
 CREATE INDEX follows_community_state ON follows (community_id, state, id);
+CREATE INDEX held_posts_community ON held_posts (community_id, id);
 CREATE INDEX login_failures_at ON login_failures (at);
 CREATE INDEX login_failures_key ON login_failures (key, at);
 CREATE INDEX meetings_counts_changed ON meetings (counts_changed_at) WHERE counts_changed_at != 0;

@@ -25,10 +25,13 @@ type Community struct {
 	PublicKeyPEM  string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// ArchivedAt is when the community was archived (closed to new posts
+	// and members, kept readable); zero when it is not.
+	ArchivedAt time.Time
 }
 
 const communityColumns = `id, name, title, summary, rules, icon_hash, icon_ext, join_mode, posting_policy, discoverable, boost_replies,
-	private_key_pem, public_key_pem, created_at, updated_at`
+	private_key_pem, public_key_pem, created_at, updated_at, archived_at`
 
 type scanner interface {
 	Scan(dest ...any) error
@@ -36,10 +39,10 @@ type scanner interface {
 
 func scanCommunity(row scanner) (Community, error) {
 	var c Community
-	var created, updated int64
+	var created, updated, archived int64
 	err := row.Scan(&c.ID, &c.Name, &c.Title, &c.Summary, &c.Rules, &c.IconHash, &c.IconExt, &c.JoinMode, &c.PostingPolicy, &c.Discoverable, &c.BoostReplies,
-		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated)
-	c.CreatedAt, c.UpdatedAt = fromDB(created), fromDB(updated)
+		&c.PrivateKeyPEM, &c.PublicKeyPEM, &created, &updated, &archived)
+	c.CreatedAt, c.UpdatedAt, c.ArchivedAt = fromDB(created), fromDB(updated), fromDB(archived)
 	return c, err
 }
 

@@ -33,10 +33,11 @@ func scanHeld(row scanner) (HeldPost, error) {
 }
 
 // HoldPost puts a post in its community's moderation queue. It reports
-// false, and changes nothing, when the activity waits there already.
+// false, and changes nothing, when the activity or the post waits there
+// already.
 func (tx *Tx) HoldPost(ctx context.Context, h HeldPost) (bool, error) {
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO held_posts (community_id, activity_iri, note_iri, actor_iri, submission, received_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (activity_iri) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		h.CommunityID, h.ActivityIRI, h.NoteIRI, h.ActorIRI, string(h.Submission), toDB(h.ReceivedAt))
 	if err != nil {
 		return false, fmt.Errorf("hold post %s: %w", h.NoteIRI, mapError(err))

@@ -64,13 +64,23 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 	if err != nil {
 		return err
 	}
-	n := sub.Note
-	if !n.Public {
+	if !sub.Note.Public {
 		return refused("only public posts are shared with a community")
 	}
-	if err := s.mayPost(ctx, c, sub.Activity.Actor.IRI); err != nil {
+	if err := s.mayPost(ctx, c, sub.Activity.Actor.IRI); err == errHeld {
+		return s.hold(ctx, c, sub)
+	} else if err != nil {
 		return err
 	}
+	return s.accept(ctx, c, sub, nil)
+}
+
+// accept stores a post the rules let in, in its thread, and announces it
+// to every follower, in one transaction; before, when set, runs first in
+// that transaction (a moderator's approval takes the post from the queue
+// there).
+func (s *Service) accept(ctx context.Context, c storage.Community, sub Submission, before func(tx *storage.Tx) error) error {
+	n := sub.Note
 	// Instance policy for the author's host: silenced hosts' posts are kept
 	// in the thread but not announced; reject_media drops their images.
 	policy, err := s.store.DomainPolicy(ctx, sub.Activity.Actor.Host)
@@ -98,6 +108,11 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 		}
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.PostByIRI(ctx, n.IRI); err == nil {
 			// ORI-08: an object we have already is never re-announced or
 			// changed by a Create, whoever sends it.
@@ -177,8 +192,16 @@ func (s *Service) Submit(ctx context.Context, communityName string, sub Submissi
 // inside attribute values left unescaped.
 var imgRE = regexp.MustCompile(`(?i)<img\b[^>]*>`)
 
-// mayPost applies the posting policy.
+// errHeld is mayPost's answer for a post that waits for a moderator
+// rather than appears: posting 'moderators' and an author who is none
+// (GRP-06). Submit holds the post; any other caller refuses with it.
+var errHeld = &RefusedError{Reason: "only moderators may post in this community"}
+
+// mayPost applies the posting policy: nil, errHeld, or a refusal.
 func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI string) error {
+	if !c.ArchivedAt.IsZero() {
+		return refused("the community is archived: it takes no new posts")
+	}
 	// One check for bans, used by every way of posting (GRP-04, Lemmy
 	// #1287: bans enforced on one path only leak through the others).
 	banned, err := s.store.IsBanned(ctx, c.ID, actorIRI)
@@ -195,7 +218,7 @@ func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI str
 		if ok, err := s.IsModerator(ctx, c, actorIRI); err != nil || ok {
 			return err
 		}
-		return refused("only moderators may post in this community")
+		return errHeld
 	default:
 		f, err := s.store.Follow(ctx, c.ID, actorIRI)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && f.State != storage.FollowAccepted) {

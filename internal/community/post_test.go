@@ -49,7 +49,8 @@ func TestPostingPolicyDecidesWhoMayPost(t *testing.T) {
 		{"members policy: a banned member is refused", community.PostMembers, "banned", false},
 		{"anyone policy: a stranger posts", community.PostAnyone, "stranger", true},
 		{"anyone policy: a banned actor is refused", community.PostAnyone, "banned", false},
-		{"moderators policy: a member is refused", community.PostModerators, "member", false},
+		{"moderators policy: a member's post waits for a moderator", community.PostModerators, "member", false},
+		{"moderators policy: a banned member is refused", community.PostModerators, "banned", false},
 		{"moderators policy: a moderator posts", community.PostModerators, "moderator", true},
 	}
 	for _, tt := range tests {
@@ -77,7 +78,11 @@ func TestPostingPolicyDecidesWhoMayPost(t *testing.T) {
 			if tt.want && err != nil {
 				t.Fatalf("Submit by a %s under %s = %v, want accepted", tt.author, tt.policy, err)
 			}
-			if !tt.want && !isRefused(err) {
+			held := tt.policy == community.PostModerators && tt.author == "member"
+			if held && err != nil {
+				t.Fatalf("Submit by a %s under %s = %v, want held (nil)", tt.author, tt.policy, err)
+			}
+			if !tt.want && !held && !isRefused(err) {
 				t.Fatalf("Submit by a %s under %s = %v, want RefusedError", tt.author, tt.policy, err)
 			}
 			if got := w.hasPost(n.IRI); got != tt.want {

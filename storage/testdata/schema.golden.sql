@@ -148,7 +148,7 @@ CREATE TABLE held_posts (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
 	activity_iri TEXT NOT NULL UNIQUE,
-	note_iri TEXT NOT NULL,
+	note_iri TEXT NOT NULL UNIQUE,
 	actor_iri TEXT NOT NULL,
 	submission TEXT NOT NULL,
 	received_at INTEGER NOT NULL

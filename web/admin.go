@@ -115,6 +115,9 @@ func (c Console) Unban() http.Handler { return c.s.signedIn(c.s.unban) }
 // Moderation shows a community's open reports and moderation log.
 func (c Console) Moderation() http.Handler { return c.s.signedIn(c.s.moderation) }
 
+// ReviewHeld approves or rejects a post waiting for a moderator.
+func (c Console) ReviewHeld() http.Handler { return c.s.signedIn(c.s.reviewHeld) }
+
 // ResolveReport resolves a report.
 func (c Console) ResolveReport() http.Handler { return c.s.signedIn(c.s.resolveReport) }
 

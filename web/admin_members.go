@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -216,8 +217,16 @@ type reportRow struct {
 }
 
 type moderationView struct {
+	Held    []heldRow
 	Reports []reportRow
 	Log     []storage.LogEntry
+}
+
+// heldRow is a post waiting for a moderator, as the console lists it.
+type heldRow struct {
+	community.HeldPost
+	Author personRow
+	HTML   template.HTML // Content, sanitized by HeldPosts
 }
 
 // moderation shows a community's open reports and its moderation log.
@@ -239,15 +248,26 @@ func (s *Site) renderModeration(w http.ResponseWriter, r *http.Request, cr *cons
 	if err != nil {
 		return err
 	}
+	held, err := s.community.HeldPosts(ctx, c)
+	if err != nil {
+		return err
+	}
 	var iris []string
 	for _, rep := range reports {
 		iris = append(iris, rep.ReporterIRI)
+	}
+	for _, h := range held {
+		iris = append(iris, h.AuthorIRI)
 	}
 	actors, err := s.community.KnownActors(ctx, iris)
 	if err != nil {
 		return err
 	}
 	v := moderationView{Log: log}
+	for _, h := range held {
+		v.Held = append(v.Held, heldRow{HeldPost: h, Author: personRow{IRI: h.AuthorIRI, Handle: handleOf(actors[h.AuthorIRI], h.AuthorIRI)},
+			HTML: template.HTML(h.Content)})
+	}
 	for _, rep := range reports {
 		a := actors[rep.ReporterIRI]
 		v.Reports = append(v.Reports, reportRow{ID: rep.ID, Reporter: personRow{IRI: rep.ReporterIRI, Handle: handleOf(a, rep.ReporterIRI)},
@@ -285,4 +305,38 @@ func (s *Site) resolveReport(w http.ResponseWriter, r *http.Request, cr *console
 		return err
 	}
 	return done(w, r, communityPath(c.Name, "moderation"), "resolved")
+}
+
+// reviewHeld approves or rejects a post waiting for a moderator (GRP-06).
+func (s *Site) reviewHeld(w http.ResponseWriter, r *http.Request, cr *consoleReq) error {
+	c, err := s.communityFor(r, cr, community.CanModerate)
+	if err != nil {
+		return err
+	}
+	id, err := parseID(r.PostFormValue("post"))
+	if err != nil {
+		return s.renderModeration(w, r, cr, c, http.StatusUnprocessableEntity, "That post is not waiting for approval.")
+	}
+	var approve bool
+	switch r.PostFormValue("decision") {
+	case "approve":
+		approve = true
+	case "reject":
+	default:
+		return s.renderModeration(w, r, cr, c, http.StatusUnprocessableEntity, "Approve or reject the post.")
+	}
+	err = s.community.ReviewHeld(r.Context(), community.Console(cr.user()), c.Name, id, approve)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.renderModeration(w, r, cr, c, http.StatusNotFound, "That post is not waiting for approval.")
+	}
+	if status, msg, ok := problemOf(err); ok {
+		return s.renderModeration(w, r, cr, c, status, msg)
+	}
+	if err != nil {
+		return err
+	}
+	if approve {
+		return done(w, r, communityPath(c.Name, "moderation"), "approved")
+	}
+	return done(w, r, communityPath(c.Name, "moderation"), "rejected")
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -398,3 +399,59 @@ func TestAuditLogRecordsConsoleActions(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestReviewHeldPosts (GRP-06): the moderation page lists the posts
+// waiting for approval (their HTML sanitized); a moderator of the
+// community approves or rejects each from there, a steward of another
+// community cannot, and malformed or repeated reviews change nothing.
+func TestReviewHeldPosts(t *testing.T) {
+	t.Parallel()
+	tc := newTestConsole(t, "https://coppice.example")
+	se := tc.admin()
+	ctx := context.Background()
+	if _, err := tc.svc.UpdateSettings(ctx, "bees", community.Settings{PostingPolicy: community.PostModerators, BoostReplies: true}); err != nil {
+		t.Fatal(err)
+	}
+	submit := func(id, content string) {
+		n := community.Note{IRI: "https://remote.example/notes/" + id, Type: "Note", AuthorIRI: tc.bob.IRI, Content: content, Public: true, ToCommunity: true}
+		in := community.Incoming{IRI: n.IRI + "/activity", Type: "Create", Actor: tc.bob, Raw: []byte(`{"type":"Create"}`)}
+		if err := tc.svc.Submit(ctx, "bees", community.Submission{Activity: in, Note: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit("1", `<p>Swarm season <script>alert(1)</script></p>`)
+	submit("2", `<p>Cheap watches</p>`)
+	bees, _ := tc.svc.Community(ctx, "bees")
+	held, err := tc.svc.HeldPosts(ctx, bees)
+	if err != nil || len(held) != 2 {
+		t.Fatalf("held posts = %+v, %v", held, err)
+	}
+	rec := tc.get("/admin/communities/bees/moderation", se)
+	wantBody(t, rec, "Waiting for approval", "Swarm season", "@bob@remote.example", "Approve and announce", "Reject")
+	if strings.Contains(rec.Body.String(), "<script>alert(1)") {
+		t.Error("a waiting post's HTML is shown unsanitized")
+	}
+
+	tc.account("sam", storage.AccountSteward, map[string]string{"seeds": storage.RoleModerator})
+	other := tc.signIn("sam")
+	wantStatus(t, tc.post("/admin/communities/bees/moderation/held", other, url.Values{"post": {itoa(held[0].ID)}, "decision": {"approve"}}), http.StatusForbidden)
+	wantStatus(t, tc.post("/admin/communities/bees/moderation/held", se, url.Values{"post": {"x"}, "decision": {"approve"}}), http.StatusUnprocessableEntity)
+	wantStatus(t, tc.post("/admin/communities/bees/moderation/held", se, url.Values{"post": {itoa(held[0].ID)}, "decision": {"publish"}}), http.StatusUnprocessableEntity)
+	wantStatus(t, tc.post("/admin/communities/seeds/moderation/held", se, url.Values{"post": {itoa(held[0].ID)}, "decision": {"approve"}}), http.StatusNotFound)
+	if _, err := tc.st.PostByIRI(ctx, held[0].NoteIRI); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a refused review placed the post (%v)", err)
+	}
+
+	wantRedirect(t, tc.post("/admin/communities/bees/moderation/held", se, url.Values{"post": {itoa(held[0].ID)}, "decision": {"approve"}}),
+		"/admin/communities/bees/moderation?done=approved")
+	if p, err := tc.st.PostByIRI(ctx, held[0].NoteIRI); err != nil || strings.Contains(p.Content, "script") {
+		t.Errorf("approved post = %q, %v", p.Content, err)
+	}
+	wantRedirect(t, tc.post("/admin/communities/bees/moderation/held", se, url.Values{"post": {itoa(held[1].ID)}, "decision": {"reject"}}),
+		"/admin/communities/bees/moderation?done=rejected")
+	if _, err := tc.st.PostByIRI(ctx, held[1].NoteIRI); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the rejected post is stored (%v)", err)
+	}
+	wantStatus(t, tc.post("/admin/communities/bees/moderation/held", se, url.Values{"post": {itoa(held[1].ID)}, "decision": {"approve"}}), http.StatusNotFound)
+	wantBody(t, tc.get("/admin/communities/bees/moderation", se), "No post is waiting", "approve post", "reject post")
+}

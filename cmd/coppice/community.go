@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,6 +139,53 @@ func runCommunity(ctx context.Context, args []string, env func(string) string, s
 				return err
 			}
 			fmt.Fprintf(stdout, "%sd %s in %s; the server delivers the answer\n", strings.TrimSuffix(args[0], "e"), actorIRI, pos[0])
+			return nil
+		})
+	case "held":
+		pos, err := parse(fs, args[1:], env)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError{errors.New("community held: want exactly one NAME")}
+		}
+		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			c, err := svc.Community(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			held, err := svc.HeldPosts(ctx, c)
+			if err != nil {
+				return err
+			}
+			for _, h := range held {
+				row(stdout, strconv.FormatInt(h.ID, 10), h.AuthorIRI, h.NoteIRI, h.ReceivedAt.Format(time.RFC3339))
+			}
+			return nil
+		})
+	case "review":
+		baseFlag(fs, &cfg)
+		by := fs.String("by", "", "who you are, for the audit log (default: cli)")
+		pos, err := parse(fs, args[1:], env)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 3 || (pos[2] != "approve" && pos[2] != "reject") {
+			return usageError{errors.New("community review: want NAME ID approve|reject")}
+		}
+		id, err := strconv.ParseInt(pos[1], 10, 64)
+		if err != nil {
+			return usageError{fmt.Errorf("community review: %q is no post id (see community held)", pos[1])}
+		}
+		return withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+			if err := svc.ReviewHeld(ctx, community.Operator(*by), pos[0], id, pos[2] == "approve"); err != nil {
+				return err
+			}
+			if pos[2] == "approve" {
+				fmt.Fprintf(stdout, "approved post %d in %s; the server announces it\n", id, pos[0])
+			} else {
+				fmt.Fprintf(stdout, "rejected post %d in %s\n", id, pos[0])
+			}
 			return nil
 		})
 	}

@@ -30,6 +30,8 @@ commands:
   community create NAME --title T --summary S [--join open|approval]
   community list
   community set NAME [--posting members|anyone|moderators] [--boost-replies=false]
+  community held NAME                    posts waiting for a moderator (posting moderators)
+  community review NAME ID approve|reject [--by NAME]
   community requests NAME
   community approve|reject NAME ACTOR      (ACTOR: actor URL or @name@host)
   thread pin|unpin|lock|unlock|remove URL  (a thread page or post URL)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +122,55 @@ func TestGRP09UpdateOfAnAnnouncedPost(t *testing.T) {
 		if after[k] != rows[k] {
 			t.Errorf("%s went from %d to %d for an Update of a post we never had", k, rows[k], after[k])
 		}
+	}
+}
+
+// TestGRP06PostToAClosedCommunityWaits: with posting for moderators
+// only, a member's post through the inbox is answered 202, stored nowhere
+// a reader sees and delivered to nobody; the same post again changes
+// nothing; once a moderator approves it, the followers get its Announce.
+func TestGRP06PostToAClosedCommunityWaits(t *testing.T) {
+	ti, _, alice, followers := bypassHarness(t)
+	ctx := context.Background()
+	if _, err := ti.svc.UpdateSettings(ctx, "seedbreeders", community.Settings{PostingPolicy: community.PostModerators, BoostReplies: true}); err != nil {
+		t.Fatal(err)
+	}
+	before := stored(t, ti.store)
+	body := note(alice, "held", ti.actor("seedbreeders"), "", "<p>Please approve me</p>", true, true)
+	for range 2 {
+		if code, resp := alice.Post(t, ti.inbox("seedbreeders"), body); code != http.StatusAccepted {
+			t.Fatalf("a member's post to a closed community: %d %s, want 202", code, resp)
+		}
+	}
+	after := stored(t, ti.store)
+	if after["held_posts"] != before["held_posts"]+1 {
+		t.Errorf("held posts %d -> %d, want one more", before["held_posts"], after["held_posts"])
+	}
+	for _, k := range []string{"posts", "threads", "outbox_activities", "inbox_activities", "contributions"} {
+		if after[k] != before[k] {
+			t.Errorf("%s went from %d to %d for a waiting post", k, before[k], after[k])
+		}
+	}
+	if _, page := get(t, ti.actor("seedbreeders"), "text/html"); strings.Contains(string(page), "Please approve me") {
+		t.Error("the community page shows a waiting post")
+	}
+	c, err := ti.store.CommunityByName(ctx, "seedbreeders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := ti.svc.HeldPosts(ctx, c)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("held posts = %+v, %v", held, err)
+	}
+	if err := ti.svc.ReviewHeld(ctx, community.Operator("admin"), "seedbreeders", held[0].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	got := followers.Wait(t, 1, wait, announced(alice.IRI+"/notes/held/activity"))
+	if got[0].Err != nil {
+		t.Errorf("the approved post's Announce does not verify at the follower: %v", got[0].Err)
+	}
+	if _, page := get(t, ti.actor("seedbreeders"), "text/html"); !strings.Contains(string(page), "Please approve me") {
+		t.Error("the community page does not show the approved post")
 	}
 }
 

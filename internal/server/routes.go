@@ -104,6 +104,7 @@ func Routes(fed *federation.Handler, site *web.Site, health Health) *mux.Router 
 	r.Handle("/admin/communities/{name}/members/unban", con.Unban()).Methods(http.MethodPost)
 	r.Handle("/admin/communities/{name}/moderation", con.Moderation()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/admin/communities/{name}/moderation/resolve", con.ResolveReport()).Methods(http.MethodPost)
+	r.Handle("/admin/communities/{name}/moderation/held", con.ReviewHeld()).Methods(http.MethodPost)
 	r.Handle("/admin/communities/{name}/resources", con.Resources()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/admin/communities/{name}/resources", con.AddResource()).Methods(http.MethodPost)
 	r.Handle("/admin/communities/{name}/resources/state", con.SetResourceState()).Methods(http.MethodPost)

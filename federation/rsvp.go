@@ -9,15 +9,21 @@ import (
 	"github.com/coppice-dev/coppice/internal/community"
 )
 
+// targetURL is an activity's target when it is one IRI.
+func targetURL(v any) (*url.URL, bool) {
+	s, ok := singleIRI(v)
+	if !ok {
+		return nil, false
+	}
+	u, err := url.Parse(s)
+	return u, err == nil
+}
+
 // resourcesTarget reports whether v names the resources collection of one
 // of our communities.
 func (h *Handler) resourcesTarget(v any) (string, bool) {
-	s, ok := singleIRI(v)
+	u, ok := targetURL(v)
 	if !ok {
-		return "", false
-	}
-	u, err := url.Parse(s)
-	if err != nil {
 		return "", false
 	}
 	path, ok := cutSuffix(u.Path, "/resources")
@@ -31,12 +37,8 @@ func (h *Handler) resourcesTarget(v any) (string, bool) {
 // groupTarget returns the community a target names: its actor, or one of
 // its collections (moderators, featured, followers…).
 func (h *Handler) groupTarget(v any) (string, bool) {
-	s, ok := singleIRI(v)
+	u, ok := targetURL(v)
 	if !ok {
-		return "", false
-	}
-	u, err := url.Parse(s)
-	if err != nil {
 		return "", false
 	}
 	if name, ok := h.iris.CommunityName(u); ok {

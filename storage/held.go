@@ -89,6 +89,18 @@ func (tx *Tx) TakeHeldPost(ctx context.Context, id int64) (HeldPost, error) {
 	return h, nil
 }
 
+// DropHeldPost removes the waiting post noteIRI when actorIRI sent it,
+// and reports whether there was one (an author who deletes a post that
+// waits takes it back).
+func (tx *Tx) DropHeldPost(ctx context.Context, noteIRI, actorIRI string) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM held_posts WHERE note_iri = ? AND actor_iri = ?`, noteIRI, actorIRI)
+	if err != nil {
+		return false, fmt.Errorf("drop held post %s: %w", noteIRI, mapError(err))
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // HeldPostByID returns a post of a moderation queue, or ErrNotFound.
 func (s *Store) HeldPostByID(ctx context.Context, id int64) (HeldPost, error) {
 	h, err := scanHeld(s.read.QueryRowContext(ctx, `SELECT `+heldColumns+` FROM held_posts WHERE id = ?`, id))

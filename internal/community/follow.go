@@ -166,13 +166,18 @@ const MaxRecordedBody = 4 << 10
 // later. Its body is kept only up to MaxRecordedBody: otherwise a peer
 // could store megabytes with every activity of a type we ignore (CON-06).
 func (s *Service) Record(ctx context.Context, communityID int64, in Incoming) error {
+	return s.store.InTx(ctx, func(tx *storage.Tx) error {
+		return s.record(ctx, tx, communityID, in)
+	})
+}
+
+// record is Record in a transaction under way.
+func (s *Service) record(ctx context.Context, tx *storage.Tx, communityID int64, in Incoming) error {
 	if len(in.Raw) > MaxRecordedBody {
 		in.Raw = nil
 	}
-	return s.store.InTx(ctx, func(tx *storage.Tx) error {
-		_, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, communityID))
-		return err
-	})
+	_, err := tx.RecordInboxActivity(ctx, s.inboxRow(in, communityID))
+	return err
 }
 
 // PendingFollows lists the follow requests waiting for approval.

@@ -152,3 +152,15 @@ func (s *Service) ReviewHeld(ctx context.Context, p Principal, communityName str
 		Ancestors: sub.Ancestors,
 	}, take)
 }
+
+// withdrawHeld applies an author's Delete of a post we do not have: a post
+// of theirs waiting in a queue leaves it, so that no moderator can publish
+// what its author took back. The Delete is recorded either way.
+func (s *Service) withdrawHeld(ctx context.Context, in Incoming, noteIRI string) error {
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		if _, err := tx.DropHeldPost(ctx, noteIRI, in.Actor.IRI); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, 0, in)
+	})
+}

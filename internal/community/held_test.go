@@ -153,3 +153,32 @@ func TestGRP06QueueRules(t *testing.T) {
 		t.Errorf("a post into an archived community = %v, want RefusedError", err)
 	}
 }
+
+// TestGRP06AuthorTakesBackAWaitingPost: an author's Delete of a post that
+// waits for a moderator takes it out of the queue; someone else's Delete
+// of it does not.
+func TestGRP06AuthorTakesBackAWaitingPost(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ann, bea := w.member("https://a.example/users/ann"), w.member("https://b.example/users/bea")
+	w.closed()
+	n := w.note(ann, "<p>On second thought</p>")
+	if err := w.submit(ann, n); err != nil {
+		t.Fatal(err)
+	}
+	del := func(a storage.Actor) error {
+		return w.svc.Receive(w.ctx, community.Deleted{In: w.in(a, "Delete"), ObjectIRI: n.IRI})
+	}
+	if err := del(bea); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.held()) != 1 {
+		t.Fatalf("someone else's Delete took the post out of the queue")
+	}
+	if err := del(ann); err != nil {
+		t.Fatal(err)
+	}
+	if h := w.held(); len(h) != 0 {
+		t.Errorf("queue after the author's Delete = %+v, want empty", h)
+	}
+}

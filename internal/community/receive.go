@@ -147,7 +147,7 @@ func (s *Service) Receive(ctx context.Context, a Activity) error {
 	case Deleted:
 		name, err := s.PostCommunity(ctx, a.ObjectIRI)
 		if errors.Is(err, ErrNotFound) {
-			return s.Record(ctx, 0, a.In)
+			return s.withdrawHeld(ctx, a.In, a.ObjectIRI)
 		}
 		if err != nil {
 			return err

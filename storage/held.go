@@ -101,6 +101,28 @@ func (tx *Tx) DropHeldPost(ctx context.Context, noteIRI, actorIRI string) (bool,
 	return n > 0, err
 }
 
+// HeldPostByNote returns the waiting post noteIRI that actorIRI sent, or
+// ErrNotFound.
+func (tx *Tx) HeldPostByNote(ctx context.Context, noteIRI, actorIRI string) (HeldPost, error) {
+	h, err := scanHeld(tx.tx.QueryRowContext(ctx, `SELECT `+heldColumns+` FROM held_posts WHERE note_iri = ? AND actor_iri = ?`, noteIRI, actorIRI))
+	if errors.Is(err, sql.ErrNoRows) {
+		return HeldPost{}, ErrNotFound
+	}
+	if err != nil {
+		return HeldPost{}, fmt.Errorf("held post %s: %w", noteIRI, mapError(err))
+	}
+	return h, nil
+}
+
+// ReplaceHeldSubmission replaces what a waiting post holds (its author
+// edited it while it waited).
+func (tx *Tx) ReplaceHeldSubmission(ctx context.Context, id int64, submission []byte) error {
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE held_posts SET submission = ? WHERE id = ?`, string(submission), id); err != nil {
+		return fmt.Errorf("replace held post %d: %w", id, mapError(err))
+	}
+	return nil
+}
+
 // HeldPostByID returns a post of a moderation queue, or ErrNotFound.
 func (s *Store) HeldPostByID(ctx context.Context, id int64) (HeldPost, error) {
 	h, err := scanHeld(s.read.QueryRowContext(ctx, `SELECT `+heldColumns+` FROM held_posts WHERE id = ?`, id))

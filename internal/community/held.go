@@ -164,3 +164,39 @@ func (s *Service) withdrawHeld(ctx context.Context, in Incoming, noteIRI string)
 		return s.record(ctx, tx, 0, in)
 	})
 }
+
+// editHeld applies an author's Update of a post we do not have: a post of
+// theirs waiting in a queue is replaced by the edited one, or leaves the
+// queue when the edit made it non-public. The Update is recorded either
+// way.
+func (s *Service) editHeld(ctx context.Context, in Incoming, n Note) error {
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		h, err := tx.HeldPostByNote(ctx, n.IRI, in.Actor.IRI)
+		if errors.Is(err, storage.ErrNotFound) {
+			return s.record(ctx, tx, 0, in)
+		}
+		if err != nil {
+			return err
+		}
+		if !n.Public {
+			if _, err := tx.DropHeldPost(ctx, n.IRI, in.Actor.IRI); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, h.CommunityID, in)
+		}
+		var sub heldSubmission
+		if err := json.Unmarshal(h.Submission, &sub); err != nil {
+			return fmt.Errorf("held post %d: %w", h.ID, err)
+		}
+		n.ToCommunity = n.ToCommunity || sub.Note.ToCommunity
+		sub.Note = n
+		b, err := json.Marshal(sub)
+		if err != nil {
+			return err
+		}
+		if err := tx.ReplaceHeldSubmission(ctx, h.ID, b); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, h.CommunityID, in)
+	})
+}

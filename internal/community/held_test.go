@@ -182,3 +182,49 @@ func TestGRP06AuthorTakesBackAWaitingPost(t *testing.T) {
 		t.Errorf("queue after the author's Delete = %+v, want empty", h)
 	}
 }
+
+// TestGRP06AuthorEditsAWaitingPost: the author's Update of a waiting post
+// replaces what the moderator will see and publish; an Update that makes
+// it followers-only takes it out of the queue; someone else's changes
+// nothing.
+func TestGRP06AuthorEditsAWaitingPost(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ann, bea := w.member("https://a.example/users/ann"), w.member("https://b.example/users/bea")
+	w.closed()
+	n := w.note(ann, "<p>first draft</p>")
+	if err := w.submit(ann, n); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(a storage.Actor, content string, public bool) {
+		t.Helper()
+		e := n
+		e.Content, e.Public = content, public
+		if err := w.svc.Receive(w.ctx, community.Edited{In: w.in(a, "Update"), Note: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(bea, "<p>vandalised</p>", true)
+	edit(ann, "<p>second draft</p>", true)
+	h := w.held()
+	if len(h) != 1 || !strings.Contains(h[0].Content, "second draft") {
+		t.Fatalf("queue after the edits = %+v, want the author's second draft", h)
+	}
+	mod := w.moderator("https://m.example/users/moe")
+	if err := w.svc.ReviewHeld(w.ctx, community.Member(mod.IRI), w.c.Name, h[0].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if p := w.post(n.IRI); !strings.Contains(p.Content, "second draft") {
+		t.Errorf("approved post = %q, want the second draft", p.Content)
+	}
+
+	m := w.note(ann, "<p>for everyone</p>")
+	if err := w.submit(ann, m); err != nil {
+		t.Fatal(err)
+	}
+	n = m
+	edit(ann, "<p>for my followers</p>", false)
+	if h := w.held(); len(h) != 0 {
+		t.Errorf("queue after an edit to followers-only = %+v, want empty", h)
+	}
+}

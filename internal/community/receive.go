@@ -138,7 +138,9 @@ func (s *Service) Receive(ctx context.Context, a Activity) error {
 	case Edited:
 		name, err := s.PostCommunity(ctx, a.Note.IRI)
 		if errors.Is(err, ErrNotFound) {
-			return s.Record(ctx, 0, a.In) // GRP-09: never announced, ignored
+			// GRP-09: never announced, ignored; unless it waits for a
+			// moderator, who then sees the edited post.
+			return s.editHeld(ctx, a.In, a.Note)
 		}
 		if err != nil {
 			return err

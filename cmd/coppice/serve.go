@@ -52,7 +52,9 @@ func runServe(ctx context.Context, args []string, env func(string) string, stder
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	tuneGC(env)
+	if tuneGC(env) {
+		go followLiveHeap(ctx)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError{fmt.Errorf("log-level: %w", err)}

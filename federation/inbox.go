@@ -340,17 +340,27 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 			return h.community.Receive(ctx, community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionLock})
 		}
 	case "Remove", "Block":
-		// Lemmy's moderator actions in a group: Remove{a moderator or a
-		// pinned post, target: a collection of the group}, Block{a member,
-		// target: the group}.
+		// Lemmy's moderator actions in a group: Remove{a pinned post,
+		// target: the group's featured collection} unpins it; Remove{a
+		// moderator, target: its moderators} and Block{a member, target:
+		// the group} (a ban) are the group's moderators' to send.
+		obj, _ := singleIRI(act.object)
+		if act.typ == "Remove" && h.featuredTarget(act.raw["target"]) && obj != "" {
+			return h.community.Receive(ctx, community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionUnpin})
+		}
 		if name, ok := h.groupTarget(act.raw["target"]); ok {
-			return h.community.Receive(ctx, community.GroupAction{In: in, Community: name, Type: act.typ})
+			reason, _ := act.raw["summary"].(string)
+			return h.community.Receive(ctx, community.GroupAction{In: in, Community: name, Type: act.typ, ObjectIRI: obj, Reason: reason})
 		}
 	case "Add":
 		// Mobilizon proposes a resource with Add{Document, target: the
-		// group's resources collection}.
+		// group's resources collection}; Lemmy's moderators pin a post
+		// with Add{post, target: the group's featured collection}.
 		if name, ok := h.resourcesTarget(act.raw["target"]); ok {
 			return h.proposeAdded(ctx, name, act, in)
+		}
+		if obj, ok := singleIRI(act.object); ok && h.featuredTarget(act.raw["target"]) {
+			return h.community.Receive(ctx, community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionPin})
 		}
 	}
 	// Everything else is kept, so nothing a peer sent is lost; later
@@ -394,7 +404,7 @@ func (h *Handler) undo(pathName string, act activity, in community.Incoming) (co
 	who, _ := singleIRI(inner["actor"])
 	obj, hasObj := singleIRI(inner["object"])
 	switch typ {
-	case "Follow", "Lock", "Join", "Accept", "TentativeAccept", "Like", "Dislike":
+	case "Follow", "Lock", "Join", "Accept", "TentativeAccept", "Like", "Dislike", "Block":
 	default:
 		return nil, false, nil
 	}
@@ -419,6 +429,11 @@ func (h *Handler) undo(pathName string, act activity, in community.Incoming) (co
 	case "Like", "Dislike":
 		if hasObj {
 			return community.Voted{In: in, Inbox: pathName, ObjectIRI: obj}, true, nil
+		}
+	case "Block":
+		// Lemmy's moderator lifting a ban from the group.
+		if name, ok := h.groupTarget(inner["target"]); ok && hasObj {
+			return community.GroupAction{In: in, Community: name, Type: "Block", ObjectIRI: obj, Undo: true}, true, nil
 		}
 	}
 	return nil, false, nil

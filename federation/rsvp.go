@@ -34,6 +34,22 @@ func (h *Handler) resourcesTarget(v any) (string, bool) {
 	return h.iris.CommunityName(u)
 }
 
+// featuredTarget reports whether v names the featured collection of one
+// of our communities.
+func (h *Handler) featuredTarget(v any) bool {
+	u, ok := targetURL(v)
+	if !ok {
+		return false
+	}
+	path, ok := cutSuffix(u.Path, "/featured")
+	if !ok {
+		return false
+	}
+	u.Path = path
+	_, ok = h.iris.CommunityName(u)
+	return ok
+}
+
 // groupTarget returns the community a target names: its actor, or one of
 // its collections (moderators, featured, followers…).
 func (h *Handler) groupTarget(v any) (string, bool) {

@@ -145,23 +145,28 @@ func (s *Service) Unban(ctx context.Context, p Principal, communityName, actorIR
 		if err := s.mustModerate(ctx, tx, c, p); err != nil {
 			return err
 		}
-		was, err := tx.Unban(ctx, c.ID, actorIRI)
-		if err != nil || !was {
-			return err
-		}
-		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "unban", Target: actorIRI, At: s.now()}); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, c, p, "member unban", actorIRI, ""); err != nil {
-			return err
-		}
-		a, err := s.render.Block(c, actorIRI, "", true)
-		if err != nil {
-			return err
-		}
-		a.Listed = true
-		return s.deliver(ctx, tx, c, a, toFollowers)
+		return s.unban(ctx, tx, c, p, actorIRI)
 	})
+}
+
+// unban is Unban in a transaction under way, its principal checked.
+func (s *Service) unban(ctx context.Context, tx *storage.Tx, c storage.Community, p Principal, actorIRI string) error {
+	was, err := tx.Unban(ctx, c.ID, actorIRI)
+	if err != nil || !was {
+		return err
+	}
+	if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "unban", Target: actorIRI, At: s.now()}); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, c, p, "member unban", actorIRI, ""); err != nil {
+		return err
+	}
+	a, err := s.render.Block(c, actorIRI, "", true)
+	if err != nil {
+		return err
+	}
+	a.Listed = true
+	return s.deliver(ctx, tx, c, a, toFollowers)
 }
 
 // Members lists a community's members with their roles.

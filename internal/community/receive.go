@@ -80,14 +80,19 @@ type Moderated struct {
 	Action    string // ActionLock or ActionUnlock
 }
 
-// GroupAction is a moderator's action in a community that takes no
-// effect here yet: Lemmy's Remove (a moderator removed, a post unpinned)
-// and Block (a member banned from the community). Community is the one
-// its target names.
+// GroupAction is a moderator's action in a community: Lemmy's Block (a
+// member banned from the community) and Remove (of a moderator: recorded,
+// with no effect yet). Community is the one its target names.
 type GroupAction struct {
 	In        Incoming
 	Community string
 	Type      string
+	// ObjectIRI is what the action is about (the member a Block bans);
+	// Reason its summary.
+	ObjectIRI string
+	Reason    string
+	// Undo: the action is undone (Undo{Block} lifts the ban).
+	Undo bool
 }
 
 func (a Created) incoming() Incoming     { return a.In }
@@ -291,9 +296,10 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
 
-// receiveGroupAction records a moderator's Remove or Block in a community:
-// only its moderators may send one (GRP-13, Lemmy PR 2489: an admin of
-// another instance is no moderator of ours), so anyone else is refused.
+// receiveGroupAction applies a moderator's Block (a ban) or records their
+// Remove in a community: only its moderators may send one (GRP-13, Lemmy
+// PR 2489: an admin of another instance is no moderator of ours), so
+// anyone else is refused.
 func (s *Service) receiveGroupAction(ctx context.Context, a GroupAction) error {
 	c, err := s.store.CommunityByName(ctx, a.Community)
 	if err != nil {
@@ -306,5 +312,20 @@ func (s *Service) receiveGroupAction(ctx context.Context, a GroupAction) error {
 	if !mod {
 		return refused("only moderators of %s may send a %s to it", c.Name, a.Type)
 	}
-	return s.Record(ctx, c.ID, a.In)
+	if a.Type != "Block" || a.ObjectIRI == "" {
+		return s.Record(ctx, c.ID, a.In)
+	}
+	// A remote moderator's ban or its Undo: as from the console,
+	// federated as the group's own Block or Undo{Block}; a repeat changes
+	// nothing.
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(a.In, c.ID))
+		if err != nil || !fresh {
+			return err
+		}
+		if a.Undo {
+			return s.unban(ctx, tx, c, Member(a.In.Actor.IRI), a.ObjectIRI)
+		}
+		return s.ban(ctx, tx, c, Member(a.In.Actor.IRI), a.ObjectIRI, a.Reason)
+	})
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -428,6 +429,117 @@ func TestGRP13GroupActionsOnlyFromModerators(t *testing.T) {
 			t.Errorf("the moderator's %s: %d %s, want 202", body, code, resp)
 		}
 	}
+}
+
+// TestRemoteModeratorBanAndPin: a remote moderator's Block{member,
+// target: the community} (Lemmy's ban) bans the member here: their
+// membership ends, the group's Block reaches the followers, their next
+// post is refused; the same Block again changes nothing. Their
+// Add{post, target: featured} pins its thread and Remove unpins it; a
+// member's Add to featured is refused.
+func TestRemoteModeratorBanAndPin(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	followers := fedtest.New(t, fedtest.OnAddress("127.0.0.68"))
+	modHost := fedtest.New(t, fedtest.OnAddress("127.0.0.69"))
+	alice, bob, mod := peer.NewActor("alice"), followers.NewActor("bob"), modHost.NewActor("mod")
+	for _, m := range []struct {
+		in *fedtest.Instance
+		a  *fedtest.Actor
+	}{{peer, alice}, {followers, bob}, {modHost, mod}} {
+		member(t, ti, m.in, m.a)
+	}
+	if err := ti.svc.SetRole(ctx, community.Operator("admin"), "seedbreeders", mod.IRI, "moderator"); err != nil {
+		t.Fatal(err)
+	}
+	ours := ti.actor("seedbreeders")
+	if code, body := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "1", ours, "", "pin me", true, true)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	activity := func(a *fedtest.Actor, typ, id string, object, target string) []byte {
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/activities/" + id, "type": typ,
+			"actor": a.IRI, "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}, "object": object, "target": target,
+			"audience": ours, "summary": "spam"})
+		return b
+	}
+	pinned := func() bool {
+		p, err := ti.store.PostByIRI(ctx, alice.IRI+"/notes/1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		th, err := ti.store.ThreadByID(ctx, p.ThreadID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return th.Pinned
+	}
+	if code, _ := alice.Post(t, ti.sharedInbox(), activity(alice, "Add", "pin-0", alice.IRI+"/notes/1", ours+"/featured")); code != 403 {
+		t.Errorf("a member's Add to featured: %d, want 403", code)
+	}
+	if code, body := mod.Post(t, ti.sharedInbox(), activity(mod, "Add", "pin-1", alice.IRI+"/notes/1", ours+"/featured")); code != 202 || !pinned() {
+		t.Errorf("the moderator's Add to featured: %d %s, pinned %v; want 202 and pinned", code, body, pinned())
+	}
+	if code, body := mod.Post(t, ti.sharedInbox(), activity(mod, "Remove", "unpin-1", alice.IRI+"/notes/1", ours+"/featured")); code != 202 || pinned() {
+		t.Errorf("the moderator's Remove from featured: %d %s, pinned %v; want 202 and unpinned", code, body, pinned())
+	}
+
+	block := activity(mod, "Block", "ban-1", alice.IRI, ours)
+	if code, body := mod.Post(t, ti.sharedInbox(), block); code != 202 {
+		t.Fatalf("the moderator's Block: %d %s", code, body)
+	}
+	c, err := ti.store.CommunityByName(ctx, "seedbreeders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if banned, err := ti.store.IsBanned(ctx, c.ID, alice.IRI); err != nil || !banned {
+		t.Errorf("alice banned = %v, %v; want banned", banned, err)
+	}
+	if _, err := ti.store.Follow(ctx, c.ID, alice.IRI); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("alice is still a member (%v)", err)
+	}
+	got := followers.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Block" && r.Activity["object"] == alice.IRI
+	})
+	if got[0].Err != nil || got[0].Activity["actor"] != ours {
+		t.Errorf("the followers got %v (%v), want the group's Block of alice", got[0].Activity, got[0].Err)
+	}
+	before := stored(t, ti.store)
+	if code, _ := mod.Post(t, ti.sharedInbox(), block); code != 202 {
+		t.Errorf("the same Block again: %d, want 202", code)
+	}
+	if after := stored(t, ti.store); !reflect.DeepEqual(before, after) {
+		t.Errorf("the same Block again changed rows: %v -> %v", before, after)
+	}
+	if code, _ := alice.Post(t, ti.inbox("seedbreeders"), note(alice, "2", ours, "", "after the ban", true, true)); code != 403 {
+		t.Errorf("a post by the banned member: %d, want 403", code)
+	}
+
+	// Undo{Block}: from a member it is refused; from the moderator it
+	// lifts the ban and the followers hear of it.
+	undo := func(a *fedtest.Actor, id string) []byte {
+		var inner map[string]any
+		_ = json.Unmarshal(activity(a, "Block", "ban-"+id, alice.IRI, ours), &inner)
+		b, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": a.IRI + "/activities/unban-" + id, "type": "Undo",
+			"actor": a.IRI, "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ours}, "object": inner})
+		return b
+	}
+	if code, _ := bob.Post(t, ti.sharedInbox(), undo(bob, "1")); code != 403 {
+		t.Errorf("a member's Undo{Block}: %d, want 403", code)
+	}
+	if banned, _ := ti.store.IsBanned(ctx, c.ID, alice.IRI); !banned {
+		t.Error("a member's Undo{Block} lifted the ban")
+	}
+	if code, body := mod.Post(t, ti.sharedInbox(), undo(mod, "1")); code != 202 {
+		t.Fatalf("the moderator's Undo{Block}: %d %s", code, body)
+	}
+	if banned, _ := ti.store.IsBanned(ctx, c.ID, alice.IRI); banned {
+		t.Error("alice still banned after the moderator's Undo{Block}")
+	}
+	followers.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		obj, _ := r.Activity["object"].(map[string]any)
+		return r.Activity["type"] == "Undo" && obj["type"] == "Block" && obj["object"] == alice.IRI
+	})
 }
 
 // TestRemoteModeratorLockAndReportForwarding: a remote moderator's Lock

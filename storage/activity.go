@@ -118,7 +118,7 @@ func (s *Store) OutboxActivityByID(ctx context.Context, id int64) (OutboxActivit
 	var a OutboxActivity
 	var body string
 	var created int64
-	err := s.read.QueryRowContext(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created)
+	err := s.readRow(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxActivity{}, ErrNotFound
 	}

@@ -361,6 +361,14 @@ type Outcome struct {
 }
 
 // RecordOutcomes writes the outcomes of many attempts in one transaction.
+// The outcomes of attempts, one statement per delivery, prepared once
+// (hotWriteQueries): every delivery ends with one of them.
+const (
+	deliveredQuery      = `DELETE FROM deliveries WHERE id = ?`
+	deliveryFailedQuery = `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_until = 0, claimed_by = '', last_error = ? WHERE id = ?`
+	deliveryRetryQuery  = `UPDATE deliveries SET attempts = attempts + 1, claimed_until = 0, claimed_by = '', next_attempt_at = ?, last_error = ? WHERE id = ?`
+)
+
 func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	if len(outs) == 0 {
 		return nil
@@ -370,11 +378,11 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 			var err error
 			switch {
 			case o.Done:
-				_, err = tx.tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, o.ID)
+				_, err = tx.exec(ctx, deliveredQuery, o.ID)
 			case o.Failed:
-				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_until = 0, claimed_by = '', last_error = ? WHERE id = ?`, truncateText(o.Error), o.ID)
+				_, err = tx.exec(ctx, deliveryFailedQuery, truncateText(o.Error), o.ID)
 			default:
-				_, err = tx.tx.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, claimed_until = 0, claimed_by = '', next_attempt_at = ?, last_error = ? WHERE id = ?`, toDB(o.NextAttemptAt), truncateText(o.Error), o.ID)
+				_, err = tx.exec(ctx, deliveryRetryQuery, toDB(o.NextAttemptAt), truncateText(o.Error), o.ID)
 			}
 			if err != nil {
 				return fmt.Errorf("record delivery %d: %w", o.ID, mapError(err))
@@ -436,12 +444,12 @@ func (s *Store) RecordHostResults(ctx context.Context, results []HostResult) err
 	return s.inBackground(ctx, func(tx *Tx) error {
 		for _, r := range results {
 			if r.OK {
-				if _, err := tx.tx.ExecContext(ctx, hostSuccessQuery, r.Host, toDB(r.At)); err != nil {
+				if _, err := tx.exec(ctx, hostSuccessQuery, r.Host, toDB(r.At)); err != nil {
 					return fmt.Errorf("record success of %s: %w", r.Host, mapError(err))
 				}
 				continue
 			}
-			if _, err := tx.tx.ExecContext(ctx, hostFailureQuery, r.Host, toDB(r.At), toDB(r.Wait), truncateText(r.Error)); err != nil {
+			if _, err := tx.exec(ctx, hostFailureQuery, r.Host, toDB(r.At), toDB(r.Wait), truncateText(r.Error)); err != nil {
 				return fmt.Errorf("record failure of %s: %w", r.Host, mapError(err))
 			}
 			if r.GiveUp > 0 {

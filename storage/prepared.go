@@ -25,6 +25,7 @@ func hotWriteQueries() []string {
 		createOutboxActivityQuery, hasFollowersQuery, enqueueFollowersQuery, queueFanOutQuery,
 		followerHostsQuery, mayRefuseQuery, rulesQuery,
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
+		deliveredQuery, deliveryFailedQuery, deliveryRetryQuery, hostSuccessQuery, hostFailureQuery,
 	}
 }
 

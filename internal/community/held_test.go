@@ -106,8 +106,8 @@ func TestGRP06PostsWaitForAModerator(t *testing.T) {
 
 // TestGRP06QueueRules: a moderator posts at once; a banned author is
 // refused, and a post of an author banned while it waited cannot be
-// approved; an archived community takes no posts; the queue is bounded per
-// author and per community.
+// approved; the queue is bounded per author; an archived community takes
+// its moderators' posts only, and holds nobody else's.
 func TestGRP06QueueRules(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -151,6 +151,9 @@ func TestGRP06QueueRules(t *testing.T) {
 	}
 	if err := w.submit(bea, w.note(bea, "into the archive")); !isRefused(err) {
 		t.Errorf("a post into an archived community = %v, want RefusedError", err)
+	}
+	if m := w.note(mod, "a last word"); w.submit(mod, m) != nil || !w.hasPost(m.IRI) {
+		t.Error("a moderator's post into the archived community is not placed")
 	}
 }
 

@@ -199,9 +199,6 @@ var errHeld = &RefusedError{Reason: "only moderators may post in this community"
 
 // mayPost applies the posting policy: nil, errHeld, or a refusal.
 func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI string) error {
-	if !c.ArchivedAt.IsZero() {
-		return refused("the community is archived: it takes no new posts")
-	}
 	// One check for bans, used by every way of posting (GRP-04, Lemmy
 	// #1287: bans enforced on one path only leak through the others).
 	banned, err := s.store.IsBanned(ctx, c.ID, actorIRI)
@@ -217,6 +214,11 @@ func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI str
 	case PostModerators:
 		if ok, err := s.IsModerator(ctx, c, actorIRI); err != nil || ok {
 			return err
+		}
+		if !c.ArchivedAt.IsZero() {
+			// Archiving sets posting 'moderators' (SetCommunityArchived);
+			// an archive keeps no queue.
+			return refused("the community is archived: only its moderators post")
 		}
 		return errHeld
 	default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coppice-dev/coppice/internal/community"
 	"github.com/coppice-dev/coppice/internal/config"
@@ -28,8 +29,21 @@ func TestHeldPostsFromCLI(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.DB = db
-	author := storage.Actor{IRI: "https://remote.example/users/ann", Type: "Person", Host: "remote.example", Inbox: "https://remote.example/users/ann/inbox"}
-	err := withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+	author := storage.Actor{IRI: "https://remote.example/users/ann", Type: "Person", Host: "remote.example", Inbox: "https://remote.example/users/ann/inbox",
+		Raw: []byte("{}"), FetchedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	st, err := storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpsertActor(ctx, author); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	err = withService(ctx, cfg, func(svc *community.Service, _ config.Config) error {
+		follow := community.Incoming{IRI: author.IRI + "/follows/seeds", Type: "Follow", Actor: author, Raw: []byte(`{"type":"Follow"}`)}
+		if _, err := svc.Follow(ctx, "seeds", follow, follow.IRI); err != nil {
+			return err
+		}
 		for _, id := range []string{"1", "2"} {
 			n := community.Note{IRI: "https://remote.example/notes/" + id, Type: "Note", AuthorIRI: author.IRI, Content: "<p>post " + id + "</p>", Public: true, ToCommunity: true}
 			in := community.Incoming{IRI: n.IRI + "/activity", Type: "Create", Actor: author, Raw: []byte(`{"type":"Create"}`)}
@@ -66,7 +80,7 @@ func TestHeldPostsFromCLI(t *testing.T) {
 	if code, _, _ := coppice(t, "", "community", "review", "seeds", ids[1], "approve", "--db", db); code == 0 {
 		t.Error("approving a rejected post succeeded")
 	}
-	st, err := storage.Open(ctx, db)
+	st, err = storage.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

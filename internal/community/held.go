@@ -12,7 +12,7 @@ import (
 )
 
 // The moderation queue (GRP-06). In a community whose posting policy is
-// 'moderators', a post by anyone else is not refused: it waits for a
+// 'moderators', a member's post is not refused: it waits for a
 // moderator, who approves it (it is then placed and announced as any post)
 // or rejects it (it is dropped). Nothing of a waiting post is shown or
 // announced. The queue is bounded, so a flood of posts into a closed

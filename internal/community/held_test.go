@@ -106,7 +106,8 @@ func TestGRP06PostsWaitForAModerator(t *testing.T) {
 
 // TestGRP06QueueRules: a moderator posts at once; a banned author is
 // refused, and a post of an author banned while it waited cannot be
-// approved; the queue is bounded per author; an archived community takes
+// approved; a stranger's post is refused, not held; the queue is bounded
+// per author; an archived community takes
 // its moderators' posts only, and holds nobody else's.
 func TestGRP06QueueRules(t *testing.T) {
 	t.Parallel()
@@ -129,6 +130,10 @@ func TestGRP06QueueRules(t *testing.T) {
 	}
 	if err := w.submit(ann, w.note(ann, "after the ban")); !isRefused(err) {
 		t.Errorf("a banned author's post = %v, want RefusedError", err)
+	}
+	stranger := w.actor("https://s.example/users/sue")
+	if err := w.submit(stranger, w.note(stranger, "not a member")); !isRefused(err) {
+		t.Errorf("a stranger's post = %v, want RefusedError: only members' posts wait", err)
 	}
 
 	flooder := w.member("https://f.example/users/flo")

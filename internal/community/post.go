@@ -193,8 +193,9 @@ func (s *Service) accept(ctx context.Context, c storage.Community, sub Submissio
 var imgRE = regexp.MustCompile(`(?i)<img\b[^>]*>`)
 
 // errHeld is mayPost's answer for a post that waits for a moderator
-// rather than appears: posting 'moderators' and an author who is none
-// (GRP-06). Submit holds the post; any other caller refuses with it.
+// rather than appears: posting 'moderators' and an author who is a
+// member but no moderator (GRP-06). Submit holds the post; any other
+// caller refuses with it.
 var errHeld = &RefusedError{Reason: "only moderators may post in this community"}
 
 // mayPost applies the posting policy: nil, errHeld, or a refusal.
@@ -220,14 +221,24 @@ func (s *Service) mayPost(ctx context.Context, c storage.Community, actorIRI str
 			// an archive keeps no queue.
 			return refused("the community is archived: only its moderators post")
 		}
+		// Members propose, moderators decide; strangers cannot fill the
+		// queue.
+		if err := s.mustBeMember(ctx, c, actorIRI); err != nil {
+			return err
+		}
 		return errHeld
 	default:
-		f, err := s.store.Follow(ctx, c.ID, actorIRI)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && f.State != storage.FollowAccepted) {
-			return refused("only members may post in this community: follow it first")
-		}
-		return err
+		return s.mustBeMember(ctx, c, actorIRI)
 	}
+}
+
+// mustBeMember refuses an actor who is not an accepted follower of c.
+func (s *Service) mustBeMember(ctx context.Context, c storage.Community, actorIRI string) error {
+	f, err := s.store.Follow(ctx, c.ID, actorIRI)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.State != storage.FollowAccepted) {
+		return refused("only members may post in this community: follow it first")
+	}
+	return err
 }
 
 // findThread finds the thread a post belongs to: the thread of its parent

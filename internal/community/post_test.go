@@ -51,6 +51,7 @@ func TestPostingPolicyDecidesWhoMayPost(t *testing.T) {
 		{"anyone policy: a banned actor is refused", community.PostAnyone, "banned", false},
 		{"moderators policy: a member's post waits for a moderator", community.PostModerators, "member", false},
 		{"moderators policy: a banned member is refused", community.PostModerators, "banned", false},
+		{"moderators policy: a stranger is refused", community.PostModerators, "stranger", false},
 		{"moderators policy: a moderator posts", community.PostModerators, "moderator", true},
 	}
 	for _, tt := range tests {

@@ -173,3 +173,71 @@ func followID(t *testing.T, follow []byte) string {
 	id, _ := m["id"].(string)
 	return id
 }
+
+// TestAModeratorReviewsAWaitingPostInTheBrowser (GRP-06): in a community
+// where only moderators post, a member's post from a remote server waits;
+// the admin sees it on the Moderation page, approves it with the button,
+// and the community's public page then shows it.
+func TestAModeratorReviewsAWaitingPostInTheBrowser(t *testing.T) {
+	b := newBrowser(t)
+	ti := newInstance(t)
+	ctx := context.Background()
+	if _, err := ti.svc.CreateCommunity(ctx, community.NewCommunity{Name: "closed", Title: "Closed circle", Summary: "Moderated posting."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ti.svc.UpdateSettings(ctx, "closed", community.Settings{PostingPolicy: community.PostModerators, BoostReplies: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ti.svc.CreateAdmin(ctx, "admin", adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	remote := fedtest.New(t)
+	bob := remote.NewActor("bob")
+	if code, body := bob.Post(t, ti.inbox("closed"), bob.Follow(ti.actor("closed"))); code != http.StatusAccepted {
+		t.Fatalf("bob's Follow: %d %s", code, body)
+	}
+	post, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": bob.IRI + "/notes/1/activity", "type": "Create",
+		"actor": bob.IRI, "to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ti.actor("closed")},
+		"object": map[string]any{"id": bob.IRI + "/notes/1", "type": "Note", "attributedTo": bob.IRI, "content": "<p>Heirloom beans for the swap</p>",
+			"to": []any{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []any{ti.actor("closed")},
+			"tag": []any{map[string]any{"type": "Mention", "href": ti.actor("closed")}}}})
+	if code, body := bob.Post(t, ti.inbox("closed"), post); code != http.StatusAccepted {
+		t.Fatalf("bob's post: %d %s", code, body)
+	}
+
+	b.step("the waiting post is not on the public page",
+		chromedp.Navigate(ti.URL+"/c/closed"),
+		chromedp.WaitVisible(chromedp.CSS("h1")),
+	)
+	if page := b.text("main"); strings.Contains(page, "Heirloom beans") {
+		t.Errorf("the public page shows a waiting post:\n%s", page)
+	}
+	console := ti.URL + "/admin"
+	b.step("log in and open the moderation page",
+		chromedp.Navigate(console+"/"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), adminPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("dl.stats")),
+		chromedp.Navigate(console+"/communities/closed/moderation"),
+		chromedp.WaitVisible(chromedp.ID("held")),
+	)
+	if page := b.text("main"); !strings.Contains(page, "Heirloom beans for the swap") {
+		t.Fatalf("the moderation page does not list the waiting post:\n%s", page)
+	}
+	b.step("approve it",
+		chromedp.Click(chromedp.CSS(`form[action$="/moderation/held"] button[value="approve"]`)),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	if page := b.text("main"); !strings.Contains(page, "No post is waiting") || !strings.Contains(page, "approve post") {
+		t.Errorf("after approving, the moderation page says:\n%s", page)
+	}
+	b.step("the approved post is on the public page",
+		chromedp.Navigate(ti.URL+"/c/closed"),
+		chromedp.WaitVisible(chromedp.CSS("h1")),
+	)
+	if page := b.text("main"); !strings.Contains(page, "Heirloom beans") {
+		t.Errorf("the public page lacks the approved post:\n%s", page)
+	}
+}

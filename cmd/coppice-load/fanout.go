@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +26,7 @@ import (
 // a community with followers (issue 13, "with fan-out").
 type fanoutConfig struct {
 	db, binary, cpuProfile, serverLog string
+	fleetProfile                      string
 	posts, authors, conns, followers  int
 	lead                              int
 	processes                         int
@@ -50,6 +53,7 @@ func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.DurationVar(&cfg.drainLimit, "drain-limit", 20*time.Minute, "longest wait for the deliveries once the posts are in")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of the run to this file")
 	fs.StringVar(&cfg.serverLog, "server-log", "", "append the server's log to this file (default: discarded)")
+	fs.StringVar(&cfg.fleetProfile, "fleet-cpuprofile", "", "write a CPU profile of this process (the fake hosts and the client) while the deliveries drain to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +85,7 @@ type fanoutResult struct {
 	signing               [2]float64    // before and after the run
 	signCPU               time.Duration // CPU of one signature, measured with them
 	fleetCPU              time.Duration // this process's CPU while the deliveries drained
+	drainConns            int64         // connections the fleet accepted meanwhile
 	drainErr              error
 }
 
@@ -235,11 +240,19 @@ func fanout(ctx context.Context, cfg fanoutConfig, stdout io.Writer) error {
 	res.ingestWall = t1.Sub(ti)
 	after := fl.announces.Load() - base
 	want := base + int64(res.lead+res.ingest.accepted)*perPost
-	self1 := selfCPU()
+	stopProfile, err := startProfile(cfg.fleetProfile)
+	if err != nil {
+		return err
+	}
+	self1, conns1 := selfCPU(), fl.conns.Load()
 	done = measureMachine()
 	res.drainErr = drain(ctx, fl, want, cfg.drainLimit, stdout)
 	res.drainMachine = done()
 	res.fleetCPU = selfCPU() - self1
+	res.drainConns = fl.conns.Load() - conns1
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	cpu2, err := srv.CPU()
 	if err != nil {
 		return err
@@ -377,6 +390,8 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 		fmt.Fprintf(w, "server CPU: %s per delivery once the posts were in (%s for %d); %s over the whole run, %s per post and its %.0f deliveries\n",
 			server.Round(time.Microsecond), res.drainCPU.Round(time.Millisecond), d, res.totalCPU.Round(time.Millisecond),
 			(res.totalCPU / time.Duration(max(res.lead+r.accepted, 1))).Round(time.Microsecond), res.perPost)
+		fmt.Fprintf(w, "connections: the server opened %d to the hosts once the posts were in: one per %.0f deliveries\n",
+			res.drainConns, float64(d)/float64(max(res.drainConns, 1)))
 		fmt.Fprintf(w, "by CPU:     a signature takes %s, a delivery %s in the server and %s in its fake host: "+
 			"on a machine doing nothing else, deliveries/s could reach %.2f of the signing rate\n",
 			res.signCPU.Round(time.Microsecond), server.Round(time.Microsecond), fleet.Round(time.Microsecond),
@@ -391,6 +406,25 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 		"Announce{object}/{activity}: microblog %d/%d, group %d/%d, unknown %d/%d\n",
 		fl.verified.Load(), fl.rejected.Load(), orNone(firstReject), fl.wrongShape.Load(),
 		sh["microblog"][0], sh["microblog"][1], sh["group"][0], sh["group"][1], sh[""][0], sh[""][1])
+}
+
+// startProfile starts a CPU profile of this process into path, if not
+// empty; the function it returns stops it.
+func startProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func orNone(s string) string {

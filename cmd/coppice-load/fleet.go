@@ -47,6 +47,7 @@ type fleet struct {
 	other      atomic.Int64 // other activities accepted
 	verified   atomic.Int64 // RSA signatures verified
 	rejected   atomic.Int64 // POSTs answered 4xx
+	conns      atomic.Int64 // connections the hosts accepted
 	wrongShape atomic.Int64 // Announces a host of that software does not show
 	last       atomic.Int64 // Unix ns at which the last Announce was accepted
 	// sample is the first Announce received, signed again to measure the
@@ -121,7 +122,12 @@ func startFleet(mix hostMix, latency time.Duration, addr func(i int) string) (*f
 		}
 		h := &fakeHost{f: f, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), done: make(chan error, 1)}
 		h.software, h.family = mix.software(i)
-		h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			ConnState: func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					f.conns.Add(1)
+				}
+			}}
 		go func() { h.done <- h.srv.Serve(ln) }()
 		f.hosts = append(f.hosts, h)
 	}

@@ -11,7 +11,10 @@ STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 run: build
 	./bin/coppice serve
 
+# OpenSSL's headers (libssl-dev) are the one C library the build needs
+# beyond gcc's: scripts/need-libssl installs them when they are missing.
 build:
+	scripts/need-libssl
 	go build -o bin/coppice ./cmd/coppice
 
 # The load tool of README's Performance section.
@@ -25,6 +28,7 @@ load: build
 # the metrics test promtool, which scripts/need-promtool installs).
 test:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
+	scripts/need-libssl
 	go vet ./...
 	$(STATICCHECK) ./...
 	scripts/need-chromium

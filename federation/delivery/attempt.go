@@ -3,7 +3,6 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -169,7 +168,7 @@ func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery, s *se
 }
 
 // request builds the signed POST of act to inbox.
-func (w *Worker) request(ctx context.Context, inbox string, act storage.OutboxActivity, key *rsa.PrivateKey, now time.Time) (*http.Request, error) {
+func (w *Worker) request(ctx context.Context, inbox string, act storage.OutboxActivity, key *signature.Key, now time.Time) (*http.Request, error) {
 	// The body is shared by every delivery of act, never copied.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(act.Body))
 	if err != nil {
@@ -189,7 +188,7 @@ func (w *Worker) request(ctx context.Context, inbox string, act storage.OutboxAc
 		return nil, fmt.Errorf("sign delivery to %s: %w", inbox, context.Cause(ctx))
 	}
 	w.yield.wait(ctx) // incoming requests first
-	err = signature.Sign(req, act.Body, act.KeyID, key, now)
+	err = key.Sign(req, act.Body, act.KeyID, now)
 	<-w.signing
 	if err != nil {
 		return nil, fmt.Errorf("sign delivery to %s: %w", inbox, err)

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/storage"
 )
@@ -152,7 +152,7 @@ type Worker struct {
 	yield   *Yield
 
 	activities *cache[int64, storage.OutboxActivity]
-	keys       *cache[int64, *rsa.PrivateKey]
+	keys       *cache[int64, *signature.Key]
 
 	soonestMu sync.Mutex
 	// soonestMu guards soonest: the earliest retry written since it was last
@@ -230,12 +230,16 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-func (w *Worker) loadKey(ctx context.Context, communityID int64) (*rsa.PrivateKey, error) {
+func (w *Worker) loadKey(ctx context.Context, communityID int64) (*signature.Key, error) {
 	pem, err := w.store.SigningKey(ctx, communityID)
 	if err != nil {
 		return nil, err
 	}
-	key, err := keypair.ParsePrivate(pem)
+	priv, err := keypair.ParsePrivate(pem)
+	if err != nil {
+		return nil, fmt.Errorf("signing key of community %d: %w", communityID, err)
+	}
+	key, err := signature.NewKey(priv)
 	if err != nil {
 		return nil, fmt.Errorf("signing key of community %d: %w", communityID, err)
 	}

@@ -4,7 +4,8 @@
 // Outgoing requests are signed with draft-cavage HTTP Signatures (version 12)
 // the way Mastodon expects: rsa-sha256 over "(request-target) host date
 // digest content-type" for POSTs and "(request-target) host date" for GETs,
-// with a SHA-256 Digest of the body. See [Sign].
+// with a SHA-256 Digest of the body. See [Sign], and [Key] for a key that
+// signs many requests (the delivery worker's), whose RSA is OpenSSL's.
 //
 // Incoming requests are checked in two steps, because the key is fetched in
 // between. [Parse] reads the signature and checks everything that does not

@@ -41,6 +41,24 @@ func SignHS2019(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey,
 	if key == nil {
 		return errors.New("sign request: no private key")
 	}
+	return signHS2019(r, body, keyID, now, func(headers []string, target *http.Request) error {
+		// One signer per call: go-fed signers are not safe for concurrent use.
+		// expiresIn 0: with a non-zero value, created and expires would be frozen
+		// at NewSigner time.
+		signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256},
+			httpsig.DigestSha256, headers, httpsig.Signature, 0)
+		if err != nil {
+			return err
+		}
+		return signer.SignRequest(key, keyID, target, body)
+	})
+}
+
+// signHS2019 checks and completes r's headers as SignHS2019 documents and
+// calls sign with the headers to sign and a copy of r whose URL path is
+// the exact request target; sign writes Digest and Signature into the
+// header map the copy shares with r.
+func signHS2019(r *http.Request, body []byte, keyID string, now time.Time, sign func(headers []string, target *http.Request) error) error {
 	if keyID == "" || strings.ContainsAny(keyID, "\",\r\n") {
 		return fmt.Errorf("sign request: bad key id %q", keyID)
 	}
@@ -77,14 +95,6 @@ func SignHS2019(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey,
 		}
 		headers = append(headers, "digest", "content-type")
 	}
-	// One signer per call: go-fed signers are not safe for concurrent use.
-	// expiresIn 0: with a non-zero value, created and expires would be frozen
-	// at NewSigner time.
-	signer, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256},
-		httpsig.DigestSha256, headers, httpsig.Signature, 0)
-	if err != nil {
-		return fmt.Errorf("sign request: %w", err)
-	}
 	// go-fed/httpsig builds (request-target) from r.URL.Path (decoded) and
 	// RawQuery, but the Go client sends r.URL.RequestURI() (escaped) on the
 	// wire, and Parse verifies against that. Hand go-fed a copy whose Path is
@@ -92,7 +102,7 @@ func SignHS2019(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey,
 	// Signature land in r.Header.
 	target := *r
 	target.URL = &url.URL{Path: r.URL.RequestURI()}
-	if err := signer.SignRequest(key, keyID, &target, body); err != nil {
+	if err := sign(headers, &target); err != nil {
 		return fmt.Errorf("sign request: %w", err)
 	}
 	return nil

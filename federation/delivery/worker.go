@@ -17,8 +17,15 @@ import (
 )
 
 // Defaults for Options.
+//
+// DefaultPerHost: a host's requests in flight are its connections. At 16,
+// a fan-out to 100 hosts wanted up to 1,600 kept connections, more than
+// the client keeps (fetch.NewClient: 1,024), and dialed a new one for one
+// delivery in four (over TLS, a handshake each); at 8 it dials one per
+// ~330, takes 9% less CPU per delivery, and a host still gets 160
+// deliveries/s at 50 ms an answer (issue 13).
 const (
-	DefaultPerHost = 16
+	DefaultPerHost = 8
 	DefaultWorkers = 256
 	DefaultBatch   = 512
 	DefaultLease   = 40 * time.Second
@@ -70,7 +77,7 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// PerHost is the most requests in flight to one host; default 16.
+	// PerHost is the most requests in flight to one host; default 8.
 	PerHost int
 	// Workers is the most requests in flight in the main lane; default
 	// 256.

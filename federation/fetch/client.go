@@ -50,7 +50,7 @@ type Options struct {
 // documentation), and every request URL and redirect target must pass
 // CheckURL. It follows at most 3 redirects. It connects within 10s,
 // completes TLS within 10s, gets response headers within 20s and finishes
-// within opt.Timeout. It keeps up to 16 idle connections per host (the
+// within opt.Timeout. It keeps up to 16 idle connections per host (twice the
 // delivery worker's default PerHost) and 1,024 in all, does not limit
 // connections per host (the delivery worker does), allows HTTP/2, and never
 // uses a proxy.

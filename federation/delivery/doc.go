@@ -19,8 +19,12 @@
 // # Concurrency
 //
 // At most Options.Workers requests are in flight in the main lane (see
-// below) and at most Options.PerHost per host. The database claim already counts leased rows
-// per host; the worker keeps its own per-host limit as well. The worker
+// below) and at most Options.PerHost per host. A claim leases a host at
+// most twice PerHost rows, counting those already leased (a row stays
+// leased until its outcome is written, shortly after its answer), so the
+// host's next rows are at hand when a request ends; the worker's own
+// per-host slots keep PerHost in flight, and a row whose host has none
+// free waits in the backlog, not in a lane's slot. The worker
 // claims up to Options.Batch rows ahead of free slots, so that it claims in
 // large batches (a claim scans the due rows, which costs more as the queue
 // grows), and starts each row as soon as a slot is free: one slow host

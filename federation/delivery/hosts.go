@@ -63,6 +63,15 @@ func (h *hostLimits) acquire(ctx context.Context, host string) (release func(), 
 	}
 }
 
+// full says whether all of host's slots are taken, so that an attempt
+// started now would wait for one.
+func (h *hostLimits) full(host string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.slots[host]
+	return ok && len(s.sem) >= h.perHost
+}
+
 // breakerThreshold is how many failures in a row make the worker hold a
 // host's other deliveries back (FLT-02: Mastodon's Stoplight trips after
 // 10). Without it a host that swallows connections would take PerHost

@@ -7,6 +7,28 @@ import (
 	"time"
 )
 
+func TestHostLimitsFull(t *testing.T) {
+	t.Parallel()
+	h := newHostLimits(2)
+	ctx := context.Background()
+	if h.full("a.example") {
+		t.Fatal("a host nobody sends to is full")
+	}
+	r1, _ := h.acquire(ctx, "a.example")
+	if h.full("a.example") {
+		t.Fatal("a host with one of two slots taken is full")
+	}
+	r2, _ := h.acquire(ctx, "a.example")
+	if !h.full("a.example") || h.full("b.example") {
+		t.Fatalf("full = %v for the host with both slots taken, %v for another", h.full("a.example"), h.full("b.example"))
+	}
+	r1()
+	if h.full("a.example") {
+		t.Fatal("still full after a release")
+	}
+	r2()
+}
+
 func TestHostLimitsWaitForAFreeSlot(t *testing.T) {
 	t.Parallel()
 	h := newHostLimits(2)

@@ -90,8 +90,9 @@ func (s *seat) leave() {
 
 // startDue starts the backlog's rows as their lanes have room, the rows
 // of hosts that answered their last attempt first, and returns the rows
-// still waiting for a main slot. Rows of slow hosts that find the slow
-// lane full are put back.
+// still waiting for a main slot or for a slot of their host: a row does
+// not take a lane's slot only to wait for its host's. Rows of slow hosts
+// that find the slow lane full are put back.
 func (w *Worker) startDue(ctx, sending context.Context, backlog []storage.Delivery, attempts *sync.WaitGroup, results chan<- result) []storage.Delivery {
 	n := len(backlog)
 	for _, goodPass := range []bool{true, false} {
@@ -99,7 +100,7 @@ func (w *Worker) startDue(ctx, sending context.Context, backlog []storage.Delive
 		for _, d := range backlog {
 			good, slow := w.hosts.standing(d.Host)
 			switch {
-			case goodPass && !good:
+			case goodPass && !good, w.hosts.full(d.Host):
 				kept = append(kept, d)
 			case slow:
 				if !w.start(ctx, sending, d, w.slow, attempts, results) {

@@ -179,9 +179,10 @@ func (w *Worker) request(ctx context.Context, inbox string, act storage.OutboxAc
 	if w.userAgent != "" {
 		req.Header.Set("User-Agent", w.userAgent)
 	}
-	// At most GOMAXPROCS signatures at once: RSA signing is nearly all of
-	// a delivery's CPU, and hundreds of attempts signing together would
-	// take the CPU from the inbox's handlers without signing any faster.
+	// At most signersPerCPU×GOMAXPROCS signatures at once: RSA signing is
+	// most of a delivery's CPU, and hundreds of attempts signing together
+	// would take the CPU from the inbox's handlers without signing any
+	// faster.
 	select {
 	case w.signing <- struct{}{}:
 	case <-ctx.Done():

@@ -31,7 +31,7 @@
 // never holds up the others (SECURITY.md FLT-05), its rows simply stay
 // queued while its PerHost slots are busy.
 //
-// Signing is most of an attempt's CPU: at most GOMAXPROCS attempts sign at
+// Signing is most of an attempt's CPU: at most twice GOMAXPROCS attempts sign at
 // once, so that hundreds of attempts do not crowd out the inbox's handlers
 // for no gain in speed. Each POST is signed for itself: the signature
 // covers the request target, host, date and digest of that one request.

@@ -63,13 +63,15 @@ func (h *hostLimits) acquire(ctx context.Context, host string) (release func(), 
 	}
 }
 
-// full says whether all of host's slots are taken, so that an attempt
-// started now would wait for one.
-func (h *hostLimits) full(host string) bool {
+// free is how many of host's slots are not taken: how many attempts
+// started now would not wait for one.
+func (h *hostLimits) free(host string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s, ok := h.slots[host]
-	return ok && len(s.sem) >= h.perHost
+	if s, ok := h.slots[host]; ok {
+		return h.perHost - len(s.sem)
+	}
+	return h.perHost
 }
 
 // breakerThreshold is how many failures in a row make the worker hold a

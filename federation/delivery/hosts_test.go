@@ -7,24 +7,21 @@ import (
 	"time"
 )
 
-func TestHostLimitsFull(t *testing.T) {
+func TestHostLimitsFree(t *testing.T) {
 	t.Parallel()
 	h := newHostLimits(2)
 	ctx := context.Background()
-	if h.full("a.example") {
-		t.Fatal("a host nobody sends to is full")
+	if n := h.free("a.example"); n != 2 {
+		t.Fatalf("free = %d for a host nobody sends to, want 2", n)
 	}
 	r1, _ := h.acquire(ctx, "a.example")
-	if h.full("a.example") {
-		t.Fatal("a host with one of two slots taken is full")
-	}
 	r2, _ := h.acquire(ctx, "a.example")
-	if !h.full("a.example") || h.full("b.example") {
-		t.Fatalf("full = %v for the host with both slots taken, %v for another", h.full("a.example"), h.full("b.example"))
+	if a, b := h.free("a.example"), h.free("b.example"); a != 0 || b != 2 {
+		t.Fatalf("free = %d for the host with both slots taken, %d for another; want 0 and 2", a, b)
 	}
 	r1()
-	if h.full("a.example") {
-		t.Fatal("still full after a release")
+	if n := h.free("a.example"); n != 1 {
+		t.Fatalf("free = %d after a release, want 1", n)
 	}
 	r2()
 }

@@ -95,18 +95,34 @@ func (s *seat) leave() {
 // that find the slow lane full are put back.
 func (w *Worker) startDue(ctx, sending context.Context, backlog []storage.Delivery, attempts *sync.WaitGroup, results chan<- result) []storage.Delivery {
 	n := len(backlog)
+	// A host's standing and free slots are read once per call (the
+	// backlog holds up to twice PerHost rows a host, and is scanned each
+	// time a slot frees), and the slots counted down as rows start.
+	type view struct {
+		good, slow bool
+		free       int
+	}
+	views := make(map[string]*view)
 	for _, goodPass := range []bool{true, false} {
 		kept := backlog[:0]
 		for _, d := range backlog {
-			good, slow := w.hosts.standing(d.Host)
+			v := views[d.Host]
+			if v == nil {
+				v = &view{free: w.hosts.free(d.Host)}
+				v.good, v.slow = w.hosts.standing(d.Host)
+				views[d.Host] = v
+			}
 			switch {
-			case goodPass && !good, w.hosts.full(d.Host):
+			case goodPass && !v.good, v.free <= 0:
 				kept = append(kept, d)
-			case slow:
+			case v.slow:
+				v.free--
 				if !w.start(ctx, sending, d, w.slow, attempts, results) {
 					results <- w.putBack(d)
 				}
-			case !w.start(ctx, sending, d, w.slots, attempts, results):
+			case w.start(ctx, sending, d, w.slots, attempts, results):
+				v.free--
+			default:
 				kept = append(kept, d)
 			}
 		}

@@ -3,6 +3,7 @@ package signature
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,6 +94,53 @@ func TestKeySignsAsSign(t *testing.T) {
 		if !strings.Contains(headers[1].Get("Signature"), `algorithm="rsa-sha256"`) {
 			t.Errorf("Key.Sign wrote %q", headers[1].Get("Signature"))
 		}
+	}
+}
+
+// Without OpenSSL, for a key it did not take or after it failed to sign,
+// Key.Sign signs with crypto/rsa: the same headers, nothing left over from
+// the failed attempt.
+func TestKeySignsWithoutOpenSSL(t *testing.T) {
+	priv := readPrivateKey(t, "rfc9421", "keys", "test-key-rsa.private.pem").(*rsa.PrivateKey)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	body := []byte(`{"type":"Announce"}`)
+	post := func() *http.Request {
+		r, err := http.NewRequest(http.MethodPost, "https://remote.example/inbox", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/activity+json")
+		return r
+	}
+	want := post()
+	if err := Sign(want, body, "k", priv, now); err != nil {
+		t.Fatal(err)
+	}
+	k, err := NewKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.signDigest == nil {
+		t.Fatal("OpenSSL did not take the RFC 9421 test key")
+	}
+	calls := 0
+	failing := func([]byte) ([]byte, error) { calls++; return nil, errors.New("no provider") }
+	for name, key := range map[string]*Key{
+		"a key OpenSSL did not take": {priv: k.priv, pub: k.pub},
+		"OpenSSL failing":            {priv: k.priv, pub: k.pub, signDigest: failing},
+	} {
+		r := post()
+		if err := key.Sign(r, body, "k", now); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, h := range []string{"Signature", "Digest", "Date", "Host"} {
+			if got := r.Header.Values(h); len(got) != 1 || got[0] != want.Header.Get(h) {
+				t.Errorf("%s: %s = %q, want %q", name, h, got, want.Header.Get(h))
+			}
+		}
+	}
+	if calls != 1 {
+		t.Errorf("the failing OpenSSL signer was called %d times, want 1", calls)
 	}
 }
 

@@ -348,6 +348,9 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		if act.typ == "Remove" && h.featuredTarget(act.raw["target"]) && obj != "" {
 			return h.community.Receive(ctx, community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionUnpin})
 		}
+		if name, ok := h.moderatorsTarget(act.raw["target"]); ok && act.typ == "Remove" {
+			return h.community.Receive(ctx, community.GroupAction{In: in, Community: name, Type: act.typ, Collection: "moderators", ObjectIRI: obj})
+		}
 		if name, ok := h.groupTarget(act.raw["target"]); ok {
 			reason, _ := act.raw["summary"].(string)
 			return h.community.Receive(ctx, community.GroupAction{In: in, Community: name, Type: act.typ, ObjectIRI: obj, Reason: reason})
@@ -361,6 +364,12 @@ func (h *Handler) dispatch(ctx context.Context, pathName string, act activity, i
 		}
 		if obj, ok := singleIRI(act.object); ok && h.featuredTarget(act.raw["target"]) {
 			return h.community.Receive(ctx, community.Moderated{In: in, ObjectIRI: obj, Action: community.ActionPin})
+		}
+		// Lemmy's moderators appoint one with Add{actor, target: the
+		// group's moderators collection}.
+		if name, ok := h.moderatorsTarget(act.raw["target"]); ok {
+			obj, _ := singleIRI(act.object)
+			return h.community.Receive(ctx, community.GroupAction{In: in, Community: name, Type: act.typ, Collection: "moderators", ObjectIRI: obj})
 		}
 	}
 	// Everything else is kept, so nothing a peer sent is lost; later

@@ -21,12 +21,19 @@ func targetURL(v any) (*url.URL, bool) {
 
 // resourcesTarget reports whether v names the resources collection of one
 // of our communities.
-func (h *Handler) resourcesTarget(v any) (string, bool) {
+func (h *Handler) resourcesTarget(v any) (string, bool) { return h.collectionTarget(v, "resources") }
+
+// moderatorsTarget reports whether v names the moderators collection of
+// one of our communities.
+func (h *Handler) moderatorsTarget(v any) (string, bool) { return h.collectionTarget(v, "moderators") }
+
+// collectionTarget returns the community whose collection which v names.
+func (h *Handler) collectionTarget(v any, which string) (string, bool) {
 	u, ok := targetURL(v)
 	if !ok {
 		return "", false
 	}
-	path, ok := cutSuffix(u.Path, "/resources")
+	path, ok := cutSuffix(u.Path, "/"+which)
 	if !ok {
 		return "", false
 	}

@@ -70,8 +70,19 @@ func (s *Store) Moderators(ctx context.Context, communityID int64) ([]string, er
 
 // Role returns the role of an accepted member, or ErrNotFound.
 func (s *Store) Role(ctx context.Context, communityID int64, actorIRI string) (string, error) {
+	return scanRole(s.read.QueryRowContext(ctx, roleQuery, communityID, actorIRI), actorIRI)
+}
+
+// Role is Store.Role in the transaction.
+func (tx *Tx) Role(ctx context.Context, communityID int64, actorIRI string) (string, error) {
+	return scanRole(tx.queryRow(ctx, roleQuery, communityID, actorIRI), actorIRI)
+}
+
+const roleQuery = `SELECT role FROM follows WHERE community_id = ? AND actor_iri = ? AND state = 'accepted'`
+
+func scanRole(row *sql.Row, actorIRI string) (string, error) {
 	var role string
-	err := s.read.QueryRowContext(ctx, `SELECT role FROM follows WHERE community_id = ? AND actor_iri = ? AND state = 'accepted'`, communityID, actorIRI).Scan(&role)
+	err := row.Scan(&role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

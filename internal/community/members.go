@@ -45,9 +45,16 @@ func (s *Service) SetRole(ctx context.Context, p Principal, communityName, actor
 	if err != nil {
 		return err
 	}
-	old, err := s.store.Role(ctx, c.ID, actorIRI)
+	return s.inTx(ctx, func(tx *storage.Tx) error {
+		return s.setRole(ctx, tx, c, p, actorIRI, role)
+	})
+}
+
+// setRole is SetRole in tx.
+func (s *Service) setRole(ctx context.Context, tx *storage.Tx, c storage.Community, p Principal, actorIRI, role string) error {
+	old, err := tx.Role(ctx, c.ID, actorIRI)
 	if errors.Is(err, storage.ErrNotFound) {
-		return refused("%s is not a member of %s: they must follow it first", actorIRI, communityName)
+		return refused("%s is not a member of %s: they must follow it first", actorIRI, c.Name)
 	}
 	if err != nil {
 		return err
@@ -55,29 +62,27 @@ func (s *Service) SetRole(ctx context.Context, p Principal, communityName, actor
 	if old == role {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *storage.Tx) error {
-		if err := s.mustModerate(ctx, tx, c, p); err != nil {
-			return err
-		}
-		if err := tx.SetRole(ctx, c.ID, actorIRI, role); err != nil {
-			return err
-		}
-		if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "role " + role, Target: actorIRI, At: s.now()}); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, c, p, "member role", actorIRI, role); err != nil {
-			return err
-		}
-		if isModRole(old) == isModRole(role) {
-			return nil
-		}
-		a, err := s.render.RoleChange(c, actorIRI, isModRole(role))
-		if err != nil {
-			return err
-		}
-		a.Listed = true
-		return s.deliver(ctx, tx, c, a, toFollowers)
-	})
+	if err := s.mustModerate(ctx, tx, c, p); err != nil {
+		return err
+	}
+	if err := tx.SetRole(ctx, c.ID, actorIRI, role); err != nil {
+		return err
+	}
+	if err := tx.LogModeration(ctx, c.ID, storage.LogEntry{By: p.auditName(), Action: "role " + role, Target: actorIRI, At: s.now()}); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, c, p, "member role", actorIRI, role); err != nil {
+		return err
+	}
+	if isModRole(old) == isModRole(role) {
+		return nil
+	}
+	a, err := s.render.RoleChange(c, actorIRI, isModRole(role))
+	if err != nil {
+		return err
+	}
+	a.Listed = true
+	return s.deliver(ctx, tx, c, a, toFollowers)
 }
 
 // mustModerate refuses a principal who may not moderate community c.

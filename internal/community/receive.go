@@ -81,12 +81,16 @@ type Moderated struct {
 }
 
 // GroupAction is a moderator's action in a community: Lemmy's Block (a
-// member banned from the community) and Remove (of a moderator: recorded,
-// with no effect yet). Community is the one its target names.
+// member banned from the community), and Add and Remove of a moderator
+// (target: the community's moderators collection). Community is the one
+// its target names.
 type GroupAction struct {
 	In        Incoming
 	Community string
 	Type      string
+	// Collection is the community's collection the target names
+	// ("moderators"), or "" for the community itself.
+	Collection string
 	// ObjectIRI is what the action is about (the member a Block bans);
 	// Reason its summary.
 	ObjectIRI string
@@ -296,10 +300,10 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
 
-// receiveGroupAction applies a moderator's Block (a ban) or records their
-// Remove in a community: only its moderators may send one (GRP-13, Lemmy
-// PR 2489: an admin of another instance is no moderator of ours), so
-// anyone else is refused.
+// receiveGroupAction applies a moderator's Block (a ban) or Add or Remove
+// of a moderator in a community, and records their other Removes: only
+// its moderators may send one (GRP-13, Lemmy PR 2489: an admin of another
+// instance is no moderator of ours), so anyone else is refused.
 func (s *Service) receiveGroupAction(ctx context.Context, a GroupAction) error {
 	c, err := s.store.CommunityByName(ctx, a.Community)
 	if err != nil {
@@ -312,20 +316,56 @@ func (s *Service) receiveGroupAction(ctx context.Context, a GroupAction) error {
 	if !mod {
 		return refused("only moderators of %s may send a %s to it", c.Name, a.Type)
 	}
-	if a.Type != "Block" || a.ObjectIRI == "" {
+	by := Member(a.In.Actor.IRI)
+	var apply func(tx *storage.Tx) error
+	switch {
+	case a.ObjectIRI == "":
+	case a.Type == "Block":
+		// A remote moderator's ban or its Undo: as from the console,
+		// federated as the group's own Block or Undo{Block}.
+		apply = func(tx *storage.Tx) error {
+			if a.Undo {
+				return s.unban(ctx, tx, c, by, a.ObjectIRI)
+			}
+			return s.ban(ctx, tx, c, by, a.ObjectIRI, a.Reason)
+		}
+	case a.Collection == "moderators" && !a.Undo && (a.Type == "Add" || a.Type == "Remove"):
+		apply = func(tx *storage.Tx) error { return s.remoteRoleChange(ctx, tx, c, by, a.ObjectIRI, a.Type == "Add") }
+	}
+	if apply == nil {
 		return s.Record(ctx, c.ID, a.In)
 	}
-	// A remote moderator's ban or its Undo: as from the console,
-	// federated as the group's own Block or Undo{Block}; a repeat changes
-	// nothing.
+	// A repeat changes nothing.
 	return s.inTx(ctx, func(tx *storage.Tx) error {
 		fresh, err := tx.RecordInboxActivity(ctx, s.inboxRow(a.In, c.ID))
 		if err != nil || !fresh {
 			return err
 		}
-		if a.Undo {
-			return s.unban(ctx, tx, c, Member(a.In.Actor.IRI), a.ObjectIRI)
-		}
-		return s.ban(ctx, tx, c, Member(a.In.Actor.IRI), a.ObjectIRI, a.Reason)
+		return apply(tx)
 	})
+}
+
+// remoteRoleChange applies a remote moderator's Add (appoint) or Remove
+// (dismiss) of a moderator, as Lemmy's moderators send them: the member
+// becomes a moderator, or a moderator a member. The owner is not
+// dismissed this way (Lemmy, too, lets no moderator remove the one above
+// them): that is refused. Adding a moderator or removing a member who is
+// none changes nothing.
+func (s *Service) remoteRoleChange(ctx context.Context, tx *storage.Tx, c storage.Community, by Principal, actorIRI string, add bool) error {
+	role, err := tx.Role(ctx, c.ID, actorIRI)
+	if errors.Is(err, storage.ErrNotFound) {
+		return refused("%s is not a member of %s: they must follow it first", actorIRI, c.Name)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case add && isModRole(role), !add && !isModRole(role):
+		return nil
+	case !add && role == storage.RoleOwner:
+		return refused("the owner of %s is not dismissed from another server", c.Name)
+	case add:
+		return s.setRole(ctx, tx, c, by, actorIRI, storage.RoleModerator)
+	}
+	return s.setRole(ctx, tx, c, by, actorIRI, storage.RoleMember)
 }

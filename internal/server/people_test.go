@@ -776,3 +776,111 @@ func TestGRP11DeleteOfAnotherAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteModeratorsAppointAndDismiss: Lemmy's Add and Remove of a
+// moderator (its real payloads, moved onto the harness) from a moderator
+// on another server appoint and dismiss moderators here, and reach the
+// followers as the group's own Add and Remove; from anyone else, of the
+// owner, or of someone who is no member, they are refused and change
+// nothing.
+func TestRemoteModeratorsAppointAndDismiss(t *testing.T) {
+	ti := newInstance(t, true)
+	ctx := context.Background()
+	peer := fedtest.New(t)
+	modHost := fedtest.New(t, fedtest.OnAddress("127.0.0.72"))
+	alice, bob, owner, mod := peer.NewActor("alice"), peer.NewActor("bob"), peer.NewActor("owner"), modHost.NewActor("mod")
+	for _, m := range []struct {
+		in *fedtest.Instance
+		a  *fedtest.Actor
+	}{{peer, alice}, {peer, bob}, {peer, owner}, {modHost, mod}} {
+		member(t, ti, m.in, m.a)
+	}
+	for iri, role := range map[string]string{mod.IRI: "moderator", owner.IRI: "owner"} {
+		if err := ti.svc.SetRole(ctx, community.Operator("admin"), "seedbreeders", iri, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := ti.store.CommunityByName(ctx, "seedbreeders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := ti.actor("seedbreeders")
+	lemmy := func(file string, by *fedtest.Actor, id, object string) []byte {
+		raw, err := os.ReadFile("testdata/moderation/lemmy_" + file + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a map[string]any
+		if err := json.Unmarshal(raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		a["id"], a["actor"], a["object"] = by.IRI+"/activities/"+id, by.IRI, object
+		a["target"], a["cc"], a["audience"] = ours+"/moderators", []any{ours}, ours
+		b, _ := json.Marshal(a)
+		return b
+	}
+	role := func(iri string) string {
+		r, err := ti.store.Role(ctx, c.ID, iri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	// A member's Add is refused.
+	before := stored(t, ti.store)
+	if code, _ := alice.Post(t, ti.sharedInbox(), lemmy("add_mod", alice, "add-0", alice.IRI)); code != 403 {
+		t.Errorf("a member's Add of themselves: %d, want 403", code)
+	}
+	if after := stored(t, ti.store); role(alice.IRI) != "member" || !reflect.DeepEqual(before, after) {
+		t.Errorf("after a member's Add: alice is %s, rows %v -> %v", role(alice.IRI), before, after)
+	}
+
+	// The moderator appoints alice; the followers hear of it.
+	if code, body := mod.Post(t, ti.sharedInbox(), lemmy("add_mod", mod, "add-1", alice.IRI)); code != 202 || role(alice.IRI) != "moderator" {
+		t.Fatalf("the moderator's Add of alice: %d %s, alice is %s; want 202 and moderator", code, body, role(alice.IRI))
+	}
+	got := peer.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Add" && r.Activity["object"] == alice.IRI
+	})
+	if got[0].Err != nil || got[0].Activity["actor"] != ours || got[0].Activity["target"] != ours+"/moderators" {
+		t.Errorf("the followers got %v (%v), want the group's Add of alice to its moderators", got[0].Activity, got[0].Err)
+	}
+	before = stored(t, ti.store)
+	if code, _ := mod.Post(t, ti.sharedInbox(), lemmy("add_mod", mod, "add-1", alice.IRI)); code != 202 {
+		t.Errorf("the same Add again: %d, want 202", code)
+	}
+	if after := stored(t, ti.store); !reflect.DeepEqual(before, after) {
+		t.Errorf("the same Add again changed rows: %v -> %v", before, after)
+	}
+
+	// Alice, now a moderator, dismisses mod; the followers hear of it.
+	if code, body := alice.Post(t, ti.sharedInbox(), lemmy("remove_mod", alice, "remove-1", mod.IRI)); code != 202 || role(mod.IRI) != "member" {
+		t.Fatalf("alice's Remove of mod: %d %s, mod is %s; want 202 and member", code, body, role(mod.IRI))
+	}
+	peer.Wait(t, 1, wait, func(r fedtest.Received) bool {
+		return r.Activity["type"] == "Remove" && r.Activity["object"] == mod.IRI && r.Activity["actor"] == ours
+	})
+	// mod is no moderator now: their Add is refused.
+	if code, _ := mod.Post(t, ti.sharedInbox(), lemmy("add_mod", mod, "add-2", bob.IRI)); code != 403 || role(bob.IRI) != "member" {
+		t.Errorf("a dismissed moderator's Add of bob: %d, bob is %s; want 403 and member", code, role(bob.IRI))
+	}
+
+	// The owner is not dismissed from another server; nor is anyone who
+	// is no member appointed.
+	before = stored(t, ti.store)
+	if code, _ := alice.Post(t, ti.sharedInbox(), lemmy("remove_mod", alice, "remove-2", owner.IRI)); code != 403 || role(owner.IRI) != "owner" {
+		t.Errorf("alice's Remove of the owner: %d, owner is %s; want 403 and owner", code, role(owner.IRI))
+	}
+	stranger := peer.NewActor("stranger")
+	if code, _ := alice.Post(t, ti.sharedInbox(), lemmy("add_mod", alice, "add-3", stranger.IRI)); code != 403 {
+		t.Errorf("alice's Add of someone who is no member: %d, want 403", code)
+	}
+	if after := stored(t, ti.store); !reflect.DeepEqual(before, after) {
+		t.Errorf("refused Add and Remove changed rows: %v -> %v", before, after)
+	}
+	// Removing a member who moderates nothing changes nothing.
+	if code, _ := alice.Post(t, ti.sharedInbox(), lemmy("remove_mod", alice, "remove-3", bob.IRI)); code != 202 || role(bob.IRI) != "member" {
+		t.Errorf("alice's Remove of bob, a member: %d, bob is %s; want 202 and member", code, role(bob.IRI))
+	}
+}

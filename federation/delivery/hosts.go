@@ -18,9 +18,11 @@ type hostLimits struct {
 	perHost int
 
 	mu sync.Mutex
-	// mu guards slots and hosts.
+	// mu guards slots, hosts and slow.
 	slots map[string]*hostSlot
 	hosts map[string]*hostState
+	// slow counts the hosts in hosts whose timeouts are above zero.
+	slow int
 }
 
 // hostSlot is the semaphore of one host. It is dropped when nobody holds or
@@ -137,6 +139,9 @@ func (h *hostLimits) answered(host string, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := h.state(host, now)
+	if st.timeouts > 0 {
+		h.slow--
+	}
 	st.timeouts, st.answered = 0, true
 }
 
@@ -145,8 +150,19 @@ func (h *hostLimits) timedOut(host string, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := h.state(host, now)
+	if st.timeouts == 0 {
+		h.slow++
+	}
 	st.timeouts++
 	st.answered = false
+}
+
+// anySlow says whether some host has a history of timeouts: without one,
+// every row needs a main slot.
+func (h *hostLimits) anySlow() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.slow > 0
 }
 
 // standing says whether host answered its last attempt (good) and whether
@@ -191,6 +207,9 @@ func (h *hostLimits) state(host string, now time.Time) *hostState {
 	if len(h.hosts) >= maxHostStates {
 		for k, st := range h.hosts {
 			if !st.wait.After(now) && !st.openUntil.After(now) {
+				if st.timeouts > 0 {
+					h.slow--
+				}
 				delete(h.hosts, k)
 			}
 		}

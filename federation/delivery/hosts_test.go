@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,4 +129,40 @@ func TestHostStanding(t *testing.T) {
 	h.failed("a.example", now, now.Add(time.Minute), "HTTP 503")
 	h.succeeded("a.example", now)
 	check("after a failure and a success", true, false)
+}
+
+// anySlow follows the hosts whose last attempts timed out: up with the
+// first timeout, down with an answer or when the host's state is dropped.
+func TestHostLimitsAnySlow(t *testing.T) {
+	t.Parallel()
+	h := newHostLimits(2)
+	now := time.Now()
+	if h.anySlow() {
+		t.Fatal("slow before any attempt")
+	}
+	h.timedOut("a.example", now)
+	h.timedOut("a.example", now)
+	h.timedOut("b.example", now)
+	if !h.anySlow() {
+		t.Fatal("not slow after timeouts")
+	}
+	h.answered("a.example", now)
+	if !h.anySlow() {
+		t.Fatal("not slow while b.example has timed out")
+	}
+	h.answered("b.example", now)
+	h.answered("b.example", now)
+	if h.anySlow() {
+		t.Fatal("slow after both hosts answered")
+	}
+	// A slow host whose state is dropped to make room no longer counts.
+	h.timedOut("c.example", now)
+	for i := range maxHostStates {
+		h.succeeded(fmt.Sprintf("h%d.example", i), now) // no state made
+		h.answered(fmt.Sprintf("h%d.example", i), now)
+	}
+	if h.anySlow() {
+		_, stillThere := h.hosts["c.example"]
+		t.Fatalf("slow after the host states were dropped (c.example kept: %v)", stillThere)
+	}
 }

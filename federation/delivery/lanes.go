@@ -95,9 +95,17 @@ func (s *seat) leave() {
 // that find the slow lane full are put back.
 func (w *Worker) startDue(ctx, sending context.Context, backlog []storage.Delivery, attempts *sync.WaitGroup, results chan<- result) []storage.Delivery {
 	n := len(backlog)
+	// The backlog is scanned each time a slot frees. When no host is slow,
+	// every row needs a main slot, so the scan stops once the main lane is
+	// full.
+	mainOnly := !w.hosts.anySlow()
+	mainFull := func() bool { return len(w.slots) == cap(w.slots) }
+	if mainOnly && mainFull() {
+		return backlog
+	}
 	// A host's standing and free slots are read once per call (the
-	// backlog holds up to twice PerHost rows a host, and is scanned each
-	// time a slot frees), and the slots counted down as rows start.
+	// backlog holds up to twice PerHost rows a host), and the slots
+	// counted down as rows start.
 	type view struct {
 		good, slow bool
 		free       int
@@ -105,7 +113,11 @@ func (w *Worker) startDue(ctx, sending context.Context, backlog []storage.Delive
 	views := make(map[string]*view)
 	for _, goodPass := range []bool{true, false} {
 		kept := backlog[:0]
-		for _, d := range backlog {
+		for i, d := range backlog {
+			if mainOnly && mainFull() {
+				kept = append(kept, backlog[i:]...)
+				break
+			}
 			v := views[d.Host]
 			if v == nil {
 				v = &view{free: w.hosts.free(d.Host)}

@@ -73,10 +73,11 @@ func (tx *Tx) UpdatePost(ctx context.Context, p Post) error {
 	return nil
 }
 
-const deletePostQuery = `UPDATE posts SET deleted_at = ?, content = '', summary = '', name = '' WHERE id = ? AND deleted_at = 0`
+const deletePostQuery = `UPDATE posts SET deleted_at = ?, content = '', summary = '', name = '', raw = '' WHERE id = ? AND deleted_at = 0`
 
-// DeletePost turns a post into a tombstone: its text is gone, its place in
-// the thread stays. It reports whether the post was live.
+// DeletePost turns a post into a tombstone: its text is gone, the JSON it
+// came as too, and its place in the thread stays. It reports whether the
+// post was live.
 func (tx *Tx) DeletePost(ctx context.Context, id int64, at time.Time) (bool, error) {
 	res, err := tx.tx.ExecContext(ctx, deletePostQuery, toDB(at), id)
 	if err != nil {

@@ -577,3 +577,38 @@ func TestAnUpdateOfADeletedPostIsIgnored(t *testing.T) {
 		t.Error("the Update of a deleted post was announced")
 	}
 }
+
+// A post deleted by its author or removed by a moderator keeps none of its
+// text: not in its name, summary or content, nor in the JSON it came as.
+func TestADeletedPostKeepsNoText(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ann := w.member("https://a.example/users/ann")
+	for _, remove := range []bool{false, true} {
+		n := w.note(ann, "<p>the secret recipe</p>")
+		n.Name, n.Summary = "secret title", "secret warning"
+		n.Raw, _ = json.Marshal(map[string]any{"id": n.IRI, "type": "Note", "name": n.Name, "summary": n.Summary, "content": n.Content})
+		w.mustSubmit(ann, n)
+		if got := w.post(n.IRI); !strings.Contains(string(got.Raw), "secret recipe") || got.Name == "" {
+			t.Fatalf("the post was stored without its JSON or name: %+v", got)
+		}
+		var err error
+		if remove {
+			err = w.svc.RemovePost(w.ctx, n.IRI, "admin", "off topic")
+		} else {
+			err = w.svc.Delete(w.ctx, w.c.Name, w.in(ann, "Delete"), n.IRI)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := w.post(n.IRI)
+		if got.DeletedAt.IsZero() {
+			t.Fatalf("removed %v: the post is not a tombstone", remove)
+		}
+		for field, v := range map[string]string{"name": got.Name, "summary": got.Summary, "content": got.Content, "raw": string(got.Raw)} {
+			if strings.Contains(v, "secret") {
+				t.Errorf("removed %v: the tombstone's %s still holds %q", remove, field, v)
+			}
+		}
+	}
+}

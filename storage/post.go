@@ -27,6 +27,10 @@ type Post struct {
 	Likes       int
 	Dislikes    int
 	Raw         []byte
+	// ActivityIRI is the inbox activity that carries the post's text
+	// (its Create, or the Update of UpdatePost), recorded before; "" for
+	// none. It is written, not read back.
+	ActivityIRI string
 }
 
 const postColumns = `id, iri, thread_id, community_id, type, author_iri, in_reply_to, name, content, summary, url,
@@ -43,15 +47,15 @@ func scanPost(row scanner) (Post, error) {
 }
 
 const createPostQuery = `
-	INSERT INTO posts (iri, thread_id, community_id, type, author_iri, in_reply_to, name, content, summary, url, published, raw)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + returningID
+	INSERT INTO posts (iri, thread_id, community_id, type, author_iri, in_reply_to, name, content, summary, url, published, raw, activity_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT id FROM inbox_activities WHERE iri = ?), 0))` + returningID
 
 // CreatePost stores a post and returns it as stored (times to the
 // millisecond, no votes, neither updated nor deleted). A post with the
 // same IRI gives ErrConflict.
 func (tx *Tx) CreatePost(ctx context.Context, p Post) (Post, error) {
 	id, err := tx.insert(ctx, createPostQuery, p.IRI, p.ThreadID, p.CommunityID, p.Type, p.AuthorIRI,
-		p.InReplyTo, p.Name, p.Content, p.Summary, p.URL, toDB(p.Published), string(p.Raw))
+		p.InReplyTo, p.Name, p.Content, p.Summary, p.URL, toDB(p.Published), string(p.Raw), p.ActivityIRI)
 	if err != nil {
 		return Post{}, fmt.Errorf("create post %s: %w", p.IRI, mapError(err))
 	}
@@ -63,22 +67,37 @@ func (tx *Tx) CreatePost(ctx context.Context, p Post) (Post, error) {
 	return p, nil
 }
 
-const updatePostQuery = `UPDATE posts SET name = ?, content = ?, summary = ?, updated = ?, raw = ? WHERE id = ?`
+const (
+	updatePostQuery = `UPDATE posts SET name = ?, content = ?, summary = ?, updated = ?, raw = ?,
+		activity_id = COALESCE((SELECT id FROM inbox_activities WHERE iri = ?), 0) WHERE id = ?`
+	// forgetPostActivityQuery empties the raw of the inbox activity that
+	// carried a post's text, unless that is the activity now taking its
+	// place (?2).
+	forgetPostActivityQuery = `UPDATE inbox_activities SET raw = ''
+		WHERE id = (SELECT activity_id FROM posts WHERE id = ?1) AND iri <> ?2`
+)
 
-// UpdatePost replaces the text of a post.
+// UpdatePost replaces the text of a post with that of p.ActivityIRI; the
+// raw of the activity that carried the text before is emptied.
 func (tx *Tx) UpdatePost(ctx context.Context, p Post) error {
-	if _, err := tx.tx.ExecContext(ctx, updatePostQuery, p.Name, p.Content, p.Summary, toDB(p.Updated), string(p.Raw), p.ID); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, forgetPostActivityQuery, p.ID, p.ActivityIRI); err != nil {
+		return fmt.Errorf("update post %s: %w", p.IRI, mapError(err))
+	}
+	if _, err := tx.tx.ExecContext(ctx, updatePostQuery, p.Name, p.Content, p.Summary, toDB(p.Updated), string(p.Raw), p.ActivityIRI, p.ID); err != nil {
 		return fmt.Errorf("update post %s: %w", p.IRI, mapError(err))
 	}
 	return nil
 }
 
-const deletePostQuery = `UPDATE posts SET deleted_at = ?, content = '', summary = '', name = '', raw = '' WHERE id = ? AND deleted_at = 0`
+const deletePostQuery = `UPDATE posts SET deleted_at = ?, content = '', summary = '', name = '', raw = '', activity_id = 0 WHERE id = ? AND deleted_at = 0`
 
 // DeletePost turns a post into a tombstone: its text is gone, the JSON it
-// came as too, and its place in the thread stays. It reports whether the
-// post was live.
+// came as too, as is the raw of the inbox activity that carried its text;
+// its place in the thread stays. It reports whether the post was live.
 func (tx *Tx) DeletePost(ctx context.Context, id int64, at time.Time) (bool, error) {
+	if _, err := tx.tx.ExecContext(ctx, forgetPostActivityQuery, id, ""); err != nil {
+		return false, fmt.Errorf("delete post %d: %w", id, mapError(err))
+	}
 	res, err := tx.tx.ExecContext(ctx, deletePostQuery, toDB(at), id)
 	if err != nil {
 		return false, fmt.Errorf("delete post %d: %w", id, mapError(err))

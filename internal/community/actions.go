@@ -66,6 +66,7 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		}
 		row := s.postRow(c, storage.Thread{ID: p.ThreadID}, n)
 		p.Name, p.Content, p.Summary, p.Raw, p.Updated = row.Name, row.Content, row.Summary, row.Raw, s.now()
+		p.ActivityIRI = in.IRI
 		if err := tx.UpdatePost(ctx, p); err != nil {
 			return err
 		}

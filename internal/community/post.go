@@ -93,6 +93,7 @@ func (s *Service) accept(ctx context.Context, c storage.Community, sub Submissio
 	// Sanitizing and rendering need no database: done here, they do not
 	// hold the one writer (issue 13). The thread is known only inside.
 	row := s.postRow(c, storage.Thread{}, n)
+	row.ActivityIRI = sub.Activity.IRI
 	text := s.sanitize.Text(row.Content, 0)
 	title := s.sanitize.Text(n.Name, MaxTitleRunes) // of a new thread
 	if title == "" {

@@ -579,18 +579,39 @@ func TestAnUpdateOfADeletedPostIsIgnored(t *testing.T) {
 }
 
 // A post deleted by its author or removed by a moderator keeps none of its
-// text: not in its name, summary or content, nor in the JSON it came as.
+// text: not in its name, summary or content, nor in the JSON it came as,
+// nor in the raw activities that brought it (its Create, its Update). An
+// edit empties the raw of the activity it replaces.
 func TestADeletedPostKeepsNoText(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ann := w.member("https://a.example/users/ann")
+	rawOf := func(iri string) string {
+		a, err := w.st.InboxActivityByIRI(w.ctx, iri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(a.Raw)
+	}
 	for _, remove := range []bool{false, true} {
 		n := w.note(ann, "<p>the secret recipe</p>")
 		n.Name, n.Summary = "secret title", "secret warning"
 		n.Raw, _ = json.Marshal(map[string]any{"id": n.IRI, "type": "Note", "name": n.Name, "summary": n.Summary, "content": n.Content})
-		w.mustSubmit(ann, n)
-		if got := w.post(n.IRI); !strings.Contains(string(got.Raw), "secret recipe") || got.Name == "" {
-			t.Fatalf("the post was stored without its JSON or name: %+v", got)
+		create := w.activity(ann, "Create", n)
+		if err := w.svc.Submit(w.ctx, w.c.Name, community.Submission{Activity: create, Note: n}); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.post(n.IRI); !strings.Contains(string(got.Raw), "secret recipe") || !strings.Contains(rawOf(create.IRI), "secret recipe") {
+			t.Fatalf("the post or its Create was stored without its text: %+v", got)
+		}
+		edited := n
+		edited.Content = "<p>the secret recipe, improved</p>"
+		update := w.activity(ann, "Update", edited)
+		if err := w.svc.Edit(w.ctx, w.c.Name, update, edited); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(rawOf(create.IRI), "secret") || !strings.Contains(rawOf(update.IRI), "improved") {
+			t.Fatalf("after the edit the Create holds %q and the Update %q; want the Create emptied", rawOf(create.IRI), rawOf(update.IRI))
 		}
 		var err error
 		if remove {
@@ -605,9 +626,10 @@ func TestADeletedPostKeepsNoText(t *testing.T) {
 		if got.DeletedAt.IsZero() {
 			t.Fatalf("removed %v: the post is not a tombstone", remove)
 		}
-		for field, v := range map[string]string{"name": got.Name, "summary": got.Summary, "content": got.Content, "raw": string(got.Raw)} {
+		for field, v := range map[string]string{"name": got.Name, "summary": got.Summary, "content": got.Content, "raw": string(got.Raw),
+			"the Create's raw": rawOf(create.IRI), "the Update's raw": rawOf(update.IRI)} {
 			if strings.Contains(v, "secret") {
-				t.Errorf("removed %v: the tombstone's %s still holds %q", remove, field, v)
+				t.Errorf("removed %v: %s still holds %q", remove, field, v)
 			}
 		}
 	}

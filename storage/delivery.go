@@ -195,12 +195,12 @@ const (
 
 // ClaimDeliveries leases up to limit due deliveries until now+lease, with
 // at most perHost in flight per host, and skipping hosts that asked us to
-// wait (429 Retry-After), once the fan-outs queued before it are expanded
-// (ExpandFanOuts). Other workers skip leased rows; a lease not
+// wait (429 Retry-After), once the oldest fan-outs are expanded into at
+// least limit rows (ExpandFanOuts). Other workers skip leased rows; a lease not
 // renewed (RenewClaims) runs out, and the rows fall due again for any
 // process.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, perHost, limit int) ([]Delivery, error) {
-	if _, err := s.ExpandFanOuts(ctx); err != nil {
+	if _, err := s.ExpandFanOuts(ctx, limit); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	if s.pg {

@@ -18,9 +18,8 @@ import (
 // Expanding reads the followers, the hosts marked unreachable and the
 // federation policy as they are then, not as they were when the post came
 // in: a follower gone meanwhile gets nothing, a host blocked meanwhile
-// gets nothing. Every claim of deliveries expands the fan-outs queued
-// before it first, so the queue a claim reads is the one it would have
-// read had the deliveries been queued with their post: the rows of a
+// gets nothing. Every claim of deliveries first expands the oldest
+// fan-outs, enough of them for the rows it asks for; the rows of a
 // fan-out are due from the time it was queued.
 
 const (
@@ -62,29 +61,36 @@ func (tx *Tx) QueueFanOut(ctx context.Context, activityID, communityID int64, fa
 	return true, nil
 }
 
-// ExpandFanOuts turns every fan-out queued so far into deliveries, a few
-// per transaction, and returns how many it expanded. Each fan-out's
-// deliveries are due from when it was queued. Fan-outs queued while it
-// runs may be left for the next call.
-func (s *Store) ExpandFanOuts(ctx context.Context) (int, error) {
+// ExpandFanOuts turns fan-outs into deliveries, oldest first and a few per
+// transaction, until rows deliveries have been queued or no fan-out queued
+// before the call is left (rows ≤ 0: all of them), and returns how many
+// fan-outs it expanded. Each fan-out's deliveries are due from when it
+// was queued.
+//
+// A claim asks for the rows it wants, not for every fan-out: after a burst
+// of posts, 500 fan-outs of 130 inboxes took 1.3 s to expand at once, a
+// time no delivery started in (issue 13).
+func (s *Store) ExpandFanOuts(ctx context.Context, rows int) (int, error) {
 	var last int64
 	if err := s.read.QueryRowContext(ctx, lastFanOutQuery).Scan(&last); err != nil {
 		return 0, fmt.Errorf("fan-outs: %w", mapError(err))
 	}
-	expanded := 0
-	for last > 0 {
-		n, err := s.expandFanOuts(ctx, last)
+	expanded, queued := 0, 0
+	for last > 0 && (rows <= 0 || queued < rows) {
+		n, q, err := s.expandFanOuts(ctx, last)
 		expanded += n
+		queued += q
 		if err != nil || n < fanOutsPerTx {
 			return expanded, err
 		}
 	}
-	return 0, nil
+	return expanded, nil
 }
 
 // expandFanOuts expands up to fanOutsPerTx of the fan-outs numbered up to
-// last in one transaction.
-func (s *Store) expandFanOuts(ctx context.Context, last int64) (int, error) {
+// last in one transaction, and returns how many it took and how many
+// deliveries it queued.
+func (s *Store) expandFanOuts(ctx context.Context, last int64) (taken, queued int, err error) {
 	type fanOut struct {
 		activityID, communityID int64
 		family                  Family
@@ -94,8 +100,8 @@ func (s *Store) expandFanOuts(ctx context.Context, last int64) (int, error) {
 	if s.pg {
 		query = takeFanOutsPostgresQuery
 	}
-	var taken int
-	err := s.inBackground(ctx, func(tx *Tx) error {
+	err = s.inBackground(ctx, func(tx *Tx) error {
+		taken, queued = 0, 0
 		var fs []fanOut
 		if err := queryEach(ctx, tx, query, []any{last, fanOutsPerTx}, func(sc scanner) error {
 			var f fanOut
@@ -113,15 +119,21 @@ func (s *Store) expandFanOuts(ctx context.Context, last int64) (int, error) {
 			if err != nil {
 				return fmt.Errorf("deliveries of fan-out of %d: %w", f.activityID, err)
 			}
-			if _, err := tx.exec(ctx, enqueueFollowersQuery, f.activityID, f.queuedAt, f.communityID, "[]", string(f.family), refused); err != nil {
+			res, err := tx.exec(ctx, enqueueFollowersQuery, f.activityID, f.queuedAt, f.communityID, "[]", string(f.family), refused)
+			if err != nil {
 				return fmt.Errorf("deliveries of fan-out of %d: %w", f.activityID, mapError(err))
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("deliveries of fan-out of %d: %w", f.activityID, mapError(err))
+			}
+			queued += int(n)
 		}
 		tx.queued = taken > 0
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("expand fan-outs: %w", err)
+		return 0, 0, fmt.Errorf("expand fan-outs: %w", err)
 	}
-	return taken, nil
+	return taken, queued, nil
 }

@@ -208,7 +208,7 @@ func TestExpandFanOutsTakesEveryFanOut(t *testing.T) {
 	for i := range 7 {
 		queueFanOut(t, st, c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
 	}
-	n, err := st.ExpandFanOuts(ctx)
+	n, err := st.ExpandFanOuts(ctx, 0)
 	if err != nil || n != 7 {
 		t.Fatalf("ExpandFanOuts = %d, %v; want 7", n, err)
 	}
@@ -216,8 +216,43 @@ func TestExpandFanOutsTakesEveryFanOut(t *testing.T) {
 	if counts["deliveries"] != 14 || counts["fan_outs"] != 0 {
 		t.Errorf("%d deliveries, %d fan-outs; want 14 and 0", counts["deliveries"], counts["fan_outs"])
 	}
-	if n, err := st.ExpandFanOuts(ctx); err != nil || n != 0 {
+	if n, err := st.ExpandFanOuts(ctx, 0); err != nil || n != 0 {
 		t.Errorf("ExpandFanOuts again = %d, %v; want 0", n, err)
+	}
+}
+
+// Asked for some rows, ExpandFanOuts expands fan-outs, a transaction's
+// worth at a time, until it has queued that many; the rest wait for the
+// next call. A claim asks for the rows it claims.
+func TestExpandFanOutsForSomeRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 10 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", true)
+	}
+	now := time.Unix(1000, 0)
+	for i := range 9 {
+		queueFanOut(t, st, c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
+	}
+	// 25 rows take three fan-outs of ten; transactions take two.
+	n, err := st.ExpandFanOuts(ctx, 25)
+	if err != nil || n != 4 {
+		t.Fatalf("ExpandFanOuts(25) = %d, %v; want 4", n, err)
+	}
+	counts, _ := st.RowCounts(ctx)
+	if counts["deliveries"] != 40 || counts["fan_outs"] != 5 {
+		t.Errorf("%d deliveries, %d fan-outs; want 40 and 5", counts["deliveries"], counts["fan_outs"])
+	}
+	// A claim of 30 rows expands what it asks for first: two more
+	// transactions, 40 rows.
+	if _, err := st.ClaimDeliveries(ctx, now, time.Minute, 100, 30); err != nil {
+		t.Fatal(err)
+	}
+	counts, _ = st.RowCounts(ctx)
+	if counts["deliveries"] != 80 || counts["fan_outs"] != 1 {
+		t.Errorf("after a claim of 30: %d deliveries, %d fan-outs; want 80 and 1", counts["deliveries"], counts["fan_outs"])
 	}
 }
 
@@ -241,7 +276,7 @@ func TestProcessesExpandEachFanOutOnce(t *testing.T) {
 	expanded := make([]int, len(stores))
 	errs := make([]error, len(stores))
 	for i, p := range stores {
-		wg.Go(func() { expanded[i], errs[i] = p.ExpandFanOuts(ctx) })
+		wg.Go(func() { expanded[i], errs[i] = p.ExpandFanOuts(ctx, 0) })
 	}
 	wg.Wait()
 	total := 0

@@ -422,52 +422,40 @@ func (w *Worker) Health() Health {
 // per-host limit holds, and a row waits in the backlog only for a free
 // slot, never for its host.
 //
-// Rows still in the backlog when ctx ends keep their lease; the next Run
-// releases it.
+// A claim runs beside the loop, which goes on starting the backlog's rows
+// meanwhile: a claim waits for the one writer, behind the posts coming in
+// and the outcomes, and takes a few milliseconds more itself; with the
+// loop waiting for it, the slots freed meanwhile stayed empty (issue 13).
+//
+// Rows still in the backlog when ctx ends keep their lease, as do the rows
+// of a claim still running then; the next Run releases them.
 func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGroup, results chan<- result) {
 	var backlog []storage.Delivery
 	want := true // something may be due: claim when allowed
 	busy := false
-	var notBefore time.Time // rate limit of claims, on the real clock
+	var notBefore time.Time   // rate limit of claims, on the real clock
+	var claiming chan claimed // the claim running, if any
 	for {
 		w.beat()
 		if ctx.Err() == nil {
 			backlog = w.startDue(ctx, sending, backlog, attempts, results)
 		}
 		if ctx.Err() != nil {
+			if claiming != nil {
+				<-claiming
+			}
 			return
 		}
-		if want && len(backlog) <= w.batch/2 && !time.Now().Before(notBefore) {
-			// The fan-outs first, outside the claim's time: their rows are
-			// writes the posts would otherwise have made (storage.QueueFanOut).
-			// Like a signature, they wait for the inbox's requests in flight.
-			w.yield.wait(ctx)
-			if _, err := w.store.ExpandFanOuts(context.WithoutCancel(ctx)); err != nil {
-				w.log.Error("expand fan-outs", "err", err)
-			}
-			limit := w.batch - len(backlog)
-			began := time.Now()
-			ds, err := w.claim(ctx, limit)
-			pause := claimPause
-			if len(ds) < limit {
-				pause = claimPauseIdle
-			}
-			notBefore = time.Now().Add(time.Duration(pause) * time.Since(began))
-			if err != nil {
-				w.log.Error("claim deliveries", "err", err)
-				notBefore = time.Now().Add(w.poll)
-			}
-			if err == nil && len(ds) == 0 && busy && len(backlog) == 0 {
-				w.log.Debug("no more deliveries due")
-			}
-			busy = len(ds) > 0
-			want = len(ds) == limit // there may be more due right now
-			backlog = append(backlog, ds...)
-			continue
+		if claiming == nil && want && len(backlog) <= w.batch/2 && !time.Now().Before(notBefore) {
+			claiming = make(chan claimed, 1)
+			want = false
+			go w.claimAhead(ctx, w.batch-len(backlog), claiming)
 		}
 
 		var wait time.Duration
 		switch {
+		case claiming != nil:
+			wait = w.poll // the claim's end wakes the loop
 		case len(backlog) > w.batch/2:
 			wait = w.poll // nothing to claim before the backlog drains
 		case want:
@@ -482,16 +470,51 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+		case c := <-claiming:
+			claiming = nil
+			pause := claimPause
+			if len(c.rows) < c.limit {
+				pause = claimPauseIdle
+			}
+			notBefore = time.Now().Add(time.Duration(pause) * c.took)
+			if c.err != nil {
+				w.log.Error("claim deliveries", "err", c.err)
+				notBefore = time.Now().Add(w.poll)
+			}
+			if c.err == nil && len(c.rows) == 0 && busy && len(backlog) == 0 {
+				w.log.Debug("no more deliveries due")
+			}
+			busy = len(c.rows) > 0
+			// There may be more due right now, or a wake came meanwhile.
+			want = want || len(c.rows) == c.limit
+			backlog = append(backlog, c.rows...)
 		case <-w.wake:
 			want = true
 		case <-w.kick:
 			want = true
 		case <-timer.C:
-			want = true
+			want = want || claiming == nil
 		case <-freed:
 		}
 		timer.Stop()
 	}
+}
+
+// claimed is what a claim found.
+type claimed struct {
+	rows  []storage.Delivery
+	err   error
+	limit int           // the rows it asked for
+	took  time.Duration // the claim's own time, without its wait for Yield
+}
+
+// claimAhead waits for the inbox's requests in flight, like a signature
+// (Yield), then claims up to limit rows and sends what it found on out.
+func (w *Worker) claimAhead(ctx context.Context, limit int, out chan<- claimed) {
+	w.yield.wait(ctx)
+	began := time.Now()
+	ds, err := w.claim(ctx, limit)
+	out <- claimed{rows: ds, err: err, limit: limit, took: time.Since(began)}
 }
 
 // claimPause is how long the loop waits after a claim, in multiples of the

@@ -94,7 +94,9 @@ type OutboxActivity struct {
 	// show, which is withdrawn from them with Undo{Announce}.
 	Boost bool
 	// Withdrawn is set once the post is deleted or removed: the activity is
-	// no longer served (410) nor listed.
+	// no longer served (410) nor listed, nor sent, and its Body is emptied
+	// unless it is a boost (which names the post and no more, and is
+	// undone with its body).
 	Withdrawn bool
 }
 
@@ -111,14 +113,14 @@ func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64
 	return id, nil
 }
 
-const outboxActivityQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at FROM outbox_activities WHERE id = ?`
+const outboxActivityQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at, withdrawn_at != 0 FROM outbox_activities WHERE id = ?`
 
 // OutboxActivityByID returns an activity to send, or ErrNotFound.
 func (s *Store) OutboxActivityByID(ctx context.Context, id int64) (OutboxActivity, error) {
 	var a OutboxActivity
 	var body string
 	var created int64
-	err := s.readRow(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created)
+	err := s.readRow(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created, &a.Withdrawn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxActivity{}, ErrNotFound
 	}
@@ -222,8 +224,11 @@ func (tx *Tx) OutboxActivityID(ctx context.Context, iri string) (int64, error) {
 	return id, err
 }
 
+// withdrawAnnouncesQuery empties the bodies of the Announces of the
+// post's activities (its Create, its Updates), which embed its text: a
+// deleted post's text is kept nowhere.
 const withdrawAnnouncesQuery = `
-	UPDATE outbox_activities SET withdrawn_at = ?1
+	UPDATE outbox_activities SET withdrawn_at = ?1, body = CASE WHEN boost != 0 THEN body ELSE '' END
 	WHERE community_id = ?2 AND withdrawn_at = 0 AND object_iri != '' AND (
 		object_iri = ?3
 		OR (?4 != 0 AND object_iri IN (SELECT iri FROM posts WHERE thread_id = ?4)))
@@ -231,7 +236,8 @@ const withdrawAnnouncesQuery = `
 
 // WithdrawAnnounces marks every activity of a community that is about the
 // post objectIRI, or about any post of thread threadID when it is not 0, as
-// withdrawn, drops the deliveries of them still queued, and returns them.
+// withdrawn (see OutboxActivity.Withdrawn), drops the deliveries of them
+// still queued, and returns them.
 func (tx *Tx) WithdrawAnnounces(ctx context.Context, communityID int64, objectIRI string, threadID int64, at time.Time) ([]OutboxActivity, error) {
 	rows, err := tx.tx.QueryContext(ctx, withdrawAnnouncesQuery, toDB(at), communityID, objectIRI, threadID)
 	if err != nil {

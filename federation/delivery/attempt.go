@@ -49,7 +49,7 @@ func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery, s *se
 	n := d.Attempts + 1
 	log := attemptLog{w.log, []any{"inbox", d.Inbox, "host", d.Host, "attempt", n}}
 
-	act, err := w.activities.get(actx, d.ActivityID, w.now())
+	act, err := w.activity(actx, d)
 	if errors.Is(err, storage.ErrNotFound) {
 		return w.fail(d, fmt.Sprintf("activity %d not found", d.ActivityID))
 	}
@@ -58,6 +58,13 @@ func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery, s *se
 		return w.retryLater(d, w.now(), err.Error())
 	}
 	log = log.with("activity_iri", act.IRI)
+	if act.Withdrawn {
+		// The post it is about was deleted meanwhile (an Announce of its
+		// Create after its Delete would bring it back): it need not leave.
+		log.Debug("delivery dropped: the activity was withdrawn")
+		w.dropped.Add(1)
+		return result{out: storage.Outcome{ID: d.ID, Done: true, Kind: storage.OutcomeDropped, At: w.now()}}
+	}
 	if now := w.now(); now.Sub(d.QueuedAt) > w.giveUp {
 		return w.abandon(log, d, d.LastError)
 	}
@@ -165,6 +172,17 @@ func (w *Worker) attempt(ctx, sending context.Context, d storage.Delivery, s *se
 		}
 		return w.retryAt(d, next, msg, host)
 	}
+}
+
+// activity returns d's activity: for a first attempt from the cache, so
+// that the rows of a fan-out share one copy (loaded again after
+// activityTTL), for a retry from the store, since the activity may have
+// been withdrawn since its first attempt.
+func (w *Worker) activity(ctx context.Context, d storage.Delivery) (storage.OutboxActivity, error) {
+	if d.Attempts > 0 {
+		return w.store.OutboxActivityByID(ctx, d.ActivityID)
+	}
+	return w.activities.get(ctx, d.ActivityID, w.now())
 }
 
 // request builds the signed POST of act to inbox.

@@ -60,9 +60,12 @@ const (
 	flushEvery     = 50 * time.Millisecond
 	flushSize      = 256
 	activityCached = 64 // activities whose bodies are kept in memory
-	keysCached     = 1024
-	keyTTL         = 10 * time.Minute // a rotated key is used within this
-	maxAnswer      = 64 << 10         // bytes of an answer read before closing it
+	// activityTTL is how long a loaded activity is used: an activity
+	// withdrawn since (its post deleted) is not sent after that.
+	activityTTL = 5 * time.Second
+	keysCached  = 1024
+	keyTTL      = 10 * time.Minute // a rotated key is used within this
+	maxAnswer   = 64 << 10         // bytes of an answer read before closing it
 )
 
 // Options configures a Worker. Zero values take the defaults.
@@ -225,7 +228,7 @@ func New(opt Options) *Worker {
 	w.slow = make(chan struct{}, slowWorkers)
 	w.signing = make(chan struct{}, signersPerCPU*runtime.GOMAXPROCS(0))
 	w.hosts = newHostLimits(w.perHost)
-	w.activities = newCache(activityCached, 0, w.store.OutboxActivityByID)
+	w.activities = newCache(activityCached, activityTTL, w.store.OutboxActivityByID)
 	w.keys = newCache(keysCached, keyTTL, w.loadKey)
 	return w
 }
@@ -301,7 +304,7 @@ func signal(c chan struct{}) {
 // Stats counts what a worker did since it was made.
 type Stats struct {
 	Delivered int64 // answered 2xx
-	Dropped   int64 // answered 404 or 410: the inbox is gone
+	Dropped   int64 // answered 404 or 410 (the inbox is gone), or withdrawn before it left
 	Retried   int64 // attempts that will be retried
 	Failed    int64 // refused or given up
 	// Unauthorized counts 401 answers, which are retried. Many of them

@@ -181,6 +181,72 @@ func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 	}
 }
 
+// A delivery that failed while its post was deleted is not tried again:
+// the Announce of the post's Create, sent after its Delete, would bring
+// the post back.
+func TestWithdrawnActivityIsNotRetried(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	const post = "https://remote.example/notes/1"
+	ctx := context.Background()
+	var id int64
+	err := fx.st.InTx(ctx, func(tx *storage.Tx) error {
+		var err error
+		id, err = tx.CreateOutboxActivity(ctx, storage.OutboxActivity{
+			IRI: "https://coppice.example/a/1", CommunityID: fx.community.ID, Type: "Announce", KeyID: fx.keyID,
+			Body: []byte(`{"type":"Announce","object":{"type":"Create","object":{"content":"the text"}}}`), CreatedAt: time.Now(), ObjectIRI: post,
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawn := make(chan error, 1)
+	h := fx.newFakeHost(t, nil, func(h *fakeHost) {
+		h.answer = func(_ request, n int) (int, http.Header) {
+			if n == 1 {
+				// Deleted while the first attempt is in flight.
+				withdrawn <- fx.st.InTx(ctx, func(tx *storage.Tx) error {
+					_, err := tx.WithdrawAnnounces(ctx, fx.community.ID, post, 0, time.Now())
+					return err
+				})
+			}
+			return http.StatusServiceUnavailable, nil
+		}
+	})
+	fx.enqueue(t, id, time.Now(), h.inbox("/inbox"))
+
+	r := fx.start(t, Options{Schedule: tinySchedule(10 * time.Millisecond), Poll: 10 * time.Millisecond})
+	r.w.Wake()
+	if err := <-withdrawn; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		queued, failed := fx.queue(t)
+		if queued == 0 && failed == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue = %d queued, %d failed; want the row dropped", queued, failed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if n := h.count("/inbox"); n != 1 {
+		t.Errorf("inbox got %d requests, want only the one before the deletion", n)
+	}
+	if s := r.w.Stats(); s.Dropped != 1 || s.Retried != 1 {
+		t.Errorf("Stats() = %+v, want 1 retried, 1 dropped", s)
+	}
+	act, err := fx.st.OutboxActivityByID(ctx, id)
+	if err != nil || !act.Withdrawn || len(act.Body) != 0 {
+		t.Errorf("the withdrawn activity = %+v, %v; want withdrawn with its body emptied", act, err)
+	}
+}
+
 // FLT-03: after a 429 with Retry-After, the host hears nothing from us
 // before that time; other hosts are not delayed.
 func TestRetryAfterHoldsBackOnlyThatHost(t *testing.T) {

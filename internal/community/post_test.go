@@ -582,6 +582,16 @@ func TestAnUpdateOfADeletedPostIsIgnored(t *testing.T) {
 // text: not in its name, summary or content, nor in the JSON it came as,
 // nor in the raw activities that brought it (its Create, its Update). An
 // edit empties the raw of the activity it replaces.
+// sent returns the stored body of an activity the community sent.
+func (w *world) sent(iri string) string {
+	w.t.Helper()
+	a, err := w.st.OutboxActivityByIRI(w.ctx, iri)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return string(a.Body)
+}
+
 func TestADeletedPostKeepsNoText(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -613,6 +623,15 @@ func TestADeletedPostKeepsNoText(t *testing.T) {
 		if strings.Contains(rawOf(create.IRI), "secret") || !strings.Contains(rawOf(update.IRI), "improved") {
 			t.Fatalf("after the edit the Create holds %q and the Update %q; want the Create emptied", rawOf(create.IRI), rawOf(update.IRI))
 		}
+		// The group's Announces of the Create and the Update embed the text.
+		announces := map[string]string{}
+		for _, typ := range []string{"Create", "Update"} {
+			a, ok := announced(w.r, typ, n.IRI)
+			if !ok || !strings.Contains(w.sent(a.Activity.IRI), "secret") {
+				t.Fatalf("no Announce{%s} of the post with its text", typ)
+			}
+			announces["the Announce of the "+typ] = a.Activity.IRI
+		}
 		var err error
 		if remove {
 			err = w.svc.RemovePost(w.ctx, n.IRI, "admin", "off topic")
@@ -632,5 +651,11 @@ func TestADeletedPostKeepsNoText(t *testing.T) {
 				t.Errorf("removed %v: %s still holds %q", remove, field, v)
 			}
 		}
+		for what, iri := range announces {
+			if body := w.sent(iri); strings.Contains(body, "secret") {
+				t.Errorf("removed %v: %s still holds %q", remove, what, body)
+			}
+		}
+		w.r.Reset()
 	}
 }

@@ -47,6 +47,14 @@ type Store struct {
 	gated     atomic.Bool
 	closeOnce sync.Once
 	policies  *policyCache
+	// analyze counts the deliveries fan-outs queued since the planner's
+	// statistics of them were last renewed (PostgreSQL; see
+	// analyzeDeliveriesAfter).
+	analyze struct {
+		queued  atomic.Int64
+		running atomic.Bool
+		done    sync.WaitGroup
+	}
 }
 
 // walSizeLimit is the size the WAL file of an SQLite database is cut back
@@ -171,6 +179,7 @@ func (s *Store) Engine() string {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.commits.stop) })
 	<-s.commits.stopped
+	s.analyze.done.Wait()
 	var errs []error
 	for _, st := range s.writeStmts {
 		errs = append(errs, st.Close())

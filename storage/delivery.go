@@ -63,6 +63,23 @@ const (
 			OR COALESCE((SELECT value FROM settings WHERE key = 'federation_mode'), 'open') = 'allowlist'`
 )
 
+// hasFollowers reports whether a community has accepted followers, read
+// once per Tx (see Tx.followed).
+func (tx *Tx) hasFollowers(ctx context.Context, communityID int64) (bool, error) {
+	if has, ok := tx.followed[communityID]; ok {
+		return has, nil
+	}
+	var has bool
+	if err := tx.queryRow(ctx, hasFollowersQuery, communityID).Scan(&has); err != nil {
+		return false, fmt.Errorf("followers of %d: %w", communityID, mapError(err))
+	}
+	if tx.followed == nil {
+		tx.followed = map[int64]bool{}
+	}
+	tx.followed[communityID] = has
+	return has, nil
+}
+
 // refusedFollowerHosts returns, as a JSON array, the hosts of a
 // community's accepted followers that the federation policy refuses. With
 // no block and no allowlist nothing is refused, and the followers' hosts
@@ -121,12 +138,8 @@ func (tx *Tx) EnqueueFollowersOf(ctx context.Context, activityID, communityID in
 	// A community without followers is common (and is BM-1's): the
 	// INSERT … SELECT below costs ~50 µs even when it selects nothing,
 	// an indexed existence check a few.
-	var has bool
-	if err := tx.queryRow(ctx, hasFollowersQuery, communityID).Scan(&has); err != nil {
-		return 0, fmt.Errorf("followers of %d: %w", communityID, mapError(err))
-	}
-	if !has {
-		return 0, nil
+	if has, err := tx.hasFollowers(ctx, communityID); err != nil || !has {
+		return 0, err
 	}
 	if skip == nil {
 		skip = []string{}

@@ -47,12 +47,8 @@ const fanOutsPerTx = 2
 // (ExpandFanOuts). It reports whether anything was queued: nothing is for
 // a community without followers.
 func (tx *Tx) QueueFanOut(ctx context.Context, activityID, communityID int64, family Family, now time.Time) (bool, error) {
-	var has bool
-	if err := tx.queryRow(ctx, hasFollowersQuery, communityID).Scan(&has); err != nil {
-		return false, fmt.Errorf("followers of %d: %w", communityID, mapError(err))
-	}
-	if !has {
-		return false, nil
+	if has, err := tx.hasFollowers(ctx, communityID); err != nil || !has {
+		return false, err
 	}
 	if _, err := tx.exec(ctx, queueFanOutQuery, activityID, communityID, string(family), toDB(now)); err != nil {
 		return false, fmt.Errorf("queue fan-out of %d: %w", activityID, mapError(err))

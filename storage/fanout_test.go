@@ -375,3 +375,42 @@ func TestFanOutBurstRenewsStatistics(t *testing.T) {
 		t.Errorf("after 21,000 deliveries were queued the planner counts %v", n)
 	}
 }
+
+// A Tx reads once whether the community has followers, for a post's two
+// Announces; a follow accepted in the same Tx counts at once.
+func TestFanOutSeesAFollowAcceptedInItsTx(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	follower(t, st, c, "a.example", "u", true)
+	iri := "https://a.example/users/u"
+	if err := st.InTx(ctx, func(tx *storage.Tx) error {
+		return tx.SetFollowState(ctx, c.ID, iri, storage.FollowPending, time.Unix(2, 0))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	err := st.InTx(ctx, func(tx *storage.Tx) error {
+		id, err := tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: "https://coppice.example/a/1", CommunityID: c.ID, Type: "Announce", KeyID: "k", Body: []byte("{}"), CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		if queued, err := tx.QueueFanOut(ctx, id, c.ID, storage.FamilyUnknown, now); err != nil || queued {
+			return fmt.Errorf("QueueFanOut with the follow pending = %v, %v; want nothing queued", queued, err)
+		}
+		if err := tx.SetFollowState(ctx, c.ID, iri, storage.FollowAccepted, now); err != nil {
+			return err
+		}
+		if queued, err := tx.QueueFanOut(ctx, id, c.ID, storage.FamilyUnknown, now); err != nil || !queued {
+			return fmt.Errorf("QueueFanOut once the follow is accepted = %v, %v; want it queued", queued, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := claimAll(t, st, now.Add(time.Second)); len(got) != 1 {
+		t.Errorf("deliveries queued for %d activities, want 1", len(got))
+	}
+}

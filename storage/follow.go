@@ -44,6 +44,7 @@ const upsertFollowQuery = `
 // UpsertFollow records a Follow. A repeated Follow by the same actor keeps
 // the existing state and only remembers the newest Follow id.
 func (tx *Tx) UpsertFollow(ctx context.Context, f Follow) (Follow, error) {
+	tx.followed = nil
 	out, err := scanFollow(tx.tx.QueryRowContext(ctx, upsertFollowQuery, f.CommunityID, f.ActorIRI, f.FollowIRI, f.State,
 		toDB(f.CreatedAt), toDB(f.CreatedAt)))
 	if err != nil {
@@ -56,6 +57,7 @@ const setFollowStateQuery = `UPDATE follows SET state = ?, updated_at = ? WHERE 
 
 // SetFollowState changes the state of a follow; ErrNotFound if there is none.
 func (tx *Tx) SetFollowState(ctx context.Context, communityID int64, actorIRI, state string, now time.Time) error {
+	tx.followed = nil
 	res, err := tx.tx.ExecContext(ctx, setFollowStateQuery, state, toDB(now), communityID, actorIRI)
 	if err != nil {
 		return fmt.Errorf("set follow of %s to %s: %w", actorIRI, state, mapError(err))
@@ -70,6 +72,7 @@ const deleteFollowQuery = `DELETE FROM follows WHERE community_id = ? AND actor_
 
 // DeleteFollow removes a follow and returns it; ErrNotFound if there was none.
 func (tx *Tx) DeleteFollow(ctx context.Context, communityID int64, actorIRI string) (Follow, error) {
+	tx.followed = nil
 	f, err := scanFollow(tx.tx.QueryRowContext(ctx, deleteFollowQuery, communityID, actorIRI))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Follow{}, ErrNotFound

@@ -199,6 +199,10 @@ type Tx struct {
 	// lease (their hosts have room); on PostgreSQL the commit wakes the
 	// delivering processes (ListenDeliveries).
 	queued bool
+	// followed caches whether a community has accepted followers, read
+	// once per Tx for a post's two Announces; a change of a follow in the
+	// Tx clears it.
+	followed map[int64]bool
 }
 
 // mapError turns driver errors that carry a meaning for callers into the

@@ -5,6 +5,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -14,25 +15,72 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// A batch's search writes are two statements whatever their number, the
+// documents passed as JSON: one statement a document cost a round trip
+// each, two per post, in the one writer's transaction (issue 13).
 const (
-	deleteSearchPostgresQuery = `DELETE FROM search_index WHERE kind = ? AND ref = ?`
-	insertSearchPostgresQuery = `
+	unindexPostgresQuery = `
+		DELETE FROM search_index WHERE (kind, ref) IN (
+			SELECT kind, ref FROM json_to_recordset(CAST(? AS json)) AS x (kind TEXT, ref BIGINT))`
+	indexPostgresQuery = `
 		INSERT INTO search_index (kind, ref, community_id, title, body, document)
-		VALUES (?, ?, ?, ?, ?, setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B'))`
+		SELECT kind, ref, community_id, title, body,
+			setweight(to_tsvector('simple', folded_title), 'A') || setweight(to_tsvector('simple', folded_body), 'B')
+		FROM json_to_recordset(CAST(? AS json))
+			AS x (kind TEXT, ref BIGINT, community_id BIGINT, title TEXT, body TEXT, folded_title TEXT, folded_body TEXT)
+		ON CONFLICT (kind, ref) DO UPDATE SET community_id = excluded.community_id, title = excluded.title,
+			body = excluded.body, document = excluded.document`
 )
 
-// writeSearchPostgres applies queued search writes in tx.
+// searchRow is a document as indexPostgresQuery and unindexPostgresQuery
+// read it.
+type searchRow struct {
+	Kind        string `json:"kind"`
+	Ref         int64  `json:"ref"`
+	CommunityID int64  `json:"community_id"`
+	Title       string `json:"title"`
+	Body        string `json:"body"`
+	FoldedTitle string `json:"folded_title"`
+	FoldedBody  string `json:"folded_body"`
+}
+
+// writeSearchPostgres applies ops in order: the last op of each document
+// decides whether it is indexed, with what, or removed.
 func writeSearchPostgres(ctx context.Context, tx *Tx, ops []searchOp) error {
-	for _, op := range ops {
-		if _, err := tx.exec(ctx, deleteSearchPostgresQuery, op.kind, op.ref); err != nil {
-			return fmt.Errorf("unindex %s %d: %w", op.kind, op.ref, mapError(err))
-		}
-		if !op.insert {
+	type key struct {
+		kind string
+		ref  int64
+	}
+	last := make(map[key]int, len(ops))
+	for i, op := range ops {
+		last[key{op.kind, op.ref}] = i
+	}
+	var index, unindex []searchRow
+	for i, op := range ops {
+		if last[key{op.kind, op.ref}] != i {
 			continue
 		}
-		if _, err := tx.exec(ctx, insertSearchPostgresQuery, op.kind, op.ref, op.communityID, op.title, op.body,
-			foldAccents(op.title), foldAccents(op.body)); err != nil {
-			return fmt.Errorf("index %s %d: %w", op.kind, op.ref, mapError(err))
+		if !op.insert {
+			unindex = append(unindex, searchRow{Kind: op.kind, Ref: op.ref})
+			continue
+		}
+		index = append(index, searchRow{Kind: op.kind, Ref: op.ref, CommunityID: op.communityID, Title: op.title, Body: op.body,
+			FoldedTitle: foldAccents(op.title), FoldedBody: foldAccents(op.body)})
+	}
+	for _, w := range []struct {
+		what  string
+		query string
+		rows  []searchRow
+	}{{"unindex", unindexPostgresQuery, unindex}, {"index", indexPostgresQuery, index}} {
+		if len(w.rows) == 0 {
+			continue
+		}
+		docs, err := json.Marshal(w.rows)
+		if err != nil {
+			return fmt.Errorf("%s %d documents: %w", w.what, len(w.rows), err)
+		}
+		if _, err := tx.exec(ctx, w.query, string(docs)); err != nil {
+			return fmt.Errorf("%s %d documents: %w", w.what, len(w.rows), mapError(err))
 		}
 	}
 	return nil

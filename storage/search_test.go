@@ -61,3 +61,48 @@ func TestSearchRowsKeyedByKindAndRef(t *testing.T) {
 		t.Error("IndexDocument of an unknown kind: nil error, want one")
 	}
 }
+
+// Several writes to the search index in one transaction apply in order:
+// the last write of a document decides (PostgreSQL writes a batch's
+// documents in two statements).
+func TestSearchWritesInOneTxApplyInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "searching")
+	err := st.InTx(ctx, func(tx *storage.Tx) error {
+		for _, step := range []func() error{
+			func() error { return tx.IndexDocument(ctx, storage.SearchPost, 1, c.ID, "Alder", "alder catkins") },
+			func() error { return tx.UnindexDocument(ctx, storage.SearchPost, 1) },
+			func() error { return tx.IndexDocument(ctx, storage.SearchPost, 2, c.ID, "Beech", "beech mast") },
+			func() error { return tx.IndexDocument(ctx, storage.SearchPost, 2, c.ID, "Beech", "beech hedges") },
+			func() error { return tx.UnindexDocument(ctx, storage.SearchPost, 3) },
+			func() error {
+				return tx.IndexDocument(ctx, storage.SearchPost, 3, c.ID, "Chestnut", "chestnut coppice")
+			},
+			// A link without text, as lotide sends a Page.
+			func() error { return tx.IndexDocument(ctx, storage.SearchPost, 4, c.ID, "", "") },
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]int64{"alder": nil, "mast": nil, "hedges": {2}, "chestnut": {3}} {
+		hits, err := st.Search(ctx, q, c.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, h := range hits {
+			got = append(got, h.Ref)
+		}
+		if len(got) != len(want) || (len(want) == 1 && got[0] != want[0]) {
+			t.Errorf("Search(%s) = posts %v, want %v", q, got, want)
+		}
+	}
+}

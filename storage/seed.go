@@ -44,6 +44,10 @@ const seedOutboxQuery = `
 	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at, object_iri, boost)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+const seedSearchPostgresQuery = `
+	INSERT INTO search_index (kind, ref, community_id, title, body, document)
+	VALUES (?, ?, ?, ?, ?, setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B'))`
+
 // Seed writes many threads with their posts in one transaction, as if they
 // had arrived through the inbox: each thread, each post with its inbox
 // activity, contribution, search row and announces. It applies no rules and
@@ -53,7 +57,7 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		queries := []string{seedThreadQuery, seedPostQuery, seedInboxQuery, seedContributionQuery, seedOutboxQuery, insertSearchQuery}
 		if tx.tx.pg {
-			queries[5] = insertSearchPostgresQuery
+			queries[5] = seedSearchPostgresQuery
 		}
 		var stmts [6]*sqlStmt
 		for i, q := range queries {

@@ -200,6 +200,7 @@ func TestRAT09InboxInFlightPerClientAddress(t *testing.T) {
 		t.Helper()
 		client := clientFrom(ip)
 		deadline := time.Now().Add(wait)
+		pause := 10 * time.Millisecond
 		for {
 			req, err := http.NewRequest(http.MethodPost, ti.sharedInbox(), strings.NewReader("{}"))
 			if err != nil {
@@ -221,6 +222,12 @@ func TestRAT09InboxInFlightPerClientAddress(t *testing.T) {
 				t.Fatalf("request from %s (for %q) while %d slow bodies hang: %d, want 503 with Retry-After", ip, forwarded, perClient, res.StatusCode)
 			}
 			bodies.reopenAnswered()
+			// Let the (re)opened bodies reach the server before the next
+			// probe: a probe on a kept-alive connection otherwise wins
+			// the slot on a busy machine, every time (a CI run saw only
+			// 401s for 15 s).
+			time.Sleep(pause)
+			pause = min(2*pause, time.Second)
 		}
 	}
 	genuineFrom := func(ip, forwarded, id string) {

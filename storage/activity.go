@@ -101,33 +101,40 @@ type OutboxActivity struct {
 }
 
 const createOutboxActivityQuery = `
-	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, listed, created_at, object_iri, boost)
-	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?)` + returningID
+	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, context_id, listed, created_at, object_iri, boost)
+	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)` + returningID
 
 // CreateOutboxActivity stores an activity to send and returns its row ID.
 func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64, error) {
-	id, err := tx.insert(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, string(a.Body), a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost)
+	packed, err := tx.packBody(ctx, a.Body)
+	if err != nil {
+		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, err)
+	}
+	id, err := tx.insert(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, packed.body, packed.contextID, a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost)
 	if err != nil {
 		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, mapError(err))
 	}
 	return id, nil
 }
 
-const outboxActivityQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at, withdrawn_at != 0 FROM outbox_activities WHERE id = ?`
+const outboxActivityQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, context_id, created_at, withdrawn_at != 0 FROM outbox_activities WHERE id = ?`
 
 // OutboxActivityByID returns an activity to send, or ErrNotFound.
 func (s *Store) OutboxActivityByID(ctx context.Context, id int64) (OutboxActivity, error) {
 	var a OutboxActivity
 	var body string
-	var created int64
-	err := s.readRow(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created, &a.Withdrawn)
+	var contextID, created int64
+	err := s.readRow(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &contextID, &created, &a.Withdrawn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxActivity{}, ErrNotFound
+	}
+	if err == nil {
+		a.Body, err = s.unpackBody(ctx, contextID, body)
 	}
 	if err != nil {
 		return OutboxActivity{}, fmt.Errorf("outbox activity %d: %w", id, err)
 	}
-	a.Body, a.CreatedAt = []byte(body), fromDB(created)
+	a.CreatedAt = fromDB(created)
 	return a, nil
 }
 
@@ -164,21 +171,24 @@ func (s *Store) RowCounts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
-const outboxActivityByIRIQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, created_at, object_iri, boost, withdrawn_at != 0 FROM outbox_activities WHERE iri = ?`
+const outboxActivityByIRIQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, context_id, created_at, object_iri, boost, withdrawn_at != 0 FROM outbox_activities WHERE iri = ?`
 
 // OutboxActivityByIRI returns an activity we sent, by its id, or ErrNotFound.
 func (s *Store) OutboxActivityByIRI(ctx context.Context, iri string) (OutboxActivity, error) {
 	var a OutboxActivity
 	var body string
-	var created int64
-	err := s.read.QueryRowContext(ctx, outboxActivityByIRIQuery, iri).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &created, &a.ObjectIRI, &a.Boost, &a.Withdrawn)
+	var contextID, created int64
+	err := s.read.QueryRowContext(ctx, outboxActivityByIRIQuery, iri).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &contextID, &created, &a.ObjectIRI, &a.Boost, &a.Withdrawn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxActivity{}, ErrNotFound
+	}
+	if err == nil {
+		a.Body, err = s.unpackBody(ctx, contextID, body)
 	}
 	if err != nil {
 		return OutboxActivity{}, fmt.Errorf("outbox activity %s: %w", iri, err)
 	}
-	a.Body, a.CreatedAt = []byte(body), fromDB(created)
+	a.CreatedAt = fromDB(created)
 	return a, nil
 }
 
@@ -232,7 +242,7 @@ const withdrawAnnouncesQuery = `
 	WHERE community_id = ?2 AND withdrawn_at = 0 AND object_iri != '' AND (
 		object_iri = ?3
 		OR (?4 != 0 AND object_iri IN (SELECT iri FROM posts WHERE thread_id = ?4)))
-	RETURNING id, iri, type, key_id, body, created_at, object_iri, boost`
+	RETURNING id, iri, type, key_id, body, context_id, created_at, object_iri, boost`
 
 // WithdrawAnnounces marks every activity of a community that is about the
 // post objectIRI, or about any post of thread threadID when it is not 0, as
@@ -244,22 +254,31 @@ func (tx *Tx) WithdrawAnnounces(ctx context.Context, communityID int64, objectIR
 		return nil, fmt.Errorf("withdraw announces of %s: %w", objectIRI, err)
 	}
 	var out []OutboxActivity
+	var contextIDs []int64
 	for rows.Next() {
 		a := OutboxActivity{CommunityID: communityID, Withdrawn: true}
 		var body string
-		var created int64
-		if err := rows.Scan(&a.ID, &a.IRI, &a.Type, &a.KeyID, &body, &created, &a.ObjectIRI, &a.Boost); err != nil {
+		var contextID, created int64
+		if err := rows.Scan(&a.ID, &a.IRI, &a.Type, &a.KeyID, &body, &contextID, &created, &a.ObjectIRI, &a.Boost); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("withdraw announces of %s: %w", objectIRI, err)
 		}
 		a.Body, a.CreatedAt = []byte(body), fromDB(created)
 		out = append(out, a)
+		contextIDs = append(contextIDs, contextID)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("withdraw announces of %s: %w", objectIRI, err)
+	}
+	// The contexts are read once the rows are: a transaction reads one
+	// result at a time.
+	for i := range out {
+		if out[i].Body, err = tx.unpackBody(ctx, contextIDs[i], string(out[i].Body)); err != nil {
+			return nil, fmt.Errorf("withdraw announces of %s: %w", objectIRI, err)
+		}
 	}
 	// A withdrawn activity that has not left yet need not leave at all.
 	for _, a := range out {

@@ -233,7 +233,7 @@ func (s *Store) runBatch(batch *[]*txRequest, next func() *txRequest, alone bool
 			return fmt.Errorf("write gate: %w", mapError(err)), retryable(err)
 		}
 	}
-	var search []searchOp // the search writes of the calls that succeeded
+	var kept kept // what the calls that succeeded leave to the commit
 	broken := false
 	for i := 0; !broken; i++ {
 		if i == len(*batch) {
@@ -246,11 +246,11 @@ func (s *Store) runBatch(batch *[]*txRequest, next func() *txRequest, alone bool
 			}
 			*batch = append(*batch, req)
 		}
-		broken = s.runInSavepoint(sqlTx, (*batch)[i], &search)
+		broken = s.runInSavepoint(sqlTx, (*batch)[i], &kept)
 	}
 	if !broken {
-		tx := &Tx{tx: sqlTx, stmts: s.writeStmts}
-		commitErr = writeSearch(context.Background(), tx, search)
+		tx := &Tx{tx: sqlTx, stmts: s.writeStmts, contexts: s.contexts}
+		commitErr = writeSearch(context.Background(), tx, kept.search)
 		if commitErr == nil && s.pg && slices.ContainsFunc(*batch, func(r *txRequest) bool { return r.queued }) {
 			_, commitErr = sqlTx.ExecContext(context.Background(), `SELECT pg_notify(?, '')`, deliveriesChannel)
 		}
@@ -269,14 +269,23 @@ func (s *Store) runBatch(batch *[]*txRequest, next func() *txRequest, alone bool
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapError(err)), retryable(err)
 	}
+	s.contexts.add(kept.contexts)
 	return nil, false
 }
 
+// kept gathers what the calls of a batch that succeeded leave to its
+// commit: their search writes, made at the end, and the JSON contexts
+// they stored, known to every later call once committed.
+type kept struct {
+	search   []searchOp
+	contexts map[int64]string
+}
+
 // runInSavepoint runs req's function in its own savepoint of sqlTx and
-// keeps its outcome in req; when it succeeds, its search writes join
-// search. It reports whether the transaction is no longer usable.
-func (s *Store) runInSavepoint(sqlTx *sqlTx, req *txRequest, search *[]searchOp) (broken bool) {
-	tx := &Tx{tx: sqlTx, stmts: s.writeStmts}
+// keeps its outcome in req; when it succeeds, what it leaves to the
+// commit joins k. It reports whether the transaction is no longer usable.
+func (s *Store) runInSavepoint(sqlTx *sqlTx, req *txRequest, k *kept) (broken bool) {
+	tx := &Tx{tx: sqlTx, stmts: s.writeStmts, contexts: s.contexts}
 	if _, err := tx.exec(req.ctx, savepointQuery); err != nil {
 		req.err = fmt.Errorf("begin savepoint: %w", mapError(err))
 		return false
@@ -298,7 +307,13 @@ func (s *Store) runInSavepoint(sqlTx *sqlTx, req *txRequest, search *[]searchOp)
 			req.err = fmt.Errorf("release savepoint: %w", mapError(err))
 			return true
 		}
-		*search = append(*search, tx.search...)
+		k.search = append(k.search, tx.search...)
+		for id, v := range tx.added {
+			if k.contexts == nil {
+				k.contexts = map[int64]string{}
+			}
+			k.contexts[id] = v
+		}
 		return false
 	}
 	// Undo only this caller's work; the savepoint itself is then released.

@@ -43,6 +43,7 @@ var copyOrder = []string{
 	"hosts",
 	"inbox_activities",
 	"instance",
+	"json_contexts",
 	"login_failures",
 	"meetings",
 	"member_sessions",

@@ -47,6 +47,7 @@ type Store struct {
 	gated     atomic.Bool
 	closeOnce sync.Once
 	policies  *policyCache
+	contexts  *contextCache // JSON contexts stored apart (jsoncontext.go)
 	// analyze counts the deliveries fan-outs queued since the planner's
 	// statistics of them were last renewed (PostgreSQL; see
 	// analyzeDeliveriesAfter).
@@ -145,7 +146,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func newStore(w, r *sqlDB, opts []Option) *Store {
-	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, retried: func() {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter(), policies: newPolicyCache()}
+	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, retried: func() {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter(), policies: newPolicyCache(), contexts: newContextCache()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -203,6 +204,10 @@ type Tx struct {
 	// once per Tx for a post's two Announces; a change of a follow in the
 	// Tx clears it.
 	followed map[int64]bool
+	// contexts are the JSON contexts committed (jsoncontext.go); added,
+	// those this Tx stored, known to all once it commits.
+	contexts *contextCache
+	added    map[int64]string
 }
 
 // mapError turns driver errors that carry a meaning for callers into the

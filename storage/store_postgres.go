@@ -95,7 +95,7 @@ func (s *Store) tryOwnTx(ctx context.Context, level sql.IsolationLevel, fn func(
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapError(err)), false
 	}
-	tx := &Tx{tx: sqlTx}
+	tx := &Tx{tx: sqlTx, contexts: s.contexts}
 	panicked, err := callFn(fn, tx)
 	if panicked != nil {
 		_ = sqlTx.Rollback()
@@ -114,6 +114,7 @@ func (s *Store) tryOwnTx(ctx context.Context, level sql.IsolationLevel, fn func(
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapError(err)), retryable(err)
 	}
+	s.contexts.add(tx.added)
 	return nil, false
 }
 

@@ -105,7 +105,7 @@ func FillEveryTable(t testing.TB, st *storage.Store) Filled {
 	// two still queued.
 	inTx("outbox", func(tx *storage.Tx) error {
 		id, err := tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: "https://coppice.test/c/commons/activities/1", CommunityID: c.ID,
-			Type: "Announce", KeyID: "https://coppice.test/c/commons#main-key", Body: []byte(`{"type":"Announce"}`), Listed: true,
+			Type: "Announce", KeyID: "https://coppice.test/c/commons#main-key", Body: []byte(`{"@context":["https://www.w3.org/ns/activitystreams",{"toot":"http://joinmastodon.org/ns#"}],"type":"Announce"}`), Listed: true,
 			CreatedAt: at, ObjectIRI: postIRI, Boost: true})
 		if err != nil {
 			return err

@@ -184,6 +184,10 @@ CREATE TABLE instance (
 	public_key_pem TEXT NOT NULL,
 	created_at INTEGER NOT NULL
 );
+CREATE TABLE json_contexts (
+	id INTEGER PRIMARY KEY,
+	context TEXT NOT NULL
+);
 CREATE TABLE login_failures (
 	key TEXT NOT NULL,  -- a client address, or an address and a username
 	at INTEGER NOT NULL
@@ -242,7 +246,7 @@ CREATE TABLE outbox_activities (
 	key_id TEXT NOT NULL,
 	body TEXT NOT NULL,
 	created_at INTEGER NOT NULL
-, listed INTEGER NOT NULL DEFAULT 0, object_iri TEXT NOT NULL DEFAULT '', boost INTEGER NOT NULL DEFAULT 0, withdrawn_at INTEGER NOT NULL DEFAULT 0);
+, listed INTEGER NOT NULL DEFAULT 0, object_iri TEXT NOT NULL DEFAULT '', boost INTEGER NOT NULL DEFAULT 0, withdrawn_at INTEGER NOT NULL DEFAULT 0, context_id INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE posts (
 	id INTEGER PRIMARY KEY,
 	iri TEXT NOT NULL UNIQUE,

@@ -19,15 +19,19 @@ type InboxActivity struct {
 }
 
 const recordInboxActivityQuery = `
-	INSERT INTO inbox_activities (iri, type, actor_iri, community_id, raw, received_at)
-	VALUES (?, ?, ?, NULLIF(?, 0), ?, ?)
+	INSERT INTO inbox_activities (iri, type, actor_iri, community_id, raw, context_id, received_at)
+	VALUES (?, ?, ?, NULLIF(?, 0), ?, ?, ?)
 	ON CONFLICT (iri) DO NOTHING`
 
 // RecordInboxActivity stores an accepted activity. It returns false when an
 // activity with that id was recorded before: the caller must then do
 // nothing, so a replay has no second effect.
 func (tx *Tx) RecordInboxActivity(ctx context.Context, a InboxActivity) (bool, error) {
-	res, err := tx.exec(ctx, recordInboxActivityQuery, a.IRI, a.Type, a.ActorIRI, a.CommunityID, string(a.Raw), toDB(a.ReceivedAt))
+	packed, err := tx.packBody(ctx, a.Raw)
+	if err != nil {
+		return false, fmt.Errorf("record activity %s: %w", a.IRI, err)
+	}
+	res, err := tx.exec(ctx, recordInboxActivityQuery, a.IRI, a.Type, a.ActorIRI, a.CommunityID, packed.body, packed.contextID, toDB(a.ReceivedAt))
 	if err != nil {
 		return false, fmt.Errorf("record activity %s: %w", a.IRI, mapError(err))
 	}
@@ -50,21 +54,24 @@ func (s *Store) HasInboxActivity(ctx context.Context, iri string) (bool, error) 
 }
 
 const inboxActivityByIRIQuery = `
-	SELECT iri, type, actor_iri, COALESCE(community_id, 0), raw, received_at FROM inbox_activities WHERE iri = ?`
+	SELECT iri, type, actor_iri, COALESCE(community_id, 0), raw, context_id, received_at FROM inbox_activities WHERE iri = ?`
 
 // InboxActivityByIRI returns an accepted activity by its id, or ErrNotFound.
 func (s *Store) InboxActivityByIRI(ctx context.Context, iri string) (InboxActivity, error) {
 	var a InboxActivity
 	var raw string
-	var at int64
-	err := s.read.QueryRowContext(ctx, inboxActivityByIRIQuery, iri).Scan(&a.IRI, &a.Type, &a.ActorIRI, &a.CommunityID, &raw, &at)
+	var contextID, at int64
+	err := s.read.QueryRowContext(ctx, inboxActivityByIRIQuery, iri).Scan(&a.IRI, &a.Type, &a.ActorIRI, &a.CommunityID, &raw, &contextID, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return InboxActivity{}, ErrNotFound
+	}
+	if err == nil {
+		a.Raw, err = s.unpackBody(ctx, contextID, raw)
 	}
 	if err != nil {
 		return InboxActivity{}, fmt.Errorf("activity %s: %w", iri, err)
 	}
-	a.Raw, a.ReceivedAt = []byte(raw), fromDB(at)
+	a.ReceivedAt = fromDB(at)
 	return a, nil
 }
 

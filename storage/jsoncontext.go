@@ -17,8 +17,11 @@ import (
 // row of more than half a page fills one), so at a million posts the
 // outbox alone held 8 GB and each post wrote 8 KB of it. The outbox keeps
 // instead the activity without its context and the id of the context,
-// kept once in json_contexts (migration 0028). Reads put the context back
-// where it was: the body read is the body written, byte for byte.
+// kept once in json_contexts (migration 0028); so does the raw log of the
+// activities peers send (inbox_activities, migration 0029), whose
+// contexts are Mastodon's, Lemmy's, … (Mastodon's is some 900 bytes).
+// Reads put the context back where it was: the body read is the body
+// written, byte for byte.
 
 // contextPrefix is how a body whose context is stored apart begins.
 const contextPrefix = `{"@context":`
@@ -108,9 +111,14 @@ func contextID(value []byte) int64 {
 	return id
 }
 
-// maxCachedContexts bounds the contexts a Store keeps in memory; there are
-// a handful (one per version of our vocabulary).
-const maxCachedContexts = 256
+// maxCachedContexts and maxCachedContextSize bound the contexts a Store
+// keeps in memory: ours are a handful (one per version of our
+// vocabulary), the peers' a few per kind of server, but a peer could send
+// a new one, as large as a body, with every activity.
+const (
+	maxCachedContexts    = 256
+	maxCachedContextSize = 8 << 10
+)
 
 // contextCache holds the contexts known to be committed in json_contexts.
 type contextCache struct {
@@ -135,7 +143,9 @@ func (c *contextCache) add(ctxs map[int64]string) {
 		if len(c.values) >= maxCachedContexts {
 			return
 		}
-		c.values[id] = v
+		if len(v) <= maxCachedContextSize {
+			c.values[id] = v
+		}
 	}
 }
 

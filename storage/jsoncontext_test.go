@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -259,5 +260,57 @@ func TestRenderedAnnounceSplits(t *testing.T) {
 	}
 	if string(joinContext(string(value), string(rest))) != string(body) {
 		t.Error("joined back differently")
+	}
+}
+
+// TestInboxKeepsContextsOnce: the raw log of a peer's activities keeps a
+// context once for all the activities that carry it (Mastodon's, from a
+// real Create, compacted as it is sent) and reads each back as it came.
+func TestInboxKeepsContextsOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openForCommit(t)
+	pretty, err := os.ReadFile(filepath.Join("testdata", "mastodon-create-note.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, pretty); err != nil {
+		t.Fatal(err)
+	}
+	first := compact.Bytes()
+	const id = "https://mastodon.madrid/users/felix/statuses/107224289116410645/activity"
+	if !bytes.Contains(first, []byte(id)) {
+		t.Fatal("fixture changed")
+	}
+	second := bytes.ReplaceAll(first, []byte(id), []byte(id+"2"))
+	raws := map[string][]byte{id: first, id + "2": second}
+	for iri, raw := range raws {
+		err := st.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.RecordInboxActivity(ctx, InboxActivity{IRI: iri, Type: "Create", ActorIRI: "https://mastodon.madrid/users/felix", Raw: raw, ReceivedAt: time.Unix(1, 0)})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for iri, raw := range raws {
+		a, err := st.InboxActivityByIRI(ctx, iri)
+		if err != nil || !bytes.Equal(a.Raw, raw) {
+			t.Errorf("%s reads\n%s (%v)\nwant\n%s", iri, a.Raw, err, raw)
+		}
+	}
+	var contexts, stored int
+	if err := st.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM json_contexts`).Scan(&contexts); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.read.QueryRowContext(ctx, `SELECT SUM(LENGTH(raw)) FROM inbox_activities`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	// What is stored is each activity less `"@context":…,`.
+	value, _, _ := splitContext(first)
+	want := len(first) + len(second) - 2*(len(`"@context":,`)+len(value))
+	if contexts != 1 || stored != want {
+		t.Errorf("%d contexts, %d bytes of raw stored; want 1 and %d", contexts, stored, want)
 	}
 }

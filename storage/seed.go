@@ -23,8 +23,8 @@ type SeedThread struct {
 }
 
 const seedInboxQuery = `
-	INSERT INTO inbox_activities (iri, type, actor_iri, community_id, raw, received_at)
-	VALUES (?, 'Create', ?, ?, ?, ?)`
+	INSERT INTO inbox_activities (iri, type, actor_iri, community_id, raw, context_id, received_at)
+	VALUES (?, 'Create', ?, ?, ?, ?, ?)`
 
 const seedContributionQuery = `
 	INSERT INTO contributions (community_id, actor_iri, kind, ref, created_at) VALUES (?, ?, ?, ?, ?)
@@ -82,7 +82,11 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 					p.Summary, p.URL, toDB(p.Published), string(p.Raw)).Scan(&postID); err != nil {
 					return fmt.Errorf("seed post %s: %w", p.IRI, mapError(err))
 				}
-				if _, err := inboxStmt.ExecContext(ctx, sp.ActivityIRI, p.AuthorIRI, t.CommunityID, string(sp.ActivityRaw), toDB(p.Published)); err != nil {
+				raw, err := tx.packBody(ctx, sp.ActivityRaw)
+				if err != nil {
+					return fmt.Errorf("seed activity %s: %w", sp.ActivityIRI, err)
+				}
+				if _, err := inboxStmt.ExecContext(ctx, sp.ActivityIRI, p.AuthorIRI, t.CommunityID, raw.body, raw.contextID, toDB(p.Published)); err != nil {
 					return fmt.Errorf("seed activity %s: %w", sp.ActivityIRI, mapError(err))
 				}
 				kind := ContribReply
@@ -94,7 +98,6 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 				}
 				// A new post has no search row yet: insert without
 				// IndexDocument's delete.
-				var err error
 				if tx.tx.pg {
 					_, err = searchStmt.ExecContext(ctx, SearchPost, postID, t.CommunityID, t.Title, sp.SearchText, foldAccents(t.Title), foldAccents(sp.SearchText))
 				} else {

@@ -177,7 +177,7 @@ CREATE TABLE inbox_activities (
 	community_id INTEGER REFERENCES communities (id) ON DELETE SET NULL,
 	raw TEXT NOT NULL,
 	received_at INTEGER NOT NULL
-);
+, context_id INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE instance (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	private_key_pem TEXT NOT NULL,

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/coppice-dev/coppice/federation"
 
 	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/storage"
@@ -92,6 +95,9 @@ func generate(ctx context.Context, st *storage.Store, cfg seedConfig, run int64,
 	words := vocabulary(rng, 5000)
 	at := time.Now().UTC().Add(-30 * 24 * time.Hour)
 	perCommunity := cfg.posts / cfg.communities
+	// The announces are rendered as the server renders them, context and
+	// all, so a seeded outbox is as large as one that took the posts.
+	render := federation.NewRenderer(federation.NewIRIs(&url.URL{Scheme: "https", Host: "coppice.seed.example"}))
 	for ci := 0; ci < cfg.communities; ci++ {
 		n := perCommunity
 		if ci < cfg.posts%cfg.communities {
@@ -107,7 +113,10 @@ func generate(ctx context.Context, st *storage.Store, cfg seedConfig, run int64,
 		}
 		var batch []storage.SeedThread
 		for p := 0; p < n; p += cfg.threadLength {
-			th := seedThread(rng, words, c, run, p, min(cfg.threadLength, n-p), at)
+			th, err := seedThread(rng, words, render, c, run, p, min(cfg.threadLength, n-p), at)
+			if err != nil {
+				return err
+			}
 			batch = append(batch, th)
 		}
 		select {
@@ -120,7 +129,7 @@ func generate(ctx context.Context, st *storage.Store, cfg seedConfig, run int64,
 }
 
 // seedThread builds one thread of length posts by authors of 20 hosts.
-func seedThread(rng *rand.Rand, words []string, c storage.Community, run int64, first, length int, at time.Time) storage.SeedThread {
+func seedThread(rng *rand.Rand, words []string, render *federation.Renderer, c storage.Community, run int64, first, length int, at time.Time) (storage.SeedThread, error) {
 	var th storage.SeedThread
 	parent := ""
 	for i := 0; i < length; i++ {
@@ -136,20 +145,26 @@ func seedThread(rng *rand.Rand, words []string, c storage.Community, run int64, 
 			th.Thread = storage.Thread{CommunityID: c.ID, RootIRI: iri, Title: sentence(rng, words, 6), AuthorIRI: author, CreatedAt: published}
 		}
 		th.Thread.LastActivityAt = published
-		announceIRI := fmt.Sprintf("https://coppice.seed.example/c/%s/activities/%x-%d", c.Name, run, first+i)
+		ofActivity, err := render.AnnounceActivity(c, th.Thread, []byte(activity))
+		if err != nil {
+			return th, err
+		}
+		ofObject, err := render.AnnounceObject(c, th.Thread, iri)
+		if err != nil {
+			return th, err
+		}
+		ofActivity.Listed, ofActivity.CreatedAt, ofActivity.ObjectIRI = true, published, iri
+		ofObject.CreatedAt, ofObject.ObjectIRI, ofObject.Boost = published, iri, true
 		th.Posts = append(th.Posts, storage.SeedPost{
 			Post:        storage.Post{IRI: iri, Type: "Note", AuthorIRI: author, InReplyTo: parent, Content: content, Published: published, Raw: []byte(raw)},
 			ActivityIRI: iri + "/activity",
 			ActivityRaw: []byte(activity),
 			SearchText:  text,
-			Announces: []storage.OutboxActivity{
-				{IRI: announceIRI + "-a", Type: "Announce", Body: []byte(`{"type":"Announce","object":` + activity + `}`), Listed: true, CreatedAt: published, ObjectIRI: iri},
-				{IRI: announceIRI + "-b", Type: "Announce", Body: []byte(`{"type":"Announce","object":"` + iri + `"}`), CreatedAt: published, ObjectIRI: iri, Boost: true},
-			},
+			Announces:   []storage.OutboxActivity{ofActivity, ofObject},
 		})
 		parent = iri
 	}
-	return th
+	return th, nil
 }
 
 // vocabulary makes n pronounceable words, so the search index holds many

@@ -26,7 +26,10 @@ type Post struct {
 	DeletedAt   time.Time
 	Likes       int
 	Dislikes    int
-	Raw         []byte
+	// Raw is the JSON of a post fetched by its IRI (an ancestor, or the
+	// object a Create named by IRI); a post that came embedded in an
+	// activity has none, as the activity's raw JSON holds it.
+	Raw []byte
 	// ActivityIRI is the inbox activity that carries the post's text
 	// (its Create, or the Update of UpdatePost), recorded before; "" for
 	// none. It is written, not read back.

@@ -42,7 +42,9 @@ type Note struct {
 	Public bool
 	// ToCommunity: the community is in to, cc or audience, or mentioned.
 	ToCommunity bool
-	Raw         []byte
+	// Raw is the post's JSON when it was fetched by IRI, nil when it came
+	// embedded in the activity (whose raw JSON holds it).
+	Raw []byte
 }
 
 // Submission is a Create of a post sent to a community.

@@ -154,3 +154,49 @@ func TestLeasesOfADeadProcessRunOut(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessesStoreOneContextAtOnce: processes that store activities with
+// the same new JSON-LD context at the same moment (PostgreSQL; the loser
+// of the context's insert runs its batch again) all succeed, and every
+// process reads every body back as written.
+func TestProcessesStoreOneContextAtOnce(t *testing.T) {
+	stores := processes(t, 3)
+	ctx := context.Background()
+	c := storagetest.Community(t, stores[0], "orchard")
+	const rounds = 10
+	body := func(round, p int) []byte {
+		return []byte(fmt.Sprintf(`{"@context":["https://www.w3.org/ns/activitystreams",{"round":"https://coppice.example/ns/%d#"}],"id":"https://coppice.example/a/%d-%d","type":"Announce"}`, round, round, p))
+	}
+	ids := make([][]int64, rounds)
+	for round := range rounds {
+		ids[round] = make([]int64, len(stores))
+		var wg sync.WaitGroup
+		errs := make([]error, len(stores))
+		for p, st := range stores {
+			wg.Go(func() {
+				errs[p] = st.InTx(ctx, func(tx *storage.Tx) error {
+					var err error
+					ids[round][p], err = tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: fmt.Sprintf("https://coppice.example/a/%d-%d", round, p),
+						CommunityID: c.ID, Type: "Announce", KeyID: "k", Body: body(round, p), CreatedAt: time.Unix(1, 0)})
+					return err
+				})
+			})
+		}
+		wg.Wait()
+		for p, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, process %d: %v", round, p, err)
+			}
+		}
+	}
+	for round := range rounds {
+		for p := range stores {
+			for reader, st := range stores {
+				a, err := st.OutboxActivityByID(ctx, ids[round][p])
+				if err != nil || string(a.Body) != string(body(round, p)) {
+					t.Fatalf("process %d reads round %d of process %d: %s, %v", reader, round, p, a.Body, err)
+				}
+			}
+		}
+	}
+}

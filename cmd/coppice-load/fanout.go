@@ -408,9 +408,9 @@ func reportFanout(w io.Writer, cfg fanoutConfig, fl *fleet, res fanoutResult, sa
 		fmt.Fprintf(w, "connections: the server opened %d to the hosts once the posts were in: one per %.0f deliveries\n",
 			res.drainConns, float64(d)/float64(max(res.drainConns, 1)))
 		fmt.Fprintf(w, "by CPU:     a signature takes %s (crypto/rsa: %s), a delivery %s in the server and %s in its fake host: "+
-			"on a machine doing nothing else, deliveries/s could reach %.2f of the server's signing rate\n",
+			"with every CPU busy, deliveries/s could reach %.2f of the server's signing rate with the fake hosts on these CPUs, %.2f with them elsewhere\n",
 			res.signCPU[0].Round(time.Microsecond), res.signCPU[1].Round(time.Microsecond), server.Round(time.Microsecond), fleet.Round(time.Microsecond),
-			float64(res.signCPU[0])/float64(server+fleet))
+			float64(res.signCPU[0])/float64(server+fleet), float64(res.signCPU[0])/float64(server))
 	}
 	fmt.Fprintf(w, "peak RSS:   %d MB (VmHWM of the server, the largest of its processes; target < 150 MB)\n", res.peakRSS>>10)
 	fl.mu.Lock()

@@ -164,33 +164,26 @@ func (tx *Tx) packBody(ctx context.Context, body []byte) (packedBody, error) {
 		return packedBody{body: string(body)}, nil
 	}
 	id := contextID(value)
-	if known, ok := tx.contexts.get(id); ok {
-		if known != string(value) {
-			return packedBody{body: string(body)}, nil
+	stored, ok := tx.contexts.get(id)
+	if !ok {
+		stored, ok = tx.added[id]
+	}
+	if !ok {
+		err := tx.tx.QueryRowContext(ctx, contextByIDQuery, id).Scan(&stored)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.exec(ctx, insertContextQuery, id, string(value)); err != nil {
+				return packedBody{}, fmt.Errorf("store context: %w", mapError(err))
+			}
+			stored = string(value)
+		case err != nil:
+			return packedBody{}, fmt.Errorf("look up context: %w", err)
 		}
-		return packedBody{contextID: id, body: string(rest)}, nil
-	}
-	if known, ok := tx.added[id]; ok {
-		if known != string(value) {
-			return packedBody{body: string(body)}, nil
+		if tx.added == nil {
+			tx.added = map[int64]string{}
 		}
-		return packedBody{contextID: id, body: string(rest)}, nil
+		tx.added[id] = stored
 	}
-	var stored string
-	err := tx.tx.QueryRowContext(ctx, contextByIDQuery, id).Scan(&stored)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := tx.exec(ctx, insertContextQuery, id, string(value)); err != nil {
-			return packedBody{}, fmt.Errorf("store context: %w", mapError(err))
-		}
-		stored = string(value)
-	case err != nil:
-		return packedBody{}, fmt.Errorf("look up context: %w", err)
-	}
-	if tx.added == nil {
-		tx.added = map[int64]string{}
-	}
-	tx.added[id] = stored
 	if stored != string(value) {
 		return packedBody{body: string(body)}, nil
 	}

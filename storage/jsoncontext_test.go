@@ -314,3 +314,28 @@ func TestInboxKeepsContextsOnce(t *testing.T) {
 		t.Errorf("%d contexts, %d bytes of raw stored; want 1 and %d", contexts, stored, want)
 	}
 }
+
+// FuzzSplitContext: whatever a peer sends (the raw log splits every body
+// it keeps), splitting never panics, a body that splits joins back byte
+// for byte, and the context cut from valid JSON is one whole JSON value.
+func FuzzSplitContext(f *testing.F) {
+	for _, s := range []string{
+		`{"@context":"https://www.w3.org/ns/activitystreams","type":"Like"}`,
+		`{"@context":["a\"],{b",{"c":"\\"}],"type":"Note"}`,
+		`{"@context":[[[[`, `{"@context":"\`, `{"@context":]]],"x":1}`, `{"@context":{}}`, `{"@context":"",}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		value, rest, ok := splitContext(body)
+		if !ok {
+			return
+		}
+		if json.Valid(body) && !json.Valid(value) {
+			t.Fatalf("context %q of %q is not one JSON value", value, body)
+		}
+		if got := joinContext(string(value), string(rest)); !bytes.Equal(got, body) {
+			t.Fatalf("%q joined back as %q", body, got)
+		}
+	})
+}

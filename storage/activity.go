@@ -105,38 +105,82 @@ type OutboxActivity struct {
 	// unless it is a boost (which names the post and no more, and is
 	// undone with its body).
 	Withdrawn bool
+	// Embeds is the IRI of an activity of the raw log (InboxActivity) the
+	// body may contain as it is kept there, an Announce of it: the row
+	// then refers to it instead of copying it (embed.go). Written, not
+	// read back.
+	Embeds string
 }
 
 const createOutboxActivityQuery = `
-	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, context_id, listed, created_at, object_iri, boost)
-	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)` + returningID
+	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, context_id, embed_id, embed_at, listed, created_at, object_iri, boost)
+	VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + returningID
 
 // CreateOutboxActivity stores an activity to send and returns its row ID.
 func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64, error) {
 	packed, err := tx.packBody(ctx, a.Body)
+	if err == nil && !a.Boost {
+		// A boost names its object and embeds nothing; it keeps its body
+		// when withdrawn, read back by WithdrawAnnounces without the raw
+		// log.
+		err = tx.embed(ctx, &packed, a.Embeds)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, err)
 	}
-	id, err := tx.insert(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, packed.body, packed.contextID, a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost)
+	id, err := tx.insert(ctx, createOutboxActivityQuery, a.IRI, a.CommunityID, a.Type, a.KeyID, packed.body, packed.contextID, packed.embedID, packed.embedAt,
+		a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost)
 	if err != nil {
 		return 0, fmt.Errorf("create outbox activity %s: %w", a.IRI, mapError(err))
 	}
 	return id, nil
 }
 
-const outboxActivityQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, context_id, created_at, withdrawn_at != 0 FROM outbox_activities WHERE id = ?`
+// storedBodyColumns are the columns of an outbox activity's stored body,
+// with the raw log's row it embeds (LEFT JOIN inbox_activities i ON
+// i.id = o.embed_id), read by scanStoredBody.
+const storedBodyColumns = `o.body, o.context_id, o.embed_id, o.embed_at, COALESCE(i.raw, ''), COALESCE(i.iri, ''), i.id IS NOT NULL`
+
+const outboxActivityQuery = `SELECT o.id, o.iri, COALESCE(o.community_id, 0), o.type, o.key_id, ` + storedBodyColumns + `, o.created_at, o.withdrawn_at != 0
+	FROM outbox_activities o LEFT JOIN inbox_activities i ON i.id = o.embed_id WHERE o.id = ?`
+
+// storedBody is an outbox activity's body as read, before unpackBody.
+type storedBody struct {
+	body             string
+	contextID, embed int64
+	embedAt          int
+	embedded, iri    string
+	found            bool
+}
+
+func (b *storedBody) dest() []any {
+	return []any{&b.body, &b.contextID, &b.embed, &b.embedAt, &b.embedded, &b.iri, &b.found}
+}
+
+// unpack returns the body that was written.
+func (b *storedBody) unpack(ctx context.Context, s *Store) ([]byte, error) {
+	body := b.body
+	if b.embed != 0 && body != "" {
+		var err error
+		if body, err = spliceEmbedded(body, b.embedAt, b.embedded, b.iri, b.found); err != nil {
+			return nil, err
+		}
+	}
+	return s.unpackBody(ctx, b.contextID, body)
+}
 
 // OutboxActivityByID returns an activity to send, or ErrNotFound.
 func (s *Store) OutboxActivityByID(ctx context.Context, id int64) (OutboxActivity, error) {
 	var a OutboxActivity
-	var body string
-	var contextID, created int64
-	err := s.readRow(ctx, outboxActivityQuery, id).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &contextID, &created, &a.Withdrawn)
+	var b storedBody
+	var created int64
+	dest := append([]any{&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID}, b.dest()...)
+	err := s.readRow(ctx, outboxActivityQuery, id).Scan(append(dest, &created, &a.Withdrawn)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxActivity{}, ErrNotFound
 	}
 	if err == nil {
-		a.Body, err = s.unpackBody(ctx, contextID, body)
+		a.Body, err = b.unpack(ctx, s)
 	}
 	if err != nil {
 		return OutboxActivity{}, fmt.Errorf("outbox activity %d: %w", id, err)
@@ -178,19 +222,21 @@ func (s *Store) RowCounts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
-const outboxActivityByIRIQuery = `SELECT id, iri, COALESCE(community_id, 0), type, key_id, body, context_id, created_at, object_iri, boost, withdrawn_at != 0 FROM outbox_activities WHERE iri = ?`
+const outboxActivityByIRIQuery = `SELECT o.id, o.iri, COALESCE(o.community_id, 0), o.type, o.key_id, ` + storedBodyColumns + `, o.created_at, o.object_iri, o.boost, o.withdrawn_at != 0
+	FROM outbox_activities o LEFT JOIN inbox_activities i ON i.id = o.embed_id WHERE o.iri = ?`
 
 // OutboxActivityByIRI returns an activity we sent, by its id, or ErrNotFound.
 func (s *Store) OutboxActivityByIRI(ctx context.Context, iri string) (OutboxActivity, error) {
 	var a OutboxActivity
-	var body string
-	var contextID, created int64
-	err := s.read.QueryRowContext(ctx, outboxActivityByIRIQuery, iri).Scan(&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID, &body, &contextID, &created, &a.ObjectIRI, &a.Boost, &a.Withdrawn)
+	var b storedBody
+	var created int64
+	dest := append([]any{&a.ID, &a.IRI, &a.CommunityID, &a.Type, &a.KeyID}, b.dest()...)
+	err := s.read.QueryRowContext(ctx, outboxActivityByIRIQuery, iri).Scan(append(dest, &created, &a.ObjectIRI, &a.Boost, &a.Withdrawn)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OutboxActivity{}, ErrNotFound
 	}
 	if err == nil {
-		a.Body, err = s.unpackBody(ctx, contextID, body)
+		a.Body, err = b.unpack(ctx, s)
 	}
 	if err != nil {
 		return OutboxActivity{}, fmt.Errorf("outbox activity %s: %w", iri, err)

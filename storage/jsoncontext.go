@@ -27,10 +27,13 @@ import (
 const contextPrefix = `{"@context":`
 
 // packedBody is a body as stored: the context's id (0: none, body is the
-// whole activity) and the rest.
+// whole activity), the rest, and for an outbox activity the raw log's row
+// of the activity it embeds (0: none) and where that goes (embed.go).
 type packedBody struct {
 	contextID int64
 	body      string
+	embedID   int64
+	embedAt   int
 }
 
 // splitContext cuts body, when it begins with contextPrefix, into the

@@ -41,8 +41,8 @@ const seedThreadQuery = `
 	RETURNING id`
 
 const seedOutboxQuery = `
-	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, context_id, listed, created_at, object_iri, boost)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	INSERT INTO outbox_activities (iri, community_id, type, key_id, body, context_id, embed_id, embed_at, listed, created_at, object_iri, boost)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const seedSearchPostgresQuery = `
 	INSERT INTO search_index (kind, ref, community_id, title, body, document)
@@ -112,10 +112,14 @@ func (s *Store) Seed(ctx context.Context, threads []SeedThread) error {
 				}
 				for _, a := range sp.Announces {
 					packed, err := tx.packBody(ctx, a.Body)
+					if err == nil && !a.Boost {
+						err = tx.embed(ctx, &packed, sp.ActivityIRI)
+					}
 					if err != nil {
 						return fmt.Errorf("seed announce %s: %w", a.IRI, err)
 					}
-					if _, err := outboxStmt.ExecContext(ctx, a.IRI, t.CommunityID, a.Type, a.KeyID, packed.body, packed.contextID, a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost); err != nil {
+					if _, err := outboxStmt.ExecContext(ctx, a.IRI, t.CommunityID, a.Type, a.KeyID, packed.body, packed.contextID, packed.embedID, packed.embedAt,
+						a.Listed, toDB(a.CreatedAt), a.ObjectIRI, a.Boost); err != nil {
 						return fmt.Errorf("seed announce %s: %w", a.IRI, mapError(err))
 					}
 				}

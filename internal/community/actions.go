@@ -76,7 +76,7 @@ func (s *Service) Edit(ctx context.Context, communityName string, in Incoming, n
 		if st.policy == storage.PolicySilence {
 			return nil // kept, not announced, as a new post from there
 		}
-		return s.announce(ctx, tx, c, th, s.editedActivity(in.Raw, st), p.IRI, false)
+		return s.announce(ctx, tx, c, th, in, s.editedActivity(in.Raw, st), p.IRI, false)
 	})
 }
 
@@ -133,7 +133,7 @@ func (s *Service) Delete(ctx context.Context, communityName string, in Incoming,
 		if err := s.withdraw(ctx, tx, c, th, p.IRI, 0); err != nil {
 			return err
 		}
-		return s.announce(ctx, tx, c, th, in.Raw, "", false)
+		return s.announce(ctx, tx, c, th, in, in.Raw, "", false)
 	})
 }
 

@@ -109,6 +109,7 @@ func (s *Service) accept(ctx context.Context, c storage.Community, sub Submissio
 		if an, err = s.renderAnnouncement(c, s.editedActivity(sub.Activity.Raw, standing{policy: policy}), n.IRI, true); err != nil {
 			return err
 		}
+		an.activity.Embeds = sub.Activity.IRI
 	}
 	return s.inTx(ctx, func(tx *storage.Tx) error {
 		if before != nil {
@@ -302,12 +303,14 @@ func (s *Service) postRow(c storage.Community, th storage.Thread, n Note) storag
 // we do not know gets both. objectIRI is the post the activity is about
 // ("" for a Delete, which must stay served); boostObject false leaves out
 // the boost, for communities that boost only thread starters to microblog
-// timelines.
-func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Community, th storage.Thread, activity []byte, objectIRI string, boostObject bool) error {
+// timelines. activity is in's JSON as announced; the Announce refers to
+// in's row of the raw log when it embeds it unchanged (storage/embed.go).
+func (s *Service) announce(ctx context.Context, tx *storage.Tx, c storage.Community, th storage.Thread, in Incoming, activity []byte, objectIRI string, boostObject bool) error {
 	an, err := s.renderAnnouncement(c, activity, objectIRI, boostObject)
 	if err != nil {
 		return err
 	}
+	an.activity.Embeds = in.IRI
 	return s.queueAnnouncement(ctx, tx, c, th, an, boostObject)
 }
 

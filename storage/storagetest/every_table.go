@@ -67,7 +67,7 @@ func FillEveryTable(t testing.TB, st *storage.Store) Filled {
 	}
 
 	// Discussions: threads, posts, votes, contributions, search rows.
-	var postIRI string
+	var postIRI, firstActivity string
 	for n, title := range []string{"Grafting apples", "Gréffage des poiriers"} {
 		inTx("thread", func(tx *storage.Tx) error {
 			th, err := tx.CreateThread(ctx, storage.Thread{CommunityID: c.ID, RootIRI: fmt.Sprintf("%s/notes/%d", actors[0], n), Title: title,
@@ -95,8 +95,11 @@ func FillEveryTable(t testing.TB, st *storage.Store) Filled {
 					return err
 				}
 			}
+			if n == 0 {
+				firstActivity = th.RootIRI + "/activity"
+			}
 			_, err = tx.RecordInboxActivity(ctx, storage.InboxActivity{IRI: th.RootIRI + "/activity", Type: "Create", ActorIRI: actors[0],
-				CommunityID: c.ID, Raw: []byte(`{"type":"Create"}`), ReceivedAt: at})
+				CommunityID: c.ID, Raw: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + th.RootIRI + `/activity","type":"Create"}`), ReceivedAt: at})
 			return err
 		})
 	}
@@ -131,9 +134,11 @@ func FillEveryTable(t testing.TB, st *storage.Store) Filled {
 	// A second activity for the followers, not expanded yet: no claim
 	// follows it here.
 	inTx("fan-out", func(tx *storage.Tx) error {
+		// An Announce{activity}: it refers to the raw log's row of the
+		// activity it embeds (storage/embed.go).
 		id, err := tx.CreateOutboxActivity(ctx, storage.OutboxActivity{IRI: "https://coppice.test/c/commons/activities/2", CommunityID: c.ID,
-			Type: "Announce", KeyID: "https://coppice.test/c/commons#main-key", Body: []byte(`{"type":"Announce"}`), Listed: true,
-			CreatedAt: at, ObjectIRI: postIRI})
+			Type: "Announce", KeyID: "https://coppice.test/c/commons#main-key", Listed: true, CreatedAt: at, ObjectIRI: postIRI, Embeds: firstActivity,
+			Body: []byte(`{"@context":["https://www.w3.org/ns/activitystreams",{"toot":"http://joinmastodon.org/ns#"}],"object":{"id":"` + firstActivity + `","type":"Create"},"type":"Announce"}`)})
 		if err != nil {
 			return err
 		}

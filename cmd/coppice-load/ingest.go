@@ -28,6 +28,7 @@ type ingestConfig struct {
 	conns      int
 	processes  int
 	warmup     int
+	shape      string
 	cpuProfile string
 	serverLog  string
 }
@@ -42,6 +43,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&cfg.posts, "posts", 3000, "posts to send, after one warm-up post per author")
 	fs.IntVar(&cfg.warmup, "warmup", 0, "posts sent with --conns connections before the measured ones, not measured")
 	fs.IntVar(&cfg.authors, "authors", 20, "authors, all on one remote host")
+	fs.StringVar(&cfg.shape, "shape", "plain", "what the posts look like: plain (a short Create{Note}) or mastodon (as Mastodon 4 sends one: its context, hashtags, contentMap, replies, an LD signature)")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent connections")
 	fs.IntVar(&cfg.processes, "processes", 1, "coppice serve processes on the database (more than one needs a postgres:// --db)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of the run to this file")
@@ -51,6 +53,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if cfg.posts < 1 || cfg.authors < 1 || cfg.conns < 1 || cfg.processes < 1 || cfg.warmup < 0 {
 		return errors.New("ingest: --posts, --authors, --conns and --processes must be ≥ 1")
+	}
+	if cfg.shape != "plain" && cfg.shape != "mastodon" {
+		return errors.New("ingest: --shape is plain or mastodon")
 	}
 	return ingest(ctx, cfg, stdout)
 }
@@ -97,7 +102,7 @@ func ingest(ctx context.Context, cfg ingestConfig, stdout io.Writer) error {
 	defer srv.Stop()
 	fmt.Fprintf(stdout, "%s on %s, which holds %d posts; %d CPUs\n", srv.Describe(), storage.Redacted(cfg.db), posts, runtime.NumCPU())
 
-	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: srv.URL + "/c/" + cfg.community, run: time.Now().UnixNano(), route: srv.route}
+	l := &load{remote: remote, inbox: srv.URL + "/inbox", community: srv.URL + "/c/" + cfg.community, run: time.Now().UnixNano(), route: srv.route, mastodon: cfg.shape == "mastodon"}
 	warm, err := l.sign(0, cfg.authors)
 	if err != nil {
 		return err
@@ -201,6 +206,8 @@ type load struct {
 	// route gives the address post i is sent to and the Host header it
 	// carries; the posts are signed for inbox whatever the route.
 	route func(i int, path string) (target, host string)
+	// mastodon: the posts look like Mastodon's (mastodonPost).
+	mastodon bool
 }
 
 // sign builds and signs n Create{Note} posts numbered from first, authors
@@ -241,11 +248,19 @@ func (l *load) post(i int) (signedPost, error) {
 	actor := l.remote.actorIRI(name)
 	note := fmt.Sprintf("%s/statuses/%x-%d", actor, l.run, i)
 	now := time.Now().UTC().Format(time.RFC3339)
+	if l.mastodon {
+		return l.signed(i, name, mastodonPost(actor, note, now, l.community, i))
+	}
 	body := fmt.Sprintf(`{"@context":"https://www.w3.org/ns/activitystreams","id":"%[1]s/activity","type":"Create","actor":"%[2]s","published":"%[3]s",`+
 		`"to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["%[4]s"],`+
 		`"object":{"id":"%[1]s","type":"Note","attributedTo":"%[2]s","published":"%[3]s","to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["%[4]s"],`+
 		`"content":"<p><span class=\"h-card\"><a href=\"%[4]s\" class=\"u-url mention\">@<span>loadtest</span></a></span> Post %[5]d of the load run: notes on grafting, rootstock and scion timing.</p>",`+
 		`"tag":[{"type":"Mention","href":"%[4]s","name":"@loadtest"}]}}`, note, actor, now, l.community, i)
+	return l.signed(i, name, body)
+}
+
+// signed signs body as post i of author name.
+func (l *load) signed(i int, name, body string) (signedPost, error) {
 	r, err := http.NewRequest(http.MethodPost, l.inbox, nil)
 	if err != nil {
 		return signedPost{}, fmt.Errorf("post %d: %w", i, err)

@@ -39,6 +39,13 @@ func (tx *Tx) RecordInboxActivity(ctx context.Context, a InboxActivity) (bool, e
 	if err != nil {
 		return false, fmt.Errorf("record activity %s: %w", a.IRI, err)
 	}
+	if n == 1 && !tx.tx.pg {
+		// SQLite tells the row's id; PostgreSQL's driver does not, and
+		// embed asks the database there.
+		if id, err := res.LastInsertId(); err == nil {
+			tx.recorded = recordedActivity{iri: a.IRI, id: id, raw: packed.body}
+		}
+	}
 	return n == 1, nil
 }
 

@@ -28,20 +28,29 @@ import (
 
 const embeddedQuery = `SELECT id, raw FROM inbox_activities WHERE iri = ?`
 
+// recordedActivity is a row the Tx wrote to the raw log: its IRI, id and
+// stored JSON.
+type recordedActivity struct {
+	iri string
+	id  int64
+	raw string
+}
+
 // embed cuts the raw log's JSON of the activity iri out of p's body when
 // the body contains it.
 func (tx *Tx) embed(ctx context.Context, p *packedBody, iri string) error {
 	if iri == "" {
 		return nil
 	}
-	var id int64
-	var raw string
-	err := tx.tx.QueryRowContext(ctx, embeddedQuery, iri).Scan(&id, &raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // not recorded: nothing to refer to
-	}
-	if err != nil {
-		return fmt.Errorf("look up embedded activity %s: %w", iri, err)
+	id, raw := tx.recorded.id, tx.recorded.raw
+	if tx.recorded.iri != iri {
+		err := tx.queryRow(ctx, embeddedQuery, iri).Scan(&id, &raw)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // not recorded: nothing to refer to
+		}
+		if err != nil {
+			return fmt.Errorf("look up embedded activity %s: %w", iri, err)
+		}
 	}
 	at := strings.Index(p.body, raw)
 	if raw == "" || at < 0 {

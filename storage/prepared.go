@@ -22,7 +22,7 @@ func hotWriteQueries() []string {
 		postByIRIQuery, createPostQuery, recordInboxActivityQuery,
 		createThreadQuery, threadByIDQuery, touchThreadQuery,
 		recordContributionQuery, insertSearchQuery, deleteSearchQuery,
-		createOutboxActivityQuery, hasFollowersQuery, enqueueFollowersQuery, queueFanOutQuery,
+		createOutboxActivityQuery, embeddedQuery, hasFollowersQuery, enqueueFollowersQuery, queueFanOutQuery,
 		followerHostsQuery, mayRefuseQuery, rulesQuery,
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
 		deliveredQuery, deliveryFailedQuery, deliveryRetryQuery, hostSuccessQuery, hostFailureQuery,

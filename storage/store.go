@@ -208,6 +208,10 @@ type Tx struct {
 	// those this Tx stored, known to all once it commits.
 	contexts *contextCache
 	added    map[int64]string
+	// recorded is the raw log's row of the activity this Tx recorded
+	// last, which an Announce of it then refers to without a query
+	// (embed.go).
+	recorded recordedActivity
 }
 
 // mapError turns driver errors that carry a meaning for callers into the

@@ -145,7 +145,7 @@ func (tx *Tx) CreateOutboxActivity(ctx context.Context, a OutboxActivity) (int64
 
 // storedBodyColumns are the columns of an outbox activity's stored body,
 // with the raw log's row it embeds (LEFT JOIN inbox_activities i ON
-// i.id = o.embed_id), read by scanStoredBody.
+// i.id = o.embed_id), read into a storedBody.
 const storedBodyColumns = `o.body, o.context_id, o.embed_id, o.embed_at, COALESCE(i.raw, ''), COALESCE(i.iri, ''), i.id IS NOT NULL`
 
 const outboxActivityQuery = `SELECT o.id, o.iri, COALESCE(o.community_id, 0), o.type, o.key_id, ` + storedBodyColumns + `, o.created_at, o.withdrawn_at != 0

@@ -154,7 +154,7 @@ func (c *contextCache) add(ctxs map[int64]string) {
 
 const (
 	contextByIDQuery   = `SELECT context FROM json_contexts WHERE id = ?`
-	insertContextQuery = `INSERT INTO json_contexts (id, context) VALUES (?, ?)`
+	insertContextQuery = `INSERT INTO json_contexts (id, context) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`
 )
 
 // packBody splits body for storage, writing its context to json_contexts
@@ -175,8 +175,15 @@ func (tx *Tx) packBody(ctx context.Context, body []byte) (packedBody, error) {
 		err := tx.tx.QueryRowContext(ctx, contextByIDQuery, id).Scan(&stored)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.exec(ctx, insertContextQuery, id, string(value)); err != nil {
+			// Another process may store the same context at this moment
+			// (PostgreSQL): then its row stands, and this body is stored
+			// whole rather than refer to a row this Tx cannot see.
+			res, err := tx.exec(ctx, insertContextQuery, id, string(value))
+			if err != nil {
 				return packedBody{}, fmt.Errorf("store context: %w", mapError(err))
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return packedBody{body: string(body)}, nil
 			}
 			stored = string(value)
 		case err != nil:

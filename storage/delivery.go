@@ -17,6 +17,11 @@ type Delivery struct {
 	NextAttemptAt time.Time
 	QueuedAt      time.Time
 	LastError     string
+	// FanOut, when not 0, is the fan-out the delivery was taken from
+	// without a row (TakeFanOuts; ID is 0), and Seq its place among the
+	// inboxes that take gave.
+	FanOut int64
+	Seq    int
 }
 
 const enqueueDeliveryQuery = `
@@ -216,6 +221,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	if _, err := s.ExpandFanOuts(ctx, limit); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
+	return s.ClaimQueued(ctx, now, lease, perHost, limit)
+}
+
+// ClaimQueued is ClaimDeliveries without expanding fan-outs: it leases
+// only rows already queued. The delivery worker takes fan-outs apart
+// (TakeFanOuts).
+func (s *Store) ClaimQueued(ctx context.Context, now time.Time, lease time.Duration, perHost, limit int) ([]Delivery, error) {
 	if s.pg {
 		return s.claimDeliveriesPostgres(ctx, now, lease, perHost, limit)
 	}
@@ -334,12 +346,14 @@ func queryEach(ctx context.Context, tx *Tx, query string, args []any, fn func(sc
 // which several processes share, only this Store's: the others' run out
 // unless renewed.
 func (s *Store) ReleaseClaims(ctx context.Context) error {
-	query, args := `UPDATE deliveries SET claimed_until = 0, claimed_by = '' WHERE claimed_until > 0`, []any{}
-	if s.pg {
-		query, args = `UPDATE deliveries SET claimed_until = 0, claimed_by = '' WHERE claimed_by = ?`, []any{s.owner}
-	}
-	if _, err := s.write.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("release claims: %w", mapError(err))
+	for _, table := range []string{"deliveries", "fan_outs"} {
+		query, args := `UPDATE `+table+` SET claimed_until = 0, claimed_by = '' WHERE claimed_until > 0`, []any{}
+		if s.pg {
+			query, args = `UPDATE `+table+` SET claimed_until = 0, claimed_by = '' WHERE claimed_by = ?`, []any{s.owner}
+		}
+		if _, err := s.write.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("release claims: %w", mapError(err))
+		}
 	}
 	return nil
 }
@@ -349,9 +363,11 @@ func (s *Store) ReleaseClaims(ctx context.Context) error {
 // its rows stay its own while it lives and fall to another process soon
 // after it dies.
 func (s *Store) RenewClaims(ctx context.Context, now time.Time, lease time.Duration) error {
-	if _, err := s.write.ExecContext(ctx, `UPDATE deliveries SET claimed_until = ? WHERE claimed_by = ? AND claimed_until > ?`,
-		toDB(now.Add(lease)), s.owner, toDB(now)); err != nil {
-		return fmt.Errorf("renew claims: %w", mapError(err))
+	for _, table := range []string{"deliveries", "fan_outs"} {
+		if _, err := s.write.ExecContext(ctx, `UPDATE `+table+` SET claimed_until = ? WHERE claimed_by = ? AND claimed_until > ?`,
+			toDB(now.Add(lease)), s.owner, toDB(now)); err != nil {
+			return fmt.Errorf("renew claims: %w", mapError(err))
+		}
 	}
 	return nil
 }
@@ -359,6 +375,13 @@ func (s *Store) RenewClaims(ctx context.Context, now time.Time, lease time.Durat
 // Outcome is the result of one delivery attempt.
 type Outcome struct {
 	ID int64
+	// FanOut, when not nil, is the delivery, taken from a fan-out without
+	// a row (TakeFanOuts), that the outcome is of: its row is written
+	// when it is to be retried or has failed, and nothing when it is done.
+	FanOut *Delivery
+	// Unsent: no attempt of the FanOut delivery was made; its row is
+	// queued for NextAttemptAt, its attempts not counted.
+	Unsent bool
 	// Done: delivered (or permanently refused); the row is deleted.
 	Done bool
 	// Failed: given up; the row stays with state failed for the console.
@@ -382,14 +405,18 @@ const (
 	deliveryRetryQuery  = `UPDATE deliveries SET attempts = attempts + 1, claimed_until = 0, claimed_by = '', next_attempt_at = ?, last_error = ? WHERE id = ?`
 )
 
-func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
-	if len(outs) == 0 {
+// It also writes how far the outcomes of fan-outs go (FanOutProgress),
+// after the outcomes: a fan-out done is deleted.
+func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome, progress ...FanOutProgress) error {
+	if len(outs) == 0 && len(progress) == 0 {
 		return nil
 	}
 	return s.inBackground(ctx, func(tx *Tx) error {
 		for _, o := range outs {
 			var err error
 			switch {
+			case o.FanOut != nil:
+				err = tx.fanOutRow(ctx, o)
 			case o.Done:
 				_, err = tx.exec(ctx, deliveredQuery, o.ID)
 			case o.Failed:
@@ -401,12 +428,41 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 				return fmt.Errorf("record delivery %d: %w", o.ID, mapError(err))
 			}
 		}
+		for _, p := range progress {
+			var err error
+			if p.Done {
+				_, err = tx.exec(ctx, dropFanOutQuery, p.ID)
+			} else {
+				_, err = tx.exec(ctx, fanOutDoneThroughQuery, p.DoneThrough, p.ID)
+			}
+			if err != nil {
+				return fmt.Errorf("record fan-out %d: %w", p.ID, mapError(err))
+			}
+		}
 		// The rows leave their lease, so their hosts may take more: the
 		// other processes' claims, which found those hosts full, are worth
 		// running again now rather than at their next poll.
 		tx.queued = true
 		return tx.countOutcomes(ctx, outs)
 	})
+}
+
+// fanOutRow writes the row an outcome of a delivery taken from a fan-out
+// leaves, if any.
+func (tx *Tx) fanOutRow(ctx context.Context, o Outcome) error {
+	d := o.FanOut
+	state, attempts := "queued", d.Attempts+1
+	switch {
+	case o.Done:
+		return nil
+	case o.Failed:
+		state = "failed"
+	case o.Unsent:
+		attempts = d.Attempts
+	}
+	_, err := tx.exec(ctx, fanOutRowQuery, d.ActivityID, d.Inbox, d.Host, state, attempts,
+		toDB(o.NextAttemptAt), toDB(d.QueuedAt), truncateText(o.Error), d.FanOut)
+	return err
 }
 
 // HostResult is what one attempt taught us about a host.

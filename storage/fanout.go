@@ -161,3 +161,171 @@ func (s *Store) queuedDeliveries(n int) {
 		_, _ = s.write.ExecContext(context.Background(), `ANALYZE deliveries`)
 	})
 }
+
+// Taking fan-outs (migration 0031). The delivering process does not turn a
+// fan-out into rows to claim and delete again: each row cost its
+// insertion, its lease and its deletion, ~17 B-tree changes over the table
+// and its indexes, ~38 µs of the ~100 µs a delivery cost beyond its
+// signature on the README's machine (issue 13). TakeFanOuts leases a
+// fan-out instead and returns its first inboxes as deliveries without rows
+// (Delivery.FanOut), which the worker sends from memory; the inboxes after
+// them (cut) are queued as rows in the same transaction, so a claim never
+// holds more than it asked for. An attempt that must be retried, fails,
+// or was never made writes its row then (RecordOutcomes); a delivered
+// attempt writes nothing. The worker records how far the outcomes go
+// (FanOutProgress); the fan-out's row is deleted with the last of them.
+//
+// A process that dies leaves its fan-outs leased; once the lease runs out
+// (at once on SQLite, whose one delivering process releases every lease
+// when it starts) the next take sends again the inboxes after done_through
+// up to cut that have no row: those in flight at the death, and those
+// whose outcome was not yet written. At worst an inbox gets the activity
+// twice (SECURITY.md FLT-07), as with rows.
+const (
+	fanOutsDueQuery = `
+		SELECT id, activity_id, community_id, family, queued_at, COALESCE(cut, ''), done_through
+		FROM fan_outs WHERE claimed_until <= ?1 ORDER BY id LIMIT ?2`
+	fanOutsDuePostgresQuery = fanOutsDueQuery + ` FOR UPDATE SKIP LOCKED`
+	leaseFanOutQuery        = `UPDATE fan_outs SET claimed_until = ?1, claimed_by = ?2, cut = ?3 WHERE id = ?4`
+	dropFanOutQuery         = `DELETE FROM fan_outs WHERE id = ?`
+	// fanOutTargetsQuery selects the inboxes of a fan-out as
+	// enqueueFollowersQuery does, in order, after ?6 and up to ?7 (all of
+	// them when ?7 is ''), that have no row yet.
+	fanOutTargetsQuery = `
+		SELECT target.delivery_inbox, target.host
+		FROM (SELECT DISTINCT a.delivery_inbox, a.delivery_host AS host
+			FROM follows f JOIN actors a ON a.iri = f.actor_iri
+			WHERE f.community_id = ?3 AND f.state = 'accepted') AS target
+		WHERE target.host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
+			AND target.host NOT IN (SELECT value FROM json_each(?4))
+			AND (?5 = '' OR COALESCE((SELECT family FROM host_software hs WHERE hs.host = target.host), '') IN (?5, ''))
+			AND target.delivery_inbox > ?6 AND (CAST(?7 AS TEXT) = '' OR target.delivery_inbox <= ?7)
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = ?1 AND d.inbox = target.delivery_inbox)
+		ORDER BY target.delivery_inbox LIMIT ?2`
+	// queueAfterCutQuery queues rows for the inboxes of a fan-out after
+	// its cut (?6), as enqueueFollowersQuery does.
+	queueAfterCutQuery = `
+		INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, queued_at)
+		SELECT CAST(?1 AS BIGINT), target.delivery_inbox, target.host, CAST(?2 AS BIGINT), CAST(?2 AS BIGINT)
+		FROM (SELECT DISTINCT a.delivery_inbox, a.delivery_host AS host
+			FROM follows f JOIN actors a ON a.iri = f.actor_iri
+			WHERE f.community_id = ?3 AND f.state = 'accepted') AS target
+		WHERE target.host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
+			AND target.host NOT IN (SELECT value FROM json_each(?4))
+			AND (?5 = '' OR COALESCE((SELECT family FROM host_software hs WHERE hs.host = target.host), '') IN (?5, ''))
+			AND target.delivery_inbox > ?6
+		ON CONFLICT (activity_id, inbox) DO NOTHING`
+	// fanOutRowQuery writes the row of a delivery sent from a fan-out:
+	// after an attempt to retry or a failure, or for one never made. A
+	// fan-out dropped meanwhile (its activity withdrawn or deleted) gets
+	// none.
+	fanOutRowQuery = `
+		INSERT INTO deliveries (activity_id, inbox, host, state, attempts, next_attempt_at, queued_at, last_error)
+		SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), CAST(?4 AS TEXT), CAST(?5 AS INTEGER),
+			CAST(?6 AS BIGINT), CAST(?7 AS BIGINT), CAST(?8 AS TEXT)
+		WHERE EXISTS (SELECT 1 FROM fan_outs WHERE id = ?9)
+		ON CONFLICT (activity_id, inbox) DO NOTHING`
+	fanOutDoneThroughQuery = `UPDATE fan_outs SET done_through = ? WHERE id = ?`
+)
+
+// fanOutsPerTake is the most fan-outs one take leases.
+const fanOutsPerTake = 16
+
+// TakeFanOuts leases due fan-outs, oldest first, until now+lease, and
+// returns up to room of their inboxes as deliveries without rows
+// (Delivery.FanOut and Seq set, ID 0), each fan-out's in order; the
+// inboxes of a fan-out taken for the first time beyond room are queued
+// as rows. A fan-out with nothing left to send is deleted. RenewClaims
+// and ReleaseClaims cover the leases as they do the rows'.
+func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Duration, room int) ([]Delivery, error) {
+	if room <= 0 {
+		return nil, nil
+	}
+	type fanOut struct {
+		id, activityID, communityID int64
+		family                      Family
+		queuedAt                    int64
+		cut, doneThrough            string
+	}
+	query := fanOutsDueQuery
+	if s.pg {
+		query = fanOutsDuePostgresQuery
+	}
+	var out []Delivery
+	err := s.inBackground(ctx, func(tx *Tx) error {
+		out = nil
+		var fs []fanOut
+		if err := queryEach(ctx, tx, query, []any{toDB(now), fanOutsPerTake}, func(sc scanner) error {
+			var f fanOut
+			var family string
+			err := sc.Scan(&f.id, &f.activityID, &f.communityID, &family, &f.queuedAt, &f.cut, &f.doneThrough)
+			f.family = Family(family)
+			fs = append(fs, f)
+			return err
+		}); err != nil {
+			return err
+		}
+		for _, f := range fs {
+			left := room - len(out)
+			if left <= 0 {
+				break
+			}
+			refused, err := tx.refusedFollowerHosts(ctx, f.communityID)
+			if err != nil {
+				return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
+			}
+			first := f.cut == ""
+			limit := left + 1 // one more tells whether there are more
+			if !first {
+				limit = 1 << 30 // a second take sends what the first took
+			}
+			var ds []Delivery
+			if err := queryEach(ctx, tx, fanOutTargetsQuery,
+				[]any{f.activityID, limit, f.communityID, refused, string(f.family), f.doneThrough, f.cut},
+				func(sc scanner) error {
+					d := Delivery{ActivityID: f.activityID, FanOut: f.id, Seq: len(ds),
+						NextAttemptAt: fromDB(f.queuedAt), QueuedAt: fromDB(f.queuedAt)}
+					err := sc.Scan(&d.Inbox, &d.Host)
+					ds = append(ds, d)
+					return err
+				}); err != nil {
+				return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
+			}
+			if first && len(ds) > left {
+				ds = ds[:left]
+				if _, err := tx.exec(ctx, queueAfterCutQuery, f.activityID, f.queuedAt, f.communityID, refused, string(f.family), ds[left-1].Inbox); err != nil {
+					return fmt.Errorf("take fan-out of %d: %w", f.activityID, mapError(err))
+				}
+				tx.queued = true
+			}
+			if len(ds) == 0 {
+				if _, err := tx.exec(ctx, dropFanOutQuery, f.id); err != nil {
+					return fmt.Errorf("take fan-out of %d: %w", f.activityID, mapError(err))
+				}
+				continue
+			}
+			cut := f.cut
+			if first {
+				cut = ds[len(ds)-1].Inbox
+			}
+			if _, err := tx.exec(ctx, leaseFanOutQuery, toDB(now.Add(lease)), s.owner, cut, f.id); err != nil {
+				return fmt.Errorf("take fan-out of %d: %w", f.activityID, mapError(err))
+			}
+			out = append(out, ds...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("take fan-outs: %w", err)
+	}
+	return out, nil
+}
+
+// FanOutProgress is how far the outcomes of a fan-out's deliveries are
+// written: every inbox up to DoneThrough, in the order TakeFanOuts gave
+// them, or all of them (Done: the fan-out's row is deleted).
+type FanOutProgress struct {
+	ID          int64
+	DoneThrough string
+	Done        bool
+}

@@ -130,7 +130,7 @@ func (w *Worker) startDue(ctx, sending context.Context, backlog []storage.Delive
 			case v.slow:
 				v.free--
 				if !w.start(ctx, sending, d, w.slow, attempts, results) {
-					results <- w.putBack(d)
+					results <- w.own(d, w.putBack(d))
 				}
 			case w.start(ctx, sending, d, w.slots, attempts, results):
 				v.free--

@@ -164,6 +164,7 @@ type Worker struct {
 
 	activities *cache[int64, storage.OutboxActivity]
 	keys       *cache[int64, *signature.Key]
+	fanOuts    *fanOutBook
 
 	soonestMu sync.Mutex
 	// soonestMu guards soonest: the earliest retry written since it was last
@@ -230,6 +231,7 @@ func New(opt Options) *Worker {
 	w.hosts = newHostLimits(w.perHost)
 	w.activities = newCache(activityCached, activityTTL, w.store.OutboxActivityByID)
 	w.keys = newCache(keysCached, keyTTL, w.loadKey)
+	w.fanOuts = newFanOutBook()
 	return w
 }
 
@@ -444,8 +446,15 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 			backlog = w.startDue(ctx, sending, backlog, attempts, results)
 		}
 		if ctx.Err() != nil {
+			// Rows keep their lease until the next Run releases it; the
+			// deliveries taken from fan-outs are queued as rows.
 			if claiming != nil {
-				<-claiming
+				backlog = append(backlog, (<-claiming).rows...)
+			}
+			for _, d := range backlog {
+				if d.FanOut != 0 {
+					results <- w.unsent(d)
+				}
 			}
 			return
 		}
@@ -488,8 +497,8 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 			}
 			busy = len(c.rows) > 0
 			// There may be more due right now, or a wake came meanwhile.
-			want = want || len(c.rows) == c.limit
-			backlog = append(backlog, c.rows...)
+			want = want || len(c.rows) >= c.limit
+			backlog = w.spill(backlog, c.rows, results)
 		case <-w.wake:
 			want = true
 		case <-w.kick:
@@ -542,7 +551,9 @@ const signersPerCPU = 2
 // PerHost (see claim).
 const claimPerHost = 2
 
-// claim leases up to limit due rows.
+// claim leases up to limit due rows, then takes fan-outs for the room
+// left, and at least a quarter of limit: fan-outs, the new posts, do not
+// wait for a long queue of retries.
 func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, error) {
 	// Not cancelled with ctx: rows leased by a claim cut off halfway would
 	// wait out their lease.
@@ -553,11 +564,19 @@ func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, erro
 	// host getting two Announces of each post got 67 a second at most.
 	// At twice PerHost they are at hand; the host slots still keep
 	// PerHost requests in flight (issue 13).
-	ds, err := w.store.ClaimDeliveries(context.WithoutCancel(ctx), now, w.lease, claimPerHost*w.perHost, limit)
-	if err == nil {
-		w.claimedAt(now)
+	ds, err := w.store.ClaimQueued(context.WithoutCancel(ctx), now, w.lease, claimPerHost*w.perHost, limit)
+	if err != nil {
+		return nil, err
 	}
-	return ds, err
+	w.claimedAt(now)
+	taken, err := w.store.TakeFanOuts(context.WithoutCancel(ctx), now, w.lease, max(limit-len(ds), limit/4))
+	if err != nil {
+		// The rows claimed are sent; the fan-outs wait for the next claim.
+		w.log.Error("take fan-outs", "err", err)
+		return ds, nil
+	}
+	w.fanOuts.add(taken)
+	return append(ds, taken...), nil
 }
 
 // start takes a slot in lane and makes an attempt at d in a new
@@ -569,7 +588,7 @@ func (w *Worker) start(ctx, sending context.Context, d storage.Delivery, lane ch
 	}
 	w.inFlight.Add(1)
 	attempts.Go(func() {
-		results <- w.attempt(ctx, sending, d, s)
+		results <- w.own(d, w.attempt(ctx, sending, d, s))
 		w.inFlight.Add(-1)
 		s.leave()
 		signal(w.freed)

@@ -35,3 +35,30 @@ func TestBatchCollapsesSuccessesInARow(t *testing.T) {
 		t.Errorf("batch holds %d outcomes, want 8 (every attempt, none for a kept row)", len(b.outs))
 	}
 }
+
+// A host that keeps answering has its success written once a
+// hostSuccessEvery; a failure is always written, and the success after
+// it too.
+func TestBatchWritesSuccessesOfAHealthyHostSeldom(t *testing.T) {
+	t.Parallel()
+	at := func(s int) time.Time { return time.Unix(int64(s), 0) }
+	b := &batch{lastOK: make(map[string]int), healthy: map[string]time.Time{"a": at(0), "b": at(0)}}
+	every := int(hostSuccessEvery / time.Second)
+	for _, h := range []storage.HostResult{
+		{Host: "a", At: at(1), OK: true},          // written at 0: skipped
+		{Host: "a", At: at(every + 1), OK: true},  // a minute on: written
+		{Host: "b", At: at(2), Error: "HTTP 503"}, // written
+		{Host: "b", At: at(3), OK: true},          // after a failure: written
+		{Host: "c", At: at(4), OK: true},          // never written: written
+	} {
+		b.add(result{out: storage.Outcome{ID: 1}, host: &h})
+	}
+	var got []string
+	for _, h := range b.hosts {
+		got = append(got, fmt.Sprintf("%s %v %d", h.Host, h.OK, h.At.Unix()))
+	}
+	want := []string{fmt.Sprintf("a true %d", every+1), "b false 2", "b true 3", "c true 4"}
+	if !slices.Equal(got, want) {
+		t.Errorf("host results = %q, want %q", got, want)
+	}
+}

@@ -133,7 +133,7 @@ CREATE TABLE fan_outs (
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
 	family TEXT NOT NULL DEFAULT '',
 	queued_at INTEGER NOT NULL
-);
+, claimed_until INTEGER NOT NULL DEFAULT 0, claimed_by TEXT NOT NULL DEFAULT '', cut TEXT, done_through TEXT NOT NULL DEFAULT '');
 CREATE TABLE follows (
 	id INTEGER PRIMARY KEY,
 	community_id INTEGER NOT NULL REFERENCES communities (id) ON DELETE CASCADE,

@@ -1,0 +1,114 @@
+package delivery
+
+import (
+	"sync"
+
+	"github.com/coppice-dev/coppice/storage"
+)
+
+// Fan-outs are sent from memory (storage.TakeFanOuts): their deliveries
+// have no rows until an attempt must be retried, fails, or is never made.
+// The worker writes how far the outcomes of each fan-out go, so that a
+// process that dies sends again only the inboxes whose outcome it had not
+// written, and deletes the fan-out's row with its last outcome.
+
+// fanOutBook follows the fan-outs whose deliveries the worker holds: for
+// each, which of the inboxes it took have their outcome.
+type fanOutBook struct {
+	mu sync.Mutex
+	// mu guards open.
+	open map[int64]*fanOutState
+}
+
+type fanOutState struct {
+	inboxes []string // in the order taken (Delivery.Seq)
+	done    []bool
+	next    int // the first inbox without an outcome
+}
+
+func newFanOutBook() *fanOutBook { return &fanOutBook{open: map[int64]*fanOutState{}} }
+
+// add opens the fan-outs of the deliveries ds taken from them, before any
+// of their outcomes can come.
+func (b *fanOutBook) add(ds []storage.Delivery) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, d := range ds {
+		if d.FanOut == 0 {
+			continue
+		}
+		s := b.open[d.FanOut]
+		if s == nil || d.Seq == 0 {
+			// Seq 0 begins a take: a fan-out taken again (its lease ran
+			// out) starts over.
+			s = &fanOutState{}
+			b.open[d.FanOut] = s
+		}
+		s.inboxes = append(s.inboxes, d.Inbox)
+		s.done = append(s.done, false)
+	}
+}
+
+// settle records the outcome of d and returns how far its fan-out's
+// outcomes now go, and whether that moved.
+func (b *fanOutBook) settle(d *storage.Delivery) (storage.FanOutProgress, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.open[d.FanOut]
+	if s == nil || d.Seq >= len(s.done) || s.done[d.Seq] {
+		return storage.FanOutProgress{}, false
+	}
+	s.done[d.Seq] = true
+	from := s.next
+	for s.next < len(s.done) && s.done[s.next] {
+		s.next++
+	}
+	if s.next == from {
+		return storage.FanOutProgress{}, false
+	}
+	if s.next == len(s.done) {
+		delete(b.open, d.FanOut)
+		return storage.FanOutProgress{ID: d.FanOut, Done: true}, true
+	}
+	return storage.FanOutProgress{ID: d.FanOut, DoneThrough: s.inboxes[s.next-1]}, true
+}
+
+// own makes r the outcome of d: for a delivery taken from a fan-out, the
+// outcome names it, so that its row is written if it must be, and an
+// attempt not made queues its row.
+func (w *Worker) own(d storage.Delivery, r result) result {
+	if d.FanOut == 0 {
+		return r
+	}
+	if r.keep {
+		return w.unsent(d)
+	}
+	r.out.FanOut = &d
+	return r
+}
+
+// unsent is the outcome of a delivery taken from a fan-out that was not
+// attempted: its row is queued, due at once.
+func (w *Worker) unsent(d storage.Delivery) result {
+	return result{out: storage.Outcome{FanOut: &d, Unsent: true, NextAttemptAt: w.now()}}
+}
+
+// spill queues, for later claims, the deliveries of a fan-out whose hosts
+// already have claimPerHost×PerHost in the backlog, and returns the
+// others appended to backlog: a slow host must not fill the backlog with
+// its deliveries, which the claims of rows bound per host (FLT-05).
+func (w *Worker) spill(backlog, taken []storage.Delivery, results chan<- result) []storage.Delivery {
+	held := map[string]int{}
+	for _, d := range backlog {
+		held[d.Host]++
+	}
+	for _, d := range taken {
+		if d.FanOut != 0 && held[d.Host] >= claimPerHost*w.perHost {
+			results <- w.unsent(d)
+			continue
+		}
+		held[d.Host]++
+		backlog = append(backlog, d)
+	}
+	return backlog
+}

@@ -1,0 +1,225 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/coppice-dev/coppice/storage"
+	"github.com/coppice-dev/coppice/storage/storagetest"
+)
+
+// takeAll takes every due fan-out's deliveries with room to spare.
+func takeAll(t *testing.T, st *storage.Store, now time.Time, room int) []storage.Delivery {
+	t.Helper()
+	ds, err := st.TakeFanOuts(context.Background(), now, time.Minute, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func rowCount(t *testing.T, st *storage.Store, table string) int {
+	t.Helper()
+	counts, err := st.RowCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts[table]
+}
+
+// A fan-out taken is sent without rows: its inboxes come back in order,
+// the fan-out stays leased, and once every outcome is recorded as
+// delivered nothing is left, neither rows nor the fan-out.
+func TestTakenFanOutLeavesNoRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 3 {
+		follower(t, st, c, "shared.example", fmt.Sprint("u", i), true)
+	}
+	follower(t, st, c, "solo.example", "a", false)
+	follower(t, st, c, "solo.example", "b", false)
+	queuedAt := time.Unix(1000, 0)
+	id := queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, queuedAt)
+
+	ds := takeAll(t, st, queuedAt.Add(time.Second), 100)
+	want := []string{"https://shared.example/inbox", "https://solo.example/users/a/inbox", "https://solo.example/users/b/inbox"}
+	var got []string
+	for i, d := range ds {
+		got = append(got, d.Inbox)
+		if d.ID != 0 || d.FanOut == 0 || d.Seq != i || d.ActivityID != id || !d.QueuedAt.Equal(queuedAt) || d.Attempts != 0 {
+			t.Errorf("delivery %d = %+v; want no row, fan-out set, Seq %d, activity %d, queued at %v", i, d, i, id, queuedAt)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("taken inboxes %q, want %q in order", got, want)
+	}
+	if n := rowCount(t, st, "deliveries"); n != 0 {
+		t.Errorf("%d delivery rows after the take, want 0", n)
+	}
+	if again := takeAll(t, st, queuedAt.Add(2*time.Second), 100); len(again) != 0 {
+		t.Errorf("a second take got %d deliveries of a leased fan-out, want 0", len(again))
+	}
+	var outs []storage.Outcome
+	for i := range ds {
+		outs = append(outs, storage.Outcome{FanOut: &ds[i], Done: true, Kind: storage.OutcomeDelivered, At: queuedAt.Add(3 * time.Second)})
+	}
+	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{ID: ds[0].FanOut, Done: true}); err != nil {
+		t.Fatal(err)
+	}
+	if d, f := rowCount(t, st, "deliveries"), rowCount(t, st, "fan_outs"); d != 0 || f != 0 {
+		t.Errorf("after the outcomes: %d delivery rows, %d fan-outs; want none", d, f)
+	}
+	hours, err := st.DeliveryHours(ctx, queuedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hours) != 1 || hours[0].Outcome != storage.OutcomeDelivered || hours[0].Count != 3 {
+		t.Errorf("history = %+v, want 3 delivered", hours)
+	}
+}
+
+// Beyond the room asked for, a fan-out taken for the first time queues
+// rows, which the claims of rows lease like any other.
+func TestFanOutBeyondRoomIsQueued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 10 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", false)
+	}
+	now := time.Unix(1000, 0)
+	queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+
+	ds := takeAll(t, st, now, 3)
+	if len(ds) != 3 {
+		t.Fatalf("took %d deliveries, want 3", len(ds))
+	}
+	rows, err := st.ClaimQueued(ctx, now, time.Minute, 10, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := append(inboxes(ds), inboxes(rows)...)
+	slices.Sort(taken)
+	if len(rows) != 7 || len(slices.Compact(taken)) != 10 {
+		t.Errorf("took %q and claimed %q; want 3 and the 7 others", inboxes(ds), inboxes(rows))
+	}
+	for _, d := range rows {
+		if d.Inbox <= ds[2].Inbox {
+			t.Errorf("row for %s, at or before the cut %s", d.Inbox, ds[2].Inbox)
+		}
+	}
+}
+
+// A fan-out whose lease lapses (its process died) is taken again: only
+// the inboxes after the recorded progress and without a row are sent
+// again, and no more rows are queued.
+func TestFanOutTakenAgainSendsOnlyWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 8 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", false)
+	}
+	now := time.Unix(1000, 0)
+	queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+	ds := takeAll(t, st, now, 6) // h6 and h7 are queued as rows
+	if len(ds) != 6 {
+		t.Fatalf("took %d, want 6", len(ds))
+	}
+	// 0-2 delivered (progress recorded through 2), 3 to be retried (its
+	// row written), 4 delivered, 5 still in flight when the process dies.
+	outs := []storage.Outcome{
+		{FanOut: &ds[0], Done: true}, {FanOut: &ds[1], Done: true}, {FanOut: &ds[2], Done: true},
+		{FanOut: &ds[3], NextAttemptAt: now.Add(time.Minute), Error: "HTTP 503"},
+		{FanOut: &ds[4], Done: true},
+	}
+	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{ID: ds[0].FanOut, DoneThrough: ds[3].Inbox}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, st, "deliveries"); n != 3 {
+		t.Fatalf("%d rows, want 3 (two after the cut, one retry)", n)
+	}
+	if again := takeAll(t, st, now.Add(time.Second), 100); len(again) != 0 {
+		t.Fatalf("took %d deliveries while the lease holds, want 0", len(again))
+	}
+	if err := st.ReleaseClaims(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again := takeAll(t, st, now.Add(time.Second), 100)
+	if got, want := inboxes(again), []string{ds[4].Inbox, ds[5].Inbox}; !slices.Equal(got, want) {
+		t.Errorf("taken again: %q, want %q", got, want)
+	}
+	if n := rowCount(t, st, "deliveries"); n != 3 {
+		t.Errorf("%d rows after the second take, want still 3", n)
+	}
+	rows, err := st.ClaimQueued(ctx, now.Add(time.Hour), time.Minute, 10, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rows {
+		if d.Inbox == ds[3].Inbox && (d.Attempts != 1 || d.LastError != "HTTP 503") {
+			t.Errorf("retry row %+v, want 1 attempt and its error", d)
+		}
+	}
+}
+
+// The outcomes of a fan-out's deliveries write the rows they need: a
+// failure stays for the console, an attempt never made is queued
+// without counting one; a fan-out dropped meanwhile (its post deleted)
+// gets no rows.
+func TestFanOutOutcomesWriteTheirRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 3 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", false)
+	}
+	now := time.Unix(1000, 0)
+	queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+	ds := takeAll(t, st, now, 10)
+	outs := []storage.Outcome{
+		{FanOut: &ds[0], Failed: true, Error: "HTTP 400"},
+		{FanOut: &ds[1], Unsent: true, NextAttemptAt: now},
+	}
+	if err := st.RecordOutcomes(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	queued, failed, err := st.QueueStats(ctx)
+	if err != nil || queued != 1 || failed != 1 {
+		t.Fatalf("QueueStats = %d queued, %d failed, %v; want 1 and 1", queued, failed, err)
+	}
+	rows, err := st.ClaimQueued(ctx, now, time.Minute, 10, 10)
+	if err != nil || len(rows) != 1 || rows[0].Inbox != ds[1].Inbox || rows[0].Attempts != 0 {
+		t.Fatalf("claimed %+v, %v; want %s with no attempt", rows, err, ds[1].Inbox)
+	}
+
+	queueFanOut(t, st, c, "https://coppice.example/a/2", storage.FamilyUnknown, now)
+	ds = takeAll(t, st, now, 10)
+	if len(ds) != 3 {
+		t.Fatalf("took %d, want 3", len(ds))
+	}
+	// The post is deleted while its fan-out is in flight.
+	if err := st.InTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.WithdrawAnnounces(ctx, c.ID, "https://coppice.example/a/2/object", 0, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, st, "fan_outs"); n != 1 {
+		t.Fatalf("%d fan-outs after the withdrawal, want 1 (the first post's)", n)
+	}
+	if err := st.RecordOutcomes(ctx, []storage.Outcome{{FanOut: &ds[0], NextAttemptAt: now, Error: "HTTP 503"}}); err != nil {
+		t.Fatal(err)
+	}
+	if queued, _, _ := st.QueueStats(ctx); queued != 1 {
+		t.Errorf("%d queued after the outcome of a dropped fan-out, want still 1", queued)
+	}
+}

@@ -324,9 +324,10 @@ func (s *Store) lease(ctx context.Context, tx *Tx, ids []int64, until time.Time)
 	return out, err
 }
 
-// queryEach runs a query in tx and calls fn for every row.
+// queryEach runs a query in tx (prepared when it is one of
+// hotWriteQueries) and calls fn for every row.
 func queryEach(ctx context.Context, tx *Tx, query string, args []any, fn func(scanner) error) error {
-	rows, err := tx.tx.QueryContext(ctx, query, args...)
+	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return mapError(err)
 	}

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -188,33 +190,18 @@ const (
 	fanOutsDuePostgresQuery = fanOutsDueQuery + ` FOR UPDATE SKIP LOCKED`
 	leaseFanOutQuery        = `UPDATE fan_outs SET claimed_until = ?1, claimed_by = ?2, cut = ?3 WHERE id = ?4`
 	dropFanOutQuery         = `DELETE FROM fan_outs WHERE id = ?`
-	// fanOutTargetsQuery selects the inboxes of a fan-out as
-	// enqueueFollowersQuery does, in order, after ?6 and up to ?7 (all of
-	// them when ?7 is ''), that have no row yet.
-	fanOutTargetsQuery = `
+	// fanOutAudienceQuery selects the inboxes a fan-out of a community
+	// goes to, as enqueueFollowersQuery does.
+	fanOutAudienceQuery = `
 		SELECT target.delivery_inbox, target.host
 		FROM (SELECT DISTINCT a.delivery_inbox, a.delivery_host AS host
 			FROM follows f JOIN actors a ON a.iri = f.actor_iri
-			WHERE f.community_id = ?3 AND f.state = 'accepted') AS target
+			WHERE f.community_id = ?1 AND f.state = 'accepted') AS target
 		WHERE target.host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
-			AND target.host NOT IN (SELECT value FROM json_each(?4))
-			AND (?5 = '' OR COALESCE((SELECT family FROM host_software hs WHERE hs.host = target.host), '') IN (?5, ''))
-			AND target.delivery_inbox > ?6 AND (CAST(?7 AS TEXT) = '' OR target.delivery_inbox <= ?7)
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = ?1 AND d.inbox = target.delivery_inbox)
-		ORDER BY target.delivery_inbox LIMIT ?2`
-	// queueAfterCutQuery queues rows for the inboxes of a fan-out after
-	// its cut (?6), as enqueueFollowersQuery does.
-	queueAfterCutQuery = `
-		INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, queued_at)
-		SELECT CAST(?1 AS BIGINT), target.delivery_inbox, target.host, CAST(?2 AS BIGINT), CAST(?2 AS BIGINT)
-		FROM (SELECT DISTINCT a.delivery_inbox, a.delivery_host AS host
-			FROM follows f JOIN actors a ON a.iri = f.actor_iri
-			WHERE f.community_id = ?3 AND f.state = 'accepted') AS target
-		WHERE target.host NOT IN (SELECT host FROM hosts WHERE unreachable = 1)
-			AND target.host NOT IN (SELECT value FROM json_each(?4))
-			AND (?5 = '' OR COALESCE((SELECT family FROM host_software hs WHERE hs.host = target.host), '') IN (?5, ''))
-			AND target.delivery_inbox > ?6
-		ON CONFLICT (activity_id, inbox) DO NOTHING`
+			AND target.host NOT IN (SELECT value FROM json_each(?2))
+			AND (?3 = '' OR COALESCE((SELECT family FROM host_software hs WHERE hs.host = target.host), '') IN (?3, ''))`
+	// queuedInboxesQuery lists the inboxes an activity has rows for.
+	queuedInboxesQuery = `SELECT inbox FROM deliveries WHERE activity_id = ?`
 	// fanOutRowQuery writes the row of a delivery sent from a fan-out:
 	// after an attempt to retry or a failure, or for one never made. A
 	// fan-out dropped meanwhile (its activity withdrawn or deleted) gets
@@ -237,15 +224,13 @@ const fanOutsPerTake = 16
 // inboxes of a fan-out taken for the first time beyond room are queued
 // as rows. A fan-out with nothing left to send is deleted. RenewClaims
 // and ReleaseClaims cover the leases as they do the rows'.
+//
+// The inboxes of a community's fan-outs of one family are read once per
+// take: reading them joins every follower to its actor (~0.5 ms for 1,000
+// followers), and a take holds several fan-outs of one community.
 func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Duration, room int) ([]Delivery, error) {
 	if room <= 0 {
 		return nil, nil
-	}
-	type fanOut struct {
-		id, activityID, communityID int64
-		family                      Family
-		queuedAt                    int64
-		cut, doneThrough            string
 	}
 	query := fanOutsDueQuery
 	if s.pg {
@@ -254,9 +239,9 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 	var out []Delivery
 	err := s.inBackground(ctx, func(tx *Tx) error {
 		out = nil
-		var fs []fanOut
+		var fs []takenFanOut
 		if err := queryEach(ctx, tx, query, []any{toDB(now), fanOutsPerTake}, func(sc scanner) error {
-			var f fanOut
+			var f takenFanOut
 			var family string
 			err := sc.Scan(&f.id, &f.activityID, &f.communityID, &family, &f.queuedAt, &f.cut, &f.doneThrough)
 			f.family = Family(family)
@@ -265,38 +250,29 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 		}); err != nil {
 			return err
 		}
+		audiences := map[audienceKey][]fanOutTarget{}
 		for _, f := range fs {
 			left := room - len(out)
 			if left <= 0 {
 				break
 			}
-			refused, err := tx.refusedFollowerHosts(ctx, f.communityID)
+			k := audienceKey{f.communityID, f.family}
+			audience, ok := audiences[k]
+			if !ok {
+				var err error
+				if audience, err = tx.fanOutAudience(ctx, f.communityID, f.family); err != nil {
+					return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
+				}
+				audiences[k] = audience
+			}
+			ds, rest, err := tx.takeFanOut(ctx, f, audience, left)
 			if err != nil {
 				return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
 			}
-			first := f.cut == ""
-			limit := left + 1 // one more tells whether there are more
-			if !first {
-				limit = 1 << 30 // a second take sends what the first took
-			}
-			var ds []Delivery
-			if err := queryEach(ctx, tx, fanOutTargetsQuery,
-				[]any{f.activityID, limit, f.communityID, refused, string(f.family), f.doneThrough, f.cut},
-				func(sc scanner) error {
-					d := Delivery{ActivityID: f.activityID, FanOut: f.id, Seq: len(ds),
-						NextAttemptAt: fromDB(f.queuedAt), QueuedAt: fromDB(f.queuedAt)}
-					err := sc.Scan(&d.Inbox, &d.Host)
-					ds = append(ds, d)
-					return err
-				}); err != nil {
-				return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
-			}
-			if first && len(ds) > left {
-				ds = ds[:left]
-				if _, err := tx.exec(ctx, queueAfterCutQuery, f.activityID, f.queuedAt, f.communityID, refused, string(f.family), ds[left-1].Inbox); err != nil {
-					return fmt.Errorf("take fan-out of %d: %w", f.activityID, mapError(err))
+			for _, tg := range rest {
+				if err := tx.EnqueueDelivery(ctx, f.activityID, tg.inbox, fromDB(f.queuedAt)); err != nil {
+					return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
 				}
-				tx.queued = true
 			}
 			if len(ds) == 0 {
 				if _, err := tx.exec(ctx, dropFanOutQuery, f.id); err != nil {
@@ -305,7 +281,7 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 				continue
 			}
 			cut := f.cut
-			if first {
+			if cut == "" {
 				cut = ds[len(ds)-1].Inbox
 			}
 			if _, err := tx.exec(ctx, leaseFanOutQuery, toDB(now.Add(lease)), s.owner, cut, f.id); err != nil {
@@ -319,6 +295,76 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 		return nil, fmt.Errorf("take fan-outs: %w", err)
 	}
 	return out, nil
+}
+
+type takenFanOut struct {
+	id, activityID, communityID int64
+	family                      Family
+	queuedAt                    int64
+	cut, doneThrough            string // "" for none
+}
+
+type audienceKey struct {
+	communityID int64
+	family      Family
+}
+
+type fanOutTarget struct{ inbox, host string }
+
+// fanOutAudience returns the inboxes a community's fan-outs of family go
+// to, in the order of their bytes (Go's, whatever the database's
+// collation), which cut and done_through refer to.
+func (tx *Tx) fanOutAudience(ctx context.Context, communityID int64, family Family) ([]fanOutTarget, error) {
+	refused, err := tx.refusedFollowerHosts(ctx, communityID)
+	if err != nil {
+		return nil, err
+	}
+	var out []fanOutTarget
+	if err := queryEach(ctx, tx, fanOutAudienceQuery, []any{communityID, refused, string(family)}, func(sc scanner) error {
+		var tg fanOutTarget
+		err := sc.Scan(&tg.inbox, &tg.host)
+		out = append(out, tg)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b fanOutTarget) int { return strings.Compare(a.inbox, b.inbox) })
+	return out, nil
+}
+
+// takeFanOut returns the deliveries of f to send from audience, up to
+// left: those after done_through, up to the cut of an earlier take, that
+// have no row. A first take returns the inboxes beyond left as rest, to
+// be queued as rows.
+func (tx *Tx) takeFanOut(ctx context.Context, f takenFanOut, audience []fanOutTarget, left int) (ds []Delivery, rest []fanOutTarget, err error) {
+	queued := map[string]bool{}
+	if err := queryEach(ctx, tx, queuedInboxesQuery, []any{f.activityID}, func(sc scanner) error {
+		var inbox string
+		err := sc.Scan(&inbox)
+		queued[inbox] = true
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	for i, tg := range audience {
+		if tg.inbox <= f.doneThrough || queued[tg.inbox] {
+			continue
+		}
+		if f.cut != "" && tg.inbox > f.cut {
+			break
+		}
+		if f.cut == "" && len(ds) == left {
+			for _, tg := range audience[i:] {
+				if !queued[tg.inbox] {
+					rest = append(rest, tg)
+				}
+			}
+			break
+		}
+		ds = append(ds, Delivery{ActivityID: f.activityID, Inbox: tg.inbox, Host: tg.host, FanOut: f.id, Seq: len(ds),
+			NextAttemptAt: fromDB(f.queuedAt), QueuedAt: fromDB(f.queuedAt)})
+	}
+	return ds, rest, nil
 }
 
 // FanOutProgress is how far the outcomes of a fan-out's deliveries are

@@ -223,3 +223,31 @@ func TestFanOutOutcomesWriteTheirRows(t *testing.T) {
 		t.Errorf("%d queued after the outcome of a dropped fan-out, want still 1", queued)
 	}
 }
+
+// Fan-outs of one community taken together share the reading of its
+// followers' inboxes, each still skipping the inboxes its own activity
+// already has a row for.
+func TestFanOutsTakenTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 4 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", false)
+	}
+	now := time.Unix(1000, 0)
+	first := queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+	second := queueFanOut(t, st, c, "https://coppice.example/a/2", storage.FamilyUnknown, now)
+	if err := st.InTx(ctx, func(tx *storage.Tx) error {
+		return tx.EnqueueDelivery(ctx, second, "https://h2.example/users/u/inbox", now)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	by := map[int64][]string{}
+	for _, d := range takeAll(t, st, now, 100) {
+		by[d.ActivityID] = append(by[d.ActivityID], d.Inbox)
+	}
+	if len(by[first]) != 4 || len(by[second]) != 3 || slices.Contains(by[second], "https://h2.example/users/u/inbox") {
+		t.Errorf("taken: first %q, second %q; want all four, then the three without a row", by[first], by[second])
+	}
+}

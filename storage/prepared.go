@@ -27,6 +27,7 @@ func hotWriteQueries() []string {
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
 		deliveredQuery, deliveryFailedQuery, deliveryRetryQuery, hostSuccessQuery, hostFailureQuery,
 		fanOutRowQuery, fanOutDoneThroughQuery, dropFanOutQuery, leaseFanOutQuery,
+		fanOutsDueQuery, fanOutAudienceQuery, queuedInboxesQuery,
 	}
 }
 

@@ -220,8 +220,9 @@ const fanOutsPerTake = 16
 
 // TakeFanOuts leases due fan-outs, oldest first, until now+lease, and
 // returns up to room of their inboxes as deliveries without rows
-// (Delivery.FanOut and Seq set, ID 0), each fan-out's in order; the
-// inboxes of a fan-out taken for the first time beyond room are queued
+// (Delivery.FanOut and Seq set, ID 0), each fan-out's in order. A
+// fan-out that does not fit in the room left is left for the next take,
+// unless it is the take's first: then its inboxes beyond room are queued
 // as rows. A fan-out with nothing left to send is deleted. RenewClaims
 // and ReleaseClaims cover the leases as they do the rows'.
 //
@@ -268,6 +269,11 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 			ds, rest, err := tx.takeFanOut(ctx, f, audience, left)
 			if err != nil {
 				return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
+			}
+			if len(rest) > 0 && len(out) > 0 {
+				// It does not fit in what is left: the next take gets it
+				// whole, rather than as rows beyond the cut.
+				break
 			}
 			for _, tg := range rest {
 				if err := tx.EnqueueDelivery(ctx, f.activityID, tg.inbox, fromDB(f.queuedAt)); err != nil {

@@ -251,3 +251,28 @@ func TestFanOutsTakenTogether(t *testing.T) {
 		t.Errorf("taken: first %q, second %q; want all four, then the three without a row", by[first], by[second])
 	}
 }
+
+// A fan-out that does not fit in the room a take has left waits whole
+// for the next take instead of being queued as rows.
+func TestFanOutThatDoesNotFitWaitsWhole(t *testing.T) {
+	t.Parallel()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 10 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", false)
+	}
+	now := time.Unix(1000, 0)
+	first := queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+	second := queueFanOut(t, st, c, "https://coppice.example/a/2", storage.FamilyUnknown, now)
+	ds := takeAll(t, st, now, 15)
+	if len(ds) != 10 || ds[0].ActivityID != first || ds[9].ActivityID != first {
+		t.Fatalf("first take: %d deliveries, want the first fan-out's 10", len(ds))
+	}
+	if n := rowCount(t, st, "deliveries"); n != 0 {
+		t.Errorf("%d rows queued, want none", n)
+	}
+	ds = takeAll(t, st, now, 15)
+	if len(ds) != 10 || ds[0].ActivityID != second {
+		t.Errorf("second take: %d deliveries, want the second fan-out's 10", len(ds))
+	}
+}

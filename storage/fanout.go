@@ -13,16 +13,16 @@ import (
 // on 100 hosts, 130 rows for a post's two Announces, each entering four
 // indexes. Written in the post's transaction, they made the post, and
 // every post sharing its group commit, wait for all of them. So the post's
-// transaction queues one fan-out row instead, and ExpandFanOuts turns it
-// into deliveries afterwards, a few fan-outs per transaction, so posts
-// coming in meanwhile wait for at most a few.
+// transaction queues one fan-out row instead. The delivery worker takes
+// it apart (TakeFanOuts, below) and sends it from memory; ExpandFanOuts
+// turns fan-outs into rows, a few per transaction, for ClaimDeliveries
+// and for those who want rows to look at.
 //
-// Expanding reads the followers, the hosts marked unreachable and the
-// federation policy as they are then, not as they were when the post came
-// in: a follower gone meanwhile gets nothing, a host blocked meanwhile
-// gets nothing. Every claim of deliveries first expands the oldest
-// fan-outs, enough of them for the rows it asks for; the rows of a
-// fan-out are due from the time it was queued.
+// Taking or expanding reads the followers, the hosts marked unreachable
+// and the federation policy as they are then, not as they were when the
+// post came in: a follower gone meanwhile gets nothing, a host blocked
+// meanwhile gets nothing. The deliveries of a fan-out are due from the
+// time it was queued.
 
 const (
 	queueFanOutQuery = `INSERT INTO fan_outs (activity_id, community_id, family, queued_at) VALUES (?, ?, ?, ?)`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,5 +275,64 @@ func TestFanOutThatDoesNotFitWaitsWhole(t *testing.T) {
 	ds = takeAll(t, st, now, 15)
 	if len(ds) != 10 || ds[0].ActivityID != second {
 		t.Errorf("second take: %d deliveries, want the second fan-out's 10", len(ds))
+	}
+}
+
+// Several processes take fan-outs at once (PostgreSQL): each inbox of
+// each fan-out is taken by exactly one of them, as a delivery or a row,
+// and a process's lease keeps the others off its fan-outs.
+func TestProcessesTakeEachFanOutOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	stores := processes(t, 3)
+	st := stores[0]
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 10 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", true)
+	}
+	now := time.Unix(1000, 0)
+	const fanOuts = 60
+	for i := range fanOuts {
+		queueFanOut(t, st, c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
+	}
+	var wg sync.WaitGroup
+	taken := make([][]storage.Delivery, len(stores))
+	errs := make([]error, len(stores))
+	for i, p := range stores {
+		wg.Go(func() {
+			for {
+				ds, err := p.TakeFanOuts(ctx, now, time.Minute, 25)
+				if err != nil || len(ds) == 0 {
+					errs[i] = err
+					return
+				}
+				taken[i] = append(taken[i], ds...)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for i := range stores {
+		if errs[i] != nil {
+			t.Errorf("process %d: %v", i, errs[i])
+		}
+		for _, d := range taken[i] {
+			seen[fmt.Sprint(d.ActivityID, " ", d.Inbox)]++
+		}
+	}
+	rows, err := st.ClaimQueued(ctx, now, time.Minute, 1000, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rows {
+		seen[fmt.Sprint(d.ActivityID, " ", d.Inbox)]++
+	}
+	if len(seen) != fanOuts*10 {
+		t.Errorf("%d deliveries taken or queued, want %d", len(seen), fanOuts*10)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s taken %d times, want once", k, n)
+		}
 	}
 }

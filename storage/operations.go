@@ -150,8 +150,8 @@ func (s *Store) QueueDepthHours(ctx context.Context, since time.Time) ([]QueueDe
 // QueueState is the delivery queue and host health at one moment.
 type QueueState struct {
 	Queued, Failed int
-	// FanOuts are activities queued for the followers and not expanded
-	// into deliveries yet (QueueFanOut), one per activity.
+	// FanOuts are activities queued for the followers (QueueFanOut), one
+	// per activity, whose deliveries are not all done.
 	FanOuts int
 	// OldestDue is when the longest-waiting due, unclaimed delivery fell
 	// due, or the oldest fan-out was queued (its deliveries are due from

@@ -211,7 +211,7 @@ func (m *Metrics) WatchKeys(stats func() KeyStats) {
 // QueueState is the delivery queue as the database holds it.
 type QueueState struct {
 	Queued, Failed int
-	FanOuts        int // activities for the followers not expanded into deliveries yet
+	FanOuts        int // activities for the followers whose deliveries are not all done
 	// OldestDue is when the longest-waiting due delivery fell due; zero
 	// when nothing is due.
 	OldestDue        time.Time
@@ -231,7 +231,7 @@ func (m *Metrics) WatchQueue(state func(context.Context) (QueueState, error), no
 		depth: prometheus.NewDesc(namespace+"_delivery_queue_depth",
 			"Deliveries in the queue by state: queued (waiting or due) and failed (given up, kept for the console).", []string{"state"}, nil),
 		fanOuts: prometheus.NewDesc(namespace+"_delivery_fan_outs",
-			"Activities queued for a community's followers and not expanded into one delivery per inbox yet (one per activity, not per inbox).", nil, nil),
+			"Activities queued for a community's followers whose deliveries are not all done (one per activity, not per inbox).", nil, nil),
 		oldestDue: prometheus.NewDesc(namespace+"_delivery_oldest_due_age_seconds",
 			"How long the longest-waiting due delivery has been due; 0 when nothing is due. It grows when the worker falls behind.", nil, nil),
 		hosts: prometheus.NewDesc(namespace+"_delivery_hosts",

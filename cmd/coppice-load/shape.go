@@ -50,7 +50,7 @@ func scanShape(body []byte) (activityShape, error) {
 			if end >= len(body) {
 				return activityShape{}, errShape
 			}
-			s := string(body[i+1 : end])
+			key := body[i+1 : end]
 			i = end
 			if depth != 1 {
 				continue
@@ -63,7 +63,7 @@ func scanShape(body []byte) (activityShape, error) {
 			if v >= len(body) {
 				return activityShape{}, errShape
 			}
-			switch s {
+			switch string(key) { // no copy: Go compares the bytes
 			case "type":
 				if body[v] != '"' {
 					return activityShape{}, errShape

@@ -284,17 +284,9 @@ func TestFanOutThatDoesNotFitWaitsWhole(t *testing.T) {
 func TestProcessesTakeEachFanOutOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	stores := processes(t, 3)
-	st := stores[0]
-	c := storagetest.Community(t, st, "seeds")
-	for i := range 10 {
-		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", true)
-	}
 	now := time.Unix(1000, 0)
-	const fanOuts = 60
-	for i := range fanOuts {
-		queueFanOut(t, st, c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
-	}
+	stores, fanOuts := processesWithFanOuts(t, now)
+	st := stores[0]
 	var wg sync.WaitGroup
 	taken := make([][]storage.Delivery, len(stores))
 	errs := make([]error, len(stores))

@@ -257,22 +257,31 @@ func TestExpandFanOutsForSomeRows(t *testing.T) {
 	}
 }
 
+// processesWithFanOuts opens three processes on one PostgreSQL database
+// and queues, as of now, fan-outs of a community with followers on ten
+// hosts (one shared inbox each); it returns the processes and how many
+// fan-outs it queued.
+func processesWithFanOuts(t *testing.T, now time.Time) ([]*storage.Store, int) {
+	t.Helper()
+	stores := processes(t, 3)
+	c := storagetest.Community(t, stores[0], "seeds")
+	for i := range 10 {
+		follower(t, stores[0], c, fmt.Sprintf("h%d.example", i), "u", true)
+	}
+	const fanOuts = 60
+	for i := range fanOuts {
+		queueFanOut(t, stores[0], c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
+	}
+	return stores, fanOuts
+}
+
 // Several processes expand the same fan-outs at once (PostgreSQL): each
 // becomes its deliveries exactly once, and no expansion fails.
 func TestProcessesExpandEachFanOutOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	stores := processes(t, 3)
+	stores, fanOuts := processesWithFanOuts(t, time.Unix(1000, 0))
 	st := stores[0]
-	c := storagetest.Community(t, st, "seeds")
-	for i := range 10 {
-		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", true)
-	}
-	now := time.Unix(1000, 0)
-	const fanOuts = 60
-	for i := range fanOuts {
-		queueFanOut(t, st, c, fmt.Sprint("https://coppice.example/a/", i), storage.FamilyUnknown, now)
-	}
 	var wg sync.WaitGroup
 	expanded := make([]int, len(stores))
 	errs := make([]error, len(stores))

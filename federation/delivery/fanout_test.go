@@ -152,65 +152,18 @@ func TestFanOutFailuresBecomeRows(t *testing.T) {
 func TestStopQueuesTheRestOfAFanOut(t *testing.T) {
 	t.Parallel()
 	fx := newFixture(t)
-	var hosts []*fakeHost
-	for range 4 {
-		hosts = append(hosts, fx.newFakeHost(t, nil, func(h *fakeHost) { h.delay = 20 * time.Millisecond }))
-	}
-	const perHost = 40
-	for _, h := range hosts {
-		for i := range perHost {
-			fx.follow(t, h.inbox("/users/"+strconv.Itoa(i)+"/inbox"))
-		}
-	}
-	fx.fanOut(t, "https://coppice.example/a/1")
-
-	r := fx.start(t, Options{Workers: 16, PerHost: 4})
-	r.w.Wake()
-	fx.logs.j.wait(t, "30 attempts", 10*time.Second, func(es []logEntry) bool {
-		n := 0
-		for _, e := range es {
-			if e.msg == "delivery attempt" {
-				n++
+	stopMidwayAndResume(t, fx, 40, func(hosts []*fakeHost, perHost int) {
+		for _, h := range hosts {
+			for i := range perHost {
+				fx.follow(t, h.inbox("/users/"+strconv.Itoa(i)+"/inbox"))
 			}
 		}
-		return n >= 30
+		fx.fanOut(t, "https://coppice.example/a/1")
+	}, func() {
+		if n := fx.rows(t, "fan_outs"); n != 0 {
+			t.Errorf("%d fan-outs after a clean stop, want 0", n)
+		}
 	})
-	if err := r.stop(t); err != nil {
-		t.Fatalf("Run = %v, want nil", err)
-	}
-	received := 0
-	for _, h := range hosts {
-		received += len(h.got.all())
-	}
-	queued, failed := fx.queue(t)
-	if queued != 4*perHost-received || failed != 0 {
-		t.Errorf("after stop: %d queued, %d failed, %d received; want queued = %d - received", queued, failed, received, 4*perHost)
-	}
-	if queued == 0 {
-		t.Fatal("everything was delivered before the stop; the test proves nothing")
-	}
-	if n := fx.rows(t, "fan_outs"); n != 0 {
-		t.Errorf("%d fan-outs after a clean stop, want 0", n)
-	}
-
-	r2 := fx.start(t, Options{Workers: 16, PerHost: 4})
-	r2.w.Wake()
-	for _, h := range hosts {
-		h.got.wait(t, "the rest of the fan-out", 10*time.Second, atLeast[request](perHost))
-	}
-	if err := r2.stop(t); err != nil {
-		t.Fatalf("second Run = %v, want nil", err)
-	}
-	for _, h := range hosts {
-		for i := range perHost {
-			if n := h.count("/users/" + strconv.Itoa(i) + "/inbox"); n != 1 {
-				t.Errorf("%s inbox %d got %d requests, want 1", h.name, i, n)
-			}
-		}
-	}
-	if queued, failed := fx.queue(t); queued != 0 || failed != 0 {
-		t.Errorf("queue = %d queued, %d failed; want empty", queued, failed)
-	}
 }
 
 // FLT-05 with fan-outs: a host that answers slowly gets at most

@@ -588,28 +588,39 @@ func TestGivesUpOldDeliveries(t *testing.T) {
 func TestStopWritesOutcomesOfRequestsInFlight(t *testing.T) {
 	t.Parallel()
 	fx := newFixture(t)
+	stopMidwayAndResume(t, fx, 50, func(hosts []*fakeHost, perHost int) {
+		id := fx.activity(t, "https://coppice.example/a/1")
+		for _, h := range hosts {
+			for i := range perHost {
+				fx.enqueue(t, id, time.Now(), h.inbox("/users/"+strconv.Itoa(i)+"/inbox"))
+			}
+		}
+	}, nil)
+}
+
+// stopMidwayAndResume queues, with queue, one activity for perHost inboxes
+// on each of four hosts answering after 20 ms, stops the worker after 30
+// attempts, checks that every delivery not received is queued, calls
+// stopped (when not nil), and runs a worker again: every inbox must get
+// the activity exactly once.
+func stopMidwayAndResume(t *testing.T, fx *fixture, perHost int, queue func(hosts []*fakeHost, perHost int), stopped func()) {
+	t.Helper()
 	var hosts []*fakeHost
 	for range 4 {
 		hosts = append(hosts, fx.newFakeHost(t, nil, func(h *fakeHost) { h.delay = 20 * time.Millisecond }))
 	}
-	id := fx.activity(t, "https://coppice.example/a/1")
-	const perHost = 50
-	for _, h := range hosts {
-		for i := range perHost {
-			fx.enqueue(t, id, time.Now(), h.inbox("/users/"+strconv.Itoa(i)+"/inbox"))
-		}
-	}
+	queue(hosts, perHost)
 
 	r := fx.start(t, Options{Workers: 16, PerHost: 4})
 	r.w.Wake()
-	fx.logs.j.wait(t, "40 attempts", 10*time.Second, func(es []logEntry) bool {
+	fx.logs.j.wait(t, "30 attempts", 10*time.Second, func(es []logEntry) bool {
 		n := 0
 		for _, e := range es {
 			if e.msg == "delivery attempt" {
 				n++
 			}
 		}
-		return n >= 40
+		return n >= 30
 	})
 	if err := r.stop(t); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
@@ -625,6 +636,9 @@ func TestStopWritesOutcomesOfRequestsInFlight(t *testing.T) {
 	}
 	if queued == 0 {
 		t.Fatalf("everything was delivered before the stop; the test proves nothing")
+	}
+	if stopped != nil {
+		stopped()
 	}
 	// Rows claimed ahead but not started keep their lease; the next Run
 	// releases it. A row sent but not recorded would be sent again below.

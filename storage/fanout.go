@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -169,20 +170,20 @@ func (s *Store) queuedDeliveries(n int) {
 // insertion, its lease and its deletion, ~17 B-tree changes over the table
 // and its indexes, ~38 µs of the ~100 µs a delivery cost beyond its
 // signature on the README's machine (issue 13). TakeFanOuts leases a
-// fan-out instead and returns its first inboxes as deliveries without rows
-// (Delivery.FanOut), which the worker sends from memory; the inboxes after
-// them (cut) are queued as rows in the same transaction, so a claim never
-// holds more than it asked for. An attempt that must be retried, fails,
-// or was never made writes its row then (RecordOutcomes); a delivered
-// attempt writes nothing. The worker records how far the outcomes go
-// (FanOutProgress); the fan-out's row is deleted with the last of them.
+// fan-out instead and returns its inboxes as deliveries without rows
+// (Delivery.FanOut), which the worker sends from memory, as many as it has
+// room for; it resumes after the last one taken (cut) in later takes. An
+// attempt that must be retried, fails, or was never made writes its row
+// then (RecordOutcomes); a delivered attempt writes nothing. The worker
+// records how far the outcomes go (FanOutProgress); the fan-out's row is
+// deleted with the last of them.
 //
 // A process that dies leaves its fan-outs leased; once the lease runs out
 // (at once on SQLite, whose one delivering process releases every lease
 // when it starts) the next take sends again the inboxes after done_through
-// up to cut that have no row: those in flight at the death, and those
-// whose outcome was not yet written. At worst an inbox gets the activity
-// twice (SECURITY.md FLT-07), as with rows.
+// up to cut that have no row (those in flight at the death, and those
+// whose outcome was not yet written), then goes on after cut. At worst an
+// inbox gets the activity twice (SECURITY.md FLT-07), as with rows.
 const (
 	fanOutsDueQuery = `
 		SELECT id, activity_id, community_id, family, queued_at, COALESCE(cut, ''), done_through
@@ -215,46 +216,83 @@ const (
 	fanOutDoneThroughQuery = `UPDATE fan_outs SET done_through = ? WHERE id = ?`
 )
 
-// fanOutsPerTake is the most fan-outs one take leases.
+// fanOutsPerTake is the most due fan-outs one take leases.
 const fanOutsPerTake = 16
 
-// TakeFanOuts leases due fan-outs, oldest first, until now+lease, and
-// returns up to room of their inboxes as deliveries without rows
-// (Delivery.FanOut and Seq set, ID 0), each fan-out's in order. A
-// fan-out that does not fit in the room left is left for the next take,
-// unless it is the take's first: then its inboxes beyond room are queued
-// as rows. A fan-out with nothing left to send is deleted. RenewClaims
-// and ReleaseClaims cover the leases as they do the rows'.
+// resumedFanOutsQuery reads fan-outs this process holds, to take more of.
+const resumedFanOutsQuery = `
+	SELECT id, activity_id, community_id, family, queued_at, COALESCE(cut, ''), done_through
+	FROM fan_outs WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?1)) AND claimed_by = ?2 ORDER BY id`
+
+// Taken is what TakeFanOuts took.
+type Taken struct {
+	// Deliveries are sent from memory: Delivery.FanOut and Seq (the place
+	// among the inboxes this take gave of that fan-out) are set, ID is 0.
+	Deliveries []Delivery
+	// More lists the fan-outs with inboxes after those taken, to resume
+	// in a later take; Ended, the fan-outs asked to resume that had none
+	// left. A fan-out in neither was taken to its end.
+	More, Ended []int64
+}
+
+// TakeFanOuts takes up to room inboxes of fan-outs as deliveries without
+// rows: first more of the fan-outs in resume (held by this Store, from
+// earlier takes that listed them in Taken.More), then of due fan-outs,
+// oldest first, which it leases until now+lease. Each fan-out's inboxes
+// come in order: a later take resumes after the last one taken (cut),
+// so a fan-out bigger than the room goes out over several takes, none of
+// it as rows. A due fan-out taken before (its process died, its lease ran
+// out) is sent again from its recorded progress (done_through) to its
+// cut, without the inboxes that have rows, and then beyond. A due
+// fan-out with nothing to send is deleted. RenewClaims and ReleaseClaims
+// cover the leases as they do the rows'.
 //
 // The inboxes of a community's fan-outs of one family are read once per
 // take: reading them joins every follower to its actor (~0.5 ms for 1,000
 // followers), and a take holds several fan-outs of one community.
-func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Duration, room int) ([]Delivery, error) {
+func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Duration, room int, resume ...int64) (Taken, error) {
 	if room <= 0 {
-		return nil, nil
+		return Taken{More: resume}, nil
 	}
 	query := fanOutsDueQuery
 	if s.pg {
 		query = fanOutsDuePostgresQuery
 	}
-	var out []Delivery
+	var out Taken
 	err := s.inBackground(ctx, func(tx *Tx) error {
-		out = nil
+		out = Taken{}
+		scan := func(resumed bool, fs *[]takenFanOut) func(sc scanner) error {
+			return func(sc scanner) error {
+				f := takenFanOut{resumed: resumed}
+				var family string
+				err := sc.Scan(&f.id, &f.activityID, &f.communityID, &family, &f.queuedAt, &f.cut, &f.doneThrough)
+				f.family = Family(family)
+				*fs = append(*fs, f)
+				return err
+			}
+		}
 		var fs []takenFanOut
-		if err := queryEach(ctx, tx, query, []any{toDB(now), fanOutsPerTake}, func(sc scanner) error {
-			var f takenFanOut
-			var family string
-			err := sc.Scan(&f.id, &f.activityID, &f.communityID, &family, &f.queuedAt, &f.cut, &f.doneThrough)
-			f.family = Family(family)
-			fs = append(fs, f)
-			return err
-		}); err != nil {
+		if len(resume) > 0 {
+			list, err := json.Marshal(resume)
+			if err != nil {
+				return err
+			}
+			if err := queryEach(ctx, tx, resumedFanOutsQuery, []any{string(list), s.owner}, scan(true, &fs)); err != nil {
+				return err
+			}
+		}
+		held := len(fs)
+		if err := queryEach(ctx, tx, query, []any{toDB(now), fanOutsPerTake}, scan(false, &fs)); err != nil {
 			return err
 		}
 		audiences := map[audienceKey][]fanOutTarget{}
-		for _, f := range fs {
-			left := room - len(out)
+		for i, f := range fs {
+			left := room - len(out.Deliveries)
 			if left <= 0 {
+				// Room for none: the held fan-outs wait for the next take.
+				for _, f := range fs[min(i, held):held] {
+					out.More = append(out.More, f.id)
+				}
 				break
 			}
 			k := audienceKey{f.communityID, f.family}
@@ -266,39 +304,37 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 				}
 				audiences[k] = audience
 			}
-			ds, rest, err := tx.takeFanOut(ctx, f, audience, left)
+			ds, more, err := tx.takeFanOut(ctx, f, audience, left)
 			if err != nil {
 				return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
 			}
-			if len(rest) > 0 && len(out) > 0 {
-				// It does not fit in what is left: the next take gets it
-				// whole, rather than as rows beyond the cut.
-				break
-			}
-			for _, tg := range rest {
-				if err := tx.EnqueueDelivery(ctx, f.activityID, tg.inbox, fromDB(f.queuedAt)); err != nil {
-					return fmt.Errorf("take fan-out of %d: %w", f.activityID, err)
-				}
-			}
-			if len(ds) == 0 {
+			switch {
+			case more:
+				out.More = append(out.More, f.id)
+			case len(ds) == 0 && f.resumed:
+				// Its outcomes may still be on their way: the worker
+				// deletes it with the last of them.
+				out.Ended = append(out.Ended, f.id)
+				continue
+			case len(ds) == 0:
 				if _, err := tx.exec(ctx, dropFanOutQuery, f.id); err != nil {
 					return fmt.Errorf("take fan-out of %d: %w", f.activityID, mapError(err))
 				}
 				continue
 			}
 			cut := f.cut
-			if cut == "" {
+			if len(ds) > 0 && ds[len(ds)-1].Inbox > cut {
 				cut = ds[len(ds)-1].Inbox
 			}
 			if _, err := tx.exec(ctx, leaseFanOutQuery, toDB(now.Add(lease)), s.owner, cut, f.id); err != nil {
 				return fmt.Errorf("take fan-out of %d: %w", f.activityID, mapError(err))
 			}
-			out = append(out, ds...)
+			out.Deliveries = append(out.Deliveries, ds...)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("take fan-outs: %w", err)
+		return Taken{}, fmt.Errorf("take fan-outs: %w", err)
 	}
 	return out, nil
 }
@@ -308,6 +344,7 @@ type takenFanOut struct {
 	family                      Family
 	queuedAt                    int64
 	cut, doneThrough            string // "" for none
+	resumed                     bool   // held by this Store, taken before
 }
 
 type audienceKey struct {
@@ -338,11 +375,12 @@ func (tx *Tx) fanOutAudience(ctx context.Context, communityID int64, family Fami
 	return out, nil
 }
 
-// takeFanOut returns the deliveries of f to send from audience, up to
-// left: those after done_through, up to the cut of an earlier take, that
-// have no row. A first take returns the inboxes beyond left as rest, to
-// be queued as rows.
-func (tx *Tx) takeFanOut(ctx context.Context, f takenFanOut, audience []fanOutTarget, left int) (ds []Delivery, rest []fanOutTarget, err error) {
+// takeFanOut returns the deliveries of f to send from audience, in order,
+// without the inboxes its activity has rows for: a resumed fan-out's
+// after its cut, up to left; another's after done_through, those up to
+// its cut (taken before by a process that died) all, and after it up to
+// left. more says whether inboxes are left after those returned.
+func (tx *Tx) takeFanOut(ctx context.Context, f takenFanOut, audience []fanOutTarget, left int) (ds []Delivery, more bool, err error) {
 	queued := map[string]bool{}
 	if err := queryEach(ctx, tx, queuedInboxesQuery, []any{f.activityID}, func(sc scanner) error {
 		var inbox string
@@ -350,27 +388,23 @@ func (tx *Tx) takeFanOut(ctx context.Context, f takenFanOut, audience []fanOutTa
 		queued[inbox] = true
 		return err
 	}); err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
-	for i, tg := range audience {
-		if tg.inbox <= f.doneThrough || queued[tg.inbox] {
+	from := f.doneThrough
+	if f.resumed {
+		from = f.cut
+	}
+	for _, tg := range audience {
+		if tg.inbox <= from || queued[tg.inbox] {
 			continue
 		}
-		if f.cut != "" && tg.inbox > f.cut {
-			break
-		}
-		if f.cut == "" && len(ds) == left {
-			for _, tg := range audience[i:] {
-				if !queued[tg.inbox] {
-					rest = append(rest, tg)
-				}
-			}
-			break
+		if len(ds) >= left && (f.resumed || tg.inbox > f.cut) {
+			return ds, true, nil
 		}
 		ds = append(ds, Delivery{ActivityID: f.activityID, Inbox: tg.inbox, Host: tg.host, FanOut: f.id, Seq: len(ds),
 			NextAttemptAt: fromDB(f.queuedAt), QueuedAt: fromDB(f.queuedAt)})
 	}
-	return ds, rest, nil
+	return ds, false, nil
 }
 
 // FanOutProgress is how far the outcomes of a fan-out's deliveries are

@@ -12,14 +12,20 @@ import (
 	"github.com/coppice-dev/coppice/storage/storagetest"
 )
 
-// takeAll takes every due fan-out's deliveries with room to spare.
+// takeAll takes the deliveries of due fan-outs, up to room.
 func takeAll(t *testing.T, st *storage.Store, now time.Time, room int) []storage.Delivery {
 	t.Helper()
-	ds, err := st.TakeFanOuts(context.Background(), now, time.Minute, room)
+	return take(t, st, now, room).Deliveries
+}
+
+// take takes deliveries of due fan-outs and of those in resume, up to room.
+func take(t *testing.T, st *storage.Store, now time.Time, room int, resume ...int64) storage.Taken {
+	t.Helper()
+	taken, err := st.TakeFanOuts(context.Background(), now, time.Minute, room, resume...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ds
+	return taken
 }
 
 func rowCount(t *testing.T, st *storage.Store, table string) int {
@@ -84,11 +90,11 @@ func TestTakenFanOutLeavesNoRows(t *testing.T) {
 	}
 }
 
-// Beyond the room asked for, a fan-out taken for the first time queues
-// rows, which the claims of rows lease like any other.
-func TestFanOutBeyondRoomIsQueued(t *testing.T) {
+// A fan-out bigger than the room goes out over several takes, none of it
+// as rows: each take resumes after the last inbox the one before took, and
+// a take asked to resume a fan-out with nothing left says it ended.
+func TestFanOutBiggerThanTheRoomIsResumed(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	st := storagetest.Open(t)
 	c := storagetest.Community(t, st, "seeds")
 	for i := range 10 {
@@ -97,23 +103,41 @@ func TestFanOutBeyondRoomIsQueued(t *testing.T) {
 	now := time.Unix(1000, 0)
 	queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
 
-	ds := takeAll(t, st, now, 3)
-	if len(ds) != 3 {
-		t.Fatalf("took %d deliveries, want 3", len(ds))
+	var got []string
+	first := take(t, st, now, 4)
+	if len(first.Deliveries) != 4 || len(first.More) != 1 || first.More[0] != first.Deliveries[0].FanOut {
+		t.Fatalf("first take: %d deliveries, more %v; want 4 and the fan-out", len(first.Deliveries), first.More)
 	}
-	rows, err := st.ClaimQueued(ctx, now, time.Minute, 10, 100)
-	if err != nil {
-		t.Fatal(err)
+	got = append(got, inboxes(first.Deliveries)...)
+	id := first.More[0]
+	if other := take(t, st, now, 100); len(other.Deliveries) != 0 {
+		t.Errorf("a take not resuming it got %d deliveries of the held fan-out, want 0", len(other.Deliveries))
 	}
-	taken := append(inboxes(ds), inboxes(rows)...)
-	slices.Sort(taken)
-	if len(rows) != 7 || len(slices.Compact(taken)) != 10 {
-		t.Errorf("took %q and claimed %q; want 3 and the 7 others", inboxes(ds), inboxes(rows))
+	second := take(t, st, now, 4, id)
+	third := take(t, st, now, 4, id)
+	if len(second.Deliveries) != 4 || len(second.More) != 1 || len(third.Deliveries) != 2 || len(third.More) != 0 {
+		t.Fatalf("later takes: %d (more %v) then %d (more %v); want 4 and more, then 2 and no more",
+			len(second.Deliveries), second.More, len(third.Deliveries), third.More)
 	}
-	for _, d := range rows {
-		if d.Inbox <= ds[2].Inbox {
-			t.Errorf("row for %s, at or before the cut %s", d.Inbox, ds[2].Inbox)
+	for i, d := range third.Deliveries {
+		if d.Seq != i {
+			t.Errorf("Seq %d at %d: a take numbers its own deliveries from 0", d.Seq, i)
 		}
+	}
+	got = append(got, inboxes(second.Deliveries)...)
+	got = append(got, inboxes(third.Deliveries)...)
+	slices.Sort(got)
+	if len(slices.Compact(got)) != 10 {
+		t.Errorf("took %q over three takes, want the 10 inboxes once each", got)
+	}
+	if n := rowCount(t, st, "deliveries"); n != 0 {
+		t.Errorf("%d rows queued, want none", n)
+	}
+	if last := take(t, st, now, 4, id); len(last.Deliveries) != 0 || !slices.Equal(last.Ended, []int64{id}) {
+		t.Errorf("resumed once more: %d deliveries, ended %v; want none and the fan-out", len(last.Deliveries), last.Ended)
+	}
+	if n := rowCount(t, st, "fan_outs"); n != 1 {
+		t.Errorf("%d fan-outs, want 1: the worker deletes it with its last outcome", n)
 	}
 }
 
@@ -130,7 +154,7 @@ func TestFanOutTakenAgainSendsOnlyWhatIsLeft(t *testing.T) {
 	}
 	now := time.Unix(1000, 0)
 	queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
-	ds := takeAll(t, st, now, 6) // h6 and h7 are queued as rows
+	ds := takeAll(t, st, now, 6) // h6 and h7 are left for later
 	if len(ds) != 6 {
 		t.Fatalf("took %d, want 6", len(ds))
 	}
@@ -144,8 +168,8 @@ func TestFanOutTakenAgainSendsOnlyWhatIsLeft(t *testing.T) {
 	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{ID: ds[0].FanOut, DoneThrough: ds[3].Inbox}); err != nil {
 		t.Fatal(err)
 	}
-	if n := rowCount(t, st, "deliveries"); n != 3 {
-		t.Fatalf("%d rows, want 3 (two after the cut, one retry)", n)
+	if n := rowCount(t, st, "deliveries"); n != 1 {
+		t.Fatalf("%d rows, want 1 (the retry)", n)
 	}
 	if again := takeAll(t, st, now.Add(time.Second), 100); len(again) != 0 {
 		t.Fatalf("took %d deliveries while the lease holds, want 0", len(again))
@@ -154,11 +178,12 @@ func TestFanOutTakenAgainSendsOnlyWhatIsLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	again := takeAll(t, st, now.Add(time.Second), 100)
-	if got, want := inboxes(again), []string{ds[4].Inbox, ds[5].Inbox}; !slices.Equal(got, want) {
+	want := []string{ds[4].Inbox, ds[5].Inbox, "https://h6.example/users/u/inbox", "https://h7.example/users/u/inbox"}
+	if got := inboxes(again); !slices.Equal(got, want) {
 		t.Errorf("taken again: %q, want %q", got, want)
 	}
-	if n := rowCount(t, st, "deliveries"); n != 3 {
-		t.Errorf("%d rows after the second take, want still 3", n)
+	if n := rowCount(t, st, "deliveries"); n != 1 {
+		t.Errorf("%d rows after the second take, want still 1", n)
 	}
 	rows, err := st.ClaimQueued(ctx, now.Add(time.Hour), time.Minute, 10, 100)
 	if err != nil {
@@ -253,9 +278,9 @@ func TestFanOutsTakenTogether(t *testing.T) {
 	}
 }
 
-// A fan-out that does not fit in the room a take has left waits whole
-// for the next take instead of being queued as rows.
-func TestFanOutThatDoesNotFitWaitsWhole(t *testing.T) {
+// A take fills its room: a fan-out that does not fit in what is left
+// gives what fits, and a later take resumes it.
+func TestTakeFillsItsRoom(t *testing.T) {
 	t.Parallel()
 	st := storagetest.Open(t)
 	c := storagetest.Community(t, st, "seeds")
@@ -265,16 +290,20 @@ func TestFanOutThatDoesNotFitWaitsWhole(t *testing.T) {
 	now := time.Unix(1000, 0)
 	first := queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
 	second := queueFanOut(t, st, c, "https://coppice.example/a/2", storage.FamilyUnknown, now)
-	ds := takeAll(t, st, now, 15)
-	if len(ds) != 10 || ds[0].ActivityID != first || ds[9].ActivityID != first {
-		t.Fatalf("first take: %d deliveries, want the first fan-out's 10", len(ds))
+	taken := take(t, st, now, 15)
+	by := map[int64]int{}
+	for _, d := range taken.Deliveries {
+		by[d.ActivityID]++
+	}
+	if by[first] != 10 || by[second] != 5 || len(taken.More) != 1 {
+		t.Fatalf("took %v, more %v; want 10 of the first, 5 of the second, and the second to resume", by, taken.More)
+	}
+	rest := take(t, st, now, 15, taken.More...)
+	if len(rest.Deliveries) != 5 || rest.Deliveries[0].ActivityID != second || len(rest.More) != 0 {
+		t.Errorf("resumed: %d deliveries, more %v; want the second's 5 others", len(rest.Deliveries), rest.More)
 	}
 	if n := rowCount(t, st, "deliveries"); n != 0 {
 		t.Errorf("%d rows queued, want none", n)
-	}
-	ds = takeAll(t, st, now, 15)
-	if len(ds) != 10 || ds[0].ActivityID != second {
-		t.Errorf("second take: %d deliveries, want the second fan-out's 10", len(ds))
 	}
 }
 
@@ -292,13 +321,15 @@ func TestProcessesTakeEachFanOutOnce(t *testing.T) {
 	errs := make([]error, len(stores))
 	for i, p := range stores {
 		wg.Go(func() {
+			var more []int64
 			for {
-				ds, err := p.TakeFanOuts(ctx, now, time.Minute, 25)
-				if err != nil || len(ds) == 0 {
+				got, err := p.TakeFanOuts(ctx, now, time.Minute, 25, more...)
+				if err != nil || (len(got.Deliveries) == 0 && len(got.More) == 0) {
 					errs[i] = err
 					return
 				}
-				taken[i] = append(taken[i], ds...)
+				taken[i] = append(taken[i], got.Deliveries...)
+				more = got.More
 			}
 		})
 	}

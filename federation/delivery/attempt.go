@@ -27,6 +27,9 @@ type result struct {
 	out  storage.Outcome
 	host *storage.HostResult
 	keep bool // nothing to write: no attempt was made
+	// ended, when its ID is set, is the only thing to write: a fan-out
+	// whose outcomes were all written before it ran out of inboxes.
+	ended storage.FanOutProgress
 }
 
 // attempt makes one attempt at d in seat s and returns what to record. It

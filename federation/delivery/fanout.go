@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/coppice-dev/coppice/storage"
@@ -23,34 +24,72 @@ type fanOutBook struct {
 type fanOutState struct {
 	inboxes []string // in the order taken (Delivery.Seq)
 	done    []bool
-	next    int // the first inbox without an outcome
+	next    int  // the first inbox without an outcome
+	more    bool // inboxes are left to take (storage.Taken.More)
 }
 
 func newFanOutBook() *fanOutBook { return &fanOutBook{open: map[int64]*fanOutState{}} }
 
-// add opens the fan-outs of the deliveries ds taken from them, before any
-// of their outcomes can come.
-func (b *fanOutBook) add(ds []storage.Delivery) {
+// resumable lists the fan-outs with inboxes left to take.
+func (b *fanOutBook) resumable() []int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, d := range ds {
-		if d.FanOut == 0 {
-			continue
+	var ids []int64
+	for id, s := range b.open {
+		if s.more {
+			ids = append(ids, id)
 		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// add opens or extends the fan-outs of what a take that was asked to
+// resume resumed found, before any of their outcomes can come, and
+// renumbers the deliveries of a resumed fan-out after those taken
+// before. It returns the progress to write of the fan-outs that ended
+// with every outcome already recorded.
+func (b *fanOutBook) add(taken *storage.Taken, resumed []int64) []storage.FanOutProgress {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	base := map[int64]int{}
+	for _, id := range resumed {
+		if s := b.open[id]; s != nil {
+			base[id] = len(s.inboxes)
+			s.more = false // unless the take says so below
+		}
+	}
+	for i := range taken.Deliveries {
+		d := &taken.Deliveries[i]
 		s := b.open[d.FanOut]
-		if s == nil || d.Seq == 0 {
-			// Seq 0 begins a take: a fan-out taken again (its lease ran
-			// out) starts over.
+		if n, ok := base[d.FanOut]; ok {
+			d.Seq += n
+		} else if d.Seq == 0 || s == nil {
+			// A fan-out taken anew (its lease ran out) starts over.
 			s = &fanOutState{}
 			b.open[d.FanOut] = s
 		}
 		s.inboxes = append(s.inboxes, d.Inbox)
 		s.done = append(s.done, false)
 	}
+	for _, id := range taken.More {
+		if s := b.open[id]; s != nil {
+			s.more = true
+		}
+	}
+	var ended []storage.FanOutProgress
+	for _, id := range resumed {
+		if s := b.open[id]; s != nil && !s.more && s.next == len(s.done) {
+			delete(b.open, id)
+			ended = append(ended, storage.FanOutProgress{ID: id, Done: true})
+		}
+	}
+	return ended
 }
 
 // settle records the outcome of d and returns how far its fan-out's
-// outcomes now go, and whether that moved.
+// outcomes now go, and whether that moved. The fan-out is done once every
+// inbox taken has its outcome and none is left to take.
 func (b *fanOutBook) settle(d *storage.Delivery) (storage.FanOutProgress, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -66,7 +105,7 @@ func (b *fanOutBook) settle(d *storage.Delivery) (storage.FanOutProgress, bool) 
 	if s.next == from {
 		return storage.FanOutProgress{}, false
 	}
-	if s.next == len(s.done) {
+	if s.next == len(s.done) && !s.more {
 		delete(b.open, d.FanOut)
 		return storage.FanOutProgress{ID: d.FanOut, Done: true}, true
 	}

@@ -187,16 +187,19 @@ func TestFanOutsOfASlowHostSpillToRows(t *testing.T) {
 	r := fx.start(t, Options{PerHost: 2, Batch: 64})
 	r.w.Wake()
 	fast.got.wait(t, "the fast host's five deliveries", 5*time.Second, atLeast[request](5))
-	// 150 deliveries for the slow host: 2 in flight, at most 4 in the
-	// backlog, the rest queued as rows (written within flushEvery).
-	want := 5*n - 2 - claimPerHost*2
+	// 150 deliveries for the slow host: those not in flight are queued as
+	// rows (written within flushEvery) but for at most
+	// claimPerHost×PerHost in the backlog.
+	held := func() int {
+		queued, _ := fx.queue(t)
+		return 5*n - queued - int(r.w.Stats().InFlight)
+	}
 	deadline := time.Now().Add(5 * time.Second)
-	queued, _ := fx.queue(t)
-	for ; queued < want && time.Now().Before(deadline); queued, _ = fx.queue(t) {
+	for held() > claimPerHost*2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if queued < want {
-		t.Errorf("%d rows queued for the slow host, want at least %d", queued, want)
+	if h := held(); h > claimPerHost*2 {
+		t.Errorf("%d of the slow host's deliveries held in memory, want at most %d", h, claimPerHost*2)
 	}
 	if got := slow.maxConcurrent(); got > 2 {
 		t.Errorf("%d requests at once to the slow host, want at most PerHost (2)", got)
@@ -204,5 +207,99 @@ func TestFanOutsOfASlowHostSpillToRows(t *testing.T) {
 	close(release)
 	if err := r.stop(t); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
+	}
+}
+
+// A fan-out bigger than a claim goes out over several takes, each
+// resuming after the last inbox taken: every inbox gets it once, and the
+// fan-out is deleted with its last outcome.
+func TestFanOutBiggerThanTheBatch(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	var hosts []*fakeHost
+	for range 6 {
+		hosts = append(hosts, fx.newFakeHost(t, nil, nil))
+	}
+	const perHost = 10
+	for _, h := range hosts {
+		for i := range perHost {
+			fx.follow(t, h.inbox("/users/"+strconv.Itoa(i)+"/inbox"))
+		}
+	}
+	fx.fanOut(t, "https://coppice.example/a/1")
+
+	r := fx.start(t, Options{Batch: 16})
+	r.w.Wake()
+	for _, h := range hosts {
+		h.got.wait(t, "the fan-out", 10*time.Second, atLeast[request](perHost))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for fx.rows(t, "fan_outs") != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	for _, h := range hosts {
+		for i := range perHost {
+			if n := h.count("/users/" + strconv.Itoa(i) + "/inbox"); n != 1 {
+				t.Errorf("%s inbox %d got %d requests, want 1", h.name, i, n)
+			}
+		}
+	}
+	if n := fx.rows(t, "fan_outs"); n != 0 {
+		t.Errorf("%d fan-outs left, want 0", n)
+	}
+	if queued, failed := fx.queue(t); queued != 0 || failed != 0 {
+		t.Errorf("queue = %d queued, %d failed; want empty", queued, failed)
+	}
+	if s := r.w.Stats(); s.Delivered != 6*perHost {
+		t.Errorf("Stats() = %+v, want %d delivered", s, 6*perHost)
+	}
+}
+
+// The book of fan-outs says a fan-out is done only once every inbox taken
+// has its outcome and none is left to take, numbers a resumed take's
+// deliveries after the earlier ones, and ends a fan-out whose resumption
+// found nothing once its outcomes are in.
+func TestFanOutBookWaitsForTheWholeFanOut(t *testing.T) {
+	t.Parallel()
+	b := newFanOutBook()
+	d := func(fanOut int64, seq int, inbox string) storage.Delivery {
+		return storage.Delivery{FanOut: fanOut, Seq: seq, Inbox: inbox}
+	}
+	first := storage.Taken{Deliveries: []storage.Delivery{d(7, 0, "a"), d(7, 1, "b"), d(9, 0, "z")}, More: []int64{7}}
+	if ended := b.add(&first, nil); len(ended) != 0 {
+		t.Fatalf("add ended %v, want nothing", ended)
+	}
+	if got := b.resumable(); len(got) != 1 || got[0] != 7 {
+		t.Fatalf("resumable %v, want [7]", got)
+	}
+	for _, x := range first.Deliveries[:2] {
+		p, moved := b.settle(&x)
+		if !moved || p.Done {
+			t.Errorf("settle %s = %+v, %v; want progress, not done: fan-out 7 has more to take", x.Inbox, p, moved)
+		}
+	}
+	if p, _ := b.settle(&first.Deliveries[2]); !p.Done || p.ID != 9 {
+		t.Errorf("settle z = %+v, want fan-out 9 done", p)
+	}
+	second := storage.Taken{Deliveries: []storage.Delivery{d(7, 0, "c")}}
+	b.add(&second, []int64{7})
+	if got := second.Deliveries[0].Seq; got != 2 {
+		t.Errorf("resumed delivery numbered %d, want 2 (after a and b)", got)
+	}
+	if p, _ := b.settle(&second.Deliveries[0]); !p.Done {
+		t.Errorf("settle c = %+v, want fan-out 7 done", p)
+	}
+
+	third := storage.Taken{Deliveries: []storage.Delivery{d(8, 0, "a")}, More: []int64{8}}
+	b.add(&third, nil)
+	b.settle(&third.Deliveries[0])
+	if ended := b.add(&storage.Taken{Ended: []int64{8}}, []int64{8}); len(ended) != 1 || !ended[0].Done || ended[0].ID != 8 {
+		t.Errorf("resumption that found nothing ended %v, want fan-out 8 done", ended)
+	}
+	if got := b.resumable(); len(got) != 0 {
+		t.Errorf("resumable %v after everything ended, want none", got)
 	}
 }

@@ -455,7 +455,11 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 			// Rows keep their lease until the next Run releases it; the
 			// deliveries taken from fan-outs are queued as rows.
 			if claiming != nil {
-				backlog = append(backlog, (<-claiming).rows...)
+				c := <-claiming
+				backlog = append(backlog, c.rows...)
+				for _, p := range c.ended {
+					results <- result{ended: p}
+				}
 			}
 			for _, d := range backlog {
 				if d.FanOut != 0 {
@@ -505,6 +509,9 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 			// There may be more due right now, or a wake came meanwhile.
 			want = want || len(c.rows) >= c.limit
 			backlog = w.spill(backlog, c.rows, results)
+			for _, p := range c.ended {
+				results <- result{ended: p}
+			}
 		case <-w.wake:
 			want = true
 		case <-w.kick:
@@ -520,6 +527,7 @@ func (w *Worker) claimLoop(ctx, sending context.Context, attempts *sync.WaitGrou
 // claimed is what a claim found.
 type claimed struct {
 	rows  []storage.Delivery
+	ended []storage.FanOutProgress // fan-outs done with no delivery left
 	err   error
 	limit int           // the rows it asked for
 	took  time.Duration // the claim's own time, without its wait for Yield
@@ -530,8 +538,8 @@ type claimed struct {
 func (w *Worker) claimAhead(ctx context.Context, limit int, out chan<- claimed) {
 	w.yield.wait(ctx)
 	began := time.Now()
-	ds, err := w.claim(ctx, limit)
-	out <- claimed{rows: ds, err: err, limit: limit, took: time.Since(began)}
+	ds, ended, err := w.claim(ctx, limit)
+	out <- claimed{rows: ds, ended: ended, err: err, limit: limit, took: time.Since(began)}
 }
 
 // claimPauseIdle is how long the loop waits after a claim that found fewer
@@ -560,7 +568,10 @@ const claimPerHost = 2
 // claim leases up to limit due rows, then takes fan-outs for the room
 // left, and at least a quarter of limit: fan-outs, the new posts, do not
 // wait for a long queue of retries.
-func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, error) {
+//
+// It also returns the progress to write of fan-outs that ended without a
+// delivery left to make.
+func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, []storage.FanOutProgress, error) {
 	// Not cancelled with ctx: rows leased by a claim cut off halfway would
 	// wait out their lease.
 	now := w.now()
@@ -572,17 +583,18 @@ func (w *Worker) claim(ctx context.Context, limit int) ([]storage.Delivery, erro
 	// PerHost requests in flight (issue 13).
 	ds, err := w.store.ClaimQueued(context.WithoutCancel(ctx), now, w.lease, claimPerHost*w.perHost, limit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w.claimedAt(now)
-	taken, err := w.store.TakeFanOuts(context.WithoutCancel(ctx), now, w.lease, max(limit-len(ds), limit/4))
+	resume := w.fanOuts.resumable()
+	taken, err := w.store.TakeFanOuts(context.WithoutCancel(ctx), now, w.lease, max(limit-len(ds), limit/4), resume...)
 	if err != nil {
 		// The rows claimed are sent; the fan-outs wait for the next claim.
 		w.log.Error("take fan-outs", "err", err)
-		return ds, nil
+		return ds, nil, nil
 	}
-	w.fanOuts.add(taken)
-	return append(ds, taken...), nil
+	ended := w.fanOuts.add(&taken, resume)
+	return append(ds, taken.Deliveries...), ended, nil
 }
 
 // start takes a slot in lane and makes an attempt at d in a new

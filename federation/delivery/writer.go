@@ -31,6 +31,10 @@ type batch struct {
 const hostSuccessEvery = time.Minute
 
 func (b *batch) add(r result) {
+	if r.ended.ID != 0 {
+		b.progress[r.ended.ID] = r.ended
+		return
+	}
 	if r.keep {
 		return
 	}

@@ -432,9 +432,9 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome, progress ...
 		for _, p := range progress {
 			var err error
 			if p.Done {
-				_, err = tx.exec(ctx, dropFanOutQuery, p.ID)
+				_, err = tx.exec(ctx, fanOutDoneQuery, p.ID, p.ActivityID)
 			} else {
-				_, err = tx.exec(ctx, fanOutDoneThroughQuery, p.DoneThrough, p.ID)
+				_, err = tx.exec(ctx, fanOutDoneThroughQuery, p.DoneThrough, p.ID, p.ActivityID)
 			}
 			if err != nil {
 				return fmt.Errorf("record fan-out %d: %w", p.ID, mapError(err))

@@ -211,9 +211,13 @@ const (
 		INSERT INTO deliveries (activity_id, inbox, host, state, attempts, next_attempt_at, queued_at, last_error)
 		SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), CAST(?4 AS TEXT), CAST(?5 AS INTEGER),
 			CAST(?6 AS BIGINT), CAST(?7 AS BIGINT), CAST(?8 AS TEXT)
-		WHERE EXISTS (SELECT 1 FROM fan_outs WHERE id = ?9)
+		WHERE EXISTS (SELECT 1 FROM fan_outs WHERE id = ?9 AND activity_id = ?1)
 		ON CONFLICT (activity_id, inbox) DO NOTHING`
-	fanOutDoneThroughQuery = `UPDATE fan_outs SET done_through = ? WHERE id = ?`
+	// A fan-out is named by its id and its activity's: SQLite gives the id
+	// of a deleted last row to the next, and a fan-out withdrawn while its
+	// deliveries were out must not pass its progress to its successor.
+	fanOutDoneThroughQuery = `UPDATE fan_outs SET done_through = ? WHERE id = ? AND activity_id = ?`
+	fanOutDoneQuery        = `DELETE FROM fan_outs WHERE id = ? AND activity_id = ?`
 )
 
 // fanOutsPerTake is the most due fan-outs one take leases.
@@ -224,6 +228,10 @@ const resumedFanOutsQuery = `
 	SELECT id, activity_id, community_id, family, queued_at, COALESCE(cut, ''), done_through
 	FROM fan_outs WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?1)) AND claimed_by = ?2 ORDER BY id`
 
+// FanOutRef names a fan-out: its id and its activity's (an id alone may
+// name a later fan-out once the first is deleted).
+type FanOutRef struct{ ID, ActivityID int64 }
+
 // Taken is what TakeFanOuts took.
 type Taken struct {
 	// Deliveries are sent from memory: Delivery.FanOut and Seq (the place
@@ -232,7 +240,7 @@ type Taken struct {
 	// More lists the fan-outs with inboxes after those taken, to resume
 	// in a later take; Ended, the fan-outs asked to resume that had none
 	// left. A fan-out in neither was taken to its end.
-	More, Ended []int64
+	More, Ended []FanOutRef
 }
 
 // TakeFanOuts takes up to room inboxes of fan-outs as deliveries without
@@ -250,7 +258,7 @@ type Taken struct {
 // The inboxes of a community's fan-outs of one family are read once per
 // take: reading them joins every follower to its actor (~0.5 ms for 1,000
 // followers), and a take holds several fan-outs of one community.
-func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Duration, room int, resume ...int64) (Taken, error) {
+func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Duration, room int, resume ...FanOutRef) (Taken, error) {
 	if room <= 0 {
 		return Taken{More: resume}, nil
 	}
@@ -273,12 +281,24 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 		}
 		var fs []takenFanOut
 		if len(resume) > 0 {
-			list, err := json.Marshal(resume)
+			ids := make([]int64, len(resume))
+			for i, r := range resume {
+				ids[i] = r.ID
+			}
+			list, err := json.Marshal(ids)
 			if err != nil {
 				return err
 			}
 			if err := queryEach(ctx, tx, resumedFanOutsQuery, []any{string(list), s.owner}, scan(true, &fs)); err != nil {
 				return err
+			}
+			// Those gone (withdrawn, or their id taken by a later one)
+			// have ended.
+			fs = slices.DeleteFunc(fs, func(f takenFanOut) bool { return !slices.Contains(resume, f.ref()) })
+			for _, r := range resume {
+				if !slices.ContainsFunc(fs, func(f takenFanOut) bool { return f.ref() == r }) {
+					out.Ended = append(out.Ended, r)
+				}
 			}
 		}
 		held := len(fs)
@@ -291,7 +311,7 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 			if left <= 0 {
 				// Room for none: the held fan-outs wait for the next take.
 				for _, f := range fs[min(i, held):held] {
-					out.More = append(out.More, f.id)
+					out.More = append(out.More, f.ref())
 				}
 				break
 			}
@@ -310,11 +330,11 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 			}
 			switch {
 			case more:
-				out.More = append(out.More, f.id)
+				out.More = append(out.More, f.ref())
 			case len(ds) == 0 && f.resumed:
 				// Its outcomes may still be on their way: the worker
 				// deletes it with the last of them.
-				out.Ended = append(out.Ended, f.id)
+				out.Ended = append(out.Ended, f.ref())
 				continue
 			case len(ds) == 0:
 				if _, err := tx.exec(ctx, dropFanOutQuery, f.id); err != nil {
@@ -346,6 +366,8 @@ type takenFanOut struct {
 	cut, doneThrough            string // "" for none
 	resumed                     bool   // held by this Store, taken before
 }
+
+func (f takenFanOut) ref() FanOutRef { return FanOutRef{f.id, f.activityID} }
 
 type audienceKey struct {
 	communityID int64
@@ -411,7 +433,7 @@ func (tx *Tx) takeFanOut(ctx context.Context, f takenFanOut, audience []fanOutTa
 // written: every inbox up to DoneThrough, in the order TakeFanOuts gave
 // them, or all of them (Done: the fan-out's row is deleted).
 type FanOutProgress struct {
-	ID          int64
+	FanOutRef
 	DoneThrough string
 	Done        bool
 }

@@ -19,7 +19,7 @@ func takeAll(t *testing.T, st *storage.Store, now time.Time, room int) []storage
 }
 
 // take takes deliveries of due fan-outs and of those in resume, up to room.
-func take(t *testing.T, st *storage.Store, now time.Time, room int, resume ...int64) storage.Taken {
+func take(t *testing.T, st *storage.Store, now time.Time, room int, resume ...storage.FanOutRef) storage.Taken {
 	t.Helper()
 	taken, err := st.TakeFanOuts(context.Background(), now, time.Minute, room, resume...)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestTakenFanOutLeavesNoRows(t *testing.T) {
 	for i := range ds {
 		outs = append(outs, storage.Outcome{FanOut: &ds[i], Done: true, Kind: storage.OutcomeDelivered, At: queuedAt.Add(3 * time.Second)})
 	}
-	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{ID: ds[0].FanOut, Done: true}); err != nil {
+	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{FanOutRef: storage.FanOutRef{ID: ds[0].FanOut, ActivityID: id}, Done: true}); err != nil {
 		t.Fatal(err)
 	}
 	if d, f := rowCount(t, st, "deliveries"), rowCount(t, st, "fan_outs"); d != 0 || f != 0 {
@@ -105,7 +105,7 @@ func TestFanOutBiggerThanTheRoomIsResumed(t *testing.T) {
 
 	var got []string
 	first := take(t, st, now, 4)
-	if len(first.Deliveries) != 4 || len(first.More) != 1 || first.More[0] != first.Deliveries[0].FanOut {
+	if len(first.Deliveries) != 4 || len(first.More) != 1 || first.More[0].ID != first.Deliveries[0].FanOut {
 		t.Fatalf("first take: %d deliveries, more %v; want 4 and the fan-out", len(first.Deliveries), first.More)
 	}
 	got = append(got, inboxes(first.Deliveries)...)
@@ -133,7 +133,7 @@ func TestFanOutBiggerThanTheRoomIsResumed(t *testing.T) {
 	if n := rowCount(t, st, "deliveries"); n != 0 {
 		t.Errorf("%d rows queued, want none", n)
 	}
-	if last := take(t, st, now, 4, id); len(last.Deliveries) != 0 || !slices.Equal(last.Ended, []int64{id}) {
+	if last := take(t, st, now, 4, id); len(last.Deliveries) != 0 || !slices.Equal(last.Ended, []storage.FanOutRef{id}) {
 		t.Errorf("resumed once more: %d deliveries, ended %v; want none and the fan-out", len(last.Deliveries), last.Ended)
 	}
 	if n := rowCount(t, st, "fan_outs"); n != 1 {
@@ -165,7 +165,7 @@ func TestFanOutTakenAgainSendsOnlyWhatIsLeft(t *testing.T) {
 		{FanOut: &ds[3], NextAttemptAt: now.Add(time.Minute), Error: "HTTP 503"},
 		{FanOut: &ds[4], Done: true},
 	}
-	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{ID: ds[0].FanOut, DoneThrough: ds[3].Inbox}); err != nil {
+	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{FanOutRef: storage.FanOutRef{ID: ds[0].FanOut, ActivityID: ds[0].ActivityID}, DoneThrough: ds[3].Inbox}); err != nil {
 		t.Fatal(err)
 	}
 	if n := rowCount(t, st, "deliveries"); n != 1 {
@@ -321,7 +321,7 @@ func TestProcessesTakeEachFanOutOnce(t *testing.T) {
 	errs := make([]error, len(stores))
 	for i, p := range stores {
 		wg.Go(func() {
-			var more []int64
+			var more []storage.FanOutRef
 			for {
 				got, err := p.TakeFanOuts(ctx, now, time.Minute, 25, more...)
 				if err != nil || (len(got.Deliveries) == 0 && len(got.More) == 0) {
@@ -357,5 +357,50 @@ func TestProcessesTakeEachFanOutOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s taken %d times, want once", k, n)
 		}
+	}
+}
+
+// A fan-out is named by its id and its activity's: SQLite gives a deleted
+// last row's id to the next row, and the progress and rows of a withdrawn
+// fan-out's deliveries must not touch the fan-out that took its id.
+func TestFanOutProgressNamesItsActivity(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 3 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", false)
+	}
+	now := time.Unix(1000, 0)
+	queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+	ds := takeAll(t, st, now, 10)
+	// Withdrawn while its deliveries are out; the next post's fan-out is
+	// queued, with the same id on SQLite.
+	if err := st.InTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.WithdrawAnnounces(ctx, c.ID, "https://coppice.example/a/1/object", 0, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	next := queueFanOut(t, st, c, "https://coppice.example/a/2", storage.FamilyUnknown, now)
+	// What a worker still holding the first writes, under the id the
+	// second may have taken.
+	stale := storage.FanOutRef{ID: ds[0].FanOut, ActivityID: ds[0].ActivityID}
+	outs := []storage.Outcome{{FanOut: &ds[0], NextAttemptAt: now, Error: "HTTP 503"}, {FanOut: &ds[1], Done: true}}
+	if err := st.RecordOutcomes(ctx, outs, storage.FanOutProgress{FanOutRef: stale, Done: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, st, "fan_outs"); n != 1 {
+		t.Fatalf("%d fan-outs, want the second post's", n)
+	}
+	if n := rowCount(t, st, "deliveries"); n != 0 {
+		t.Errorf("%d rows written for the withdrawn fan-out, want 0", n)
+	}
+	by := map[int64]int{}
+	for _, d := range takeAll(t, st, now, 10) {
+		by[d.ActivityID]++
+	}
+	if by[next] != 3 {
+		t.Errorf("took %v, want the second post's 3 inboxes", by)
 	}
 }

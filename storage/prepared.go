@@ -26,7 +26,7 @@ func hotWriteQueries() []string {
 		followerHostsQuery, mayRefuseQuery, rulesQuery,
 		savepointQuery, releaseSavepointQuery, rollbackSavepointQuery,
 		deliveredQuery, deliveryFailedQuery, deliveryRetryQuery, hostSuccessQuery, hostFailureQuery,
-		fanOutRowQuery, fanOutDoneThroughQuery, dropFanOutQuery, leaseFanOutQuery,
+		fanOutRowQuery, fanOutDoneThroughQuery, fanOutDoneQuery, dropFanOutQuery, leaseFanOutQuery,
 		fanOutsDueQuery, fanOutAudienceQuery, queuedInboxesQuery,
 	}
 }

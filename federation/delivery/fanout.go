@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 
@@ -18,7 +19,7 @@ import (
 type fanOutBook struct {
 	mu sync.Mutex
 	// mu guards open.
-	open map[int64]*fanOutState
+	open map[storage.FanOutRef]*fanOutState
 }
 
 type fanOutState struct {
@@ -28,20 +29,24 @@ type fanOutState struct {
 	more    bool // inboxes are left to take (storage.Taken.More)
 }
 
-func newFanOutBook() *fanOutBook { return &fanOutBook{open: map[int64]*fanOutState{}} }
+func newFanOutBook() *fanOutBook { return &fanOutBook{open: map[storage.FanOutRef]*fanOutState{}} }
+
+func refOf(d *storage.Delivery) storage.FanOutRef {
+	return storage.FanOutRef{ID: d.FanOut, ActivityID: d.ActivityID}
+}
 
 // resumable lists the fan-outs with inboxes left to take.
-func (b *fanOutBook) resumable() []int64 {
+func (b *fanOutBook) resumable() []storage.FanOutRef {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var ids []int64
-	for id, s := range b.open {
+	var refs []storage.FanOutRef
+	for r, s := range b.open {
 		if s.more {
-			ids = append(ids, id)
+			refs = append(refs, r)
 		}
 	}
-	slices.Sort(ids)
-	return ids
+	slices.SortFunc(refs, func(a, b storage.FanOutRef) int { return cmp.Compare(a.ID, b.ID) })
+	return refs
 }
 
 // add opens or extends the fan-outs of what a take that was asked to
@@ -49,39 +54,40 @@ func (b *fanOutBook) resumable() []int64 {
 // renumbers the deliveries of a resumed fan-out after those taken
 // before. It returns the progress to write of the fan-outs that ended
 // with every outcome already recorded.
-func (b *fanOutBook) add(taken *storage.Taken, resumed []int64) []storage.FanOutProgress {
+func (b *fanOutBook) add(taken *storage.Taken, resumed []storage.FanOutRef) []storage.FanOutProgress {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	base := map[int64]int{}
-	for _, id := range resumed {
-		if s := b.open[id]; s != nil {
-			base[id] = len(s.inboxes)
+	base := map[storage.FanOutRef]int{}
+	for _, r := range resumed {
+		if s := b.open[r]; s != nil {
+			base[r] = len(s.inboxes)
 			s.more = false // unless the take says so below
 		}
 	}
 	for i := range taken.Deliveries {
 		d := &taken.Deliveries[i]
-		s := b.open[d.FanOut]
-		if n, ok := base[d.FanOut]; ok {
+		r := refOf(d)
+		s := b.open[r]
+		if n, ok := base[r]; ok {
 			d.Seq += n
 		} else if d.Seq == 0 || s == nil {
 			// A fan-out taken anew (its lease ran out) starts over.
 			s = &fanOutState{}
-			b.open[d.FanOut] = s
+			b.open[r] = s
 		}
 		s.inboxes = append(s.inboxes, d.Inbox)
 		s.done = append(s.done, false)
 	}
-	for _, id := range taken.More {
-		if s := b.open[id]; s != nil {
+	for _, r := range taken.More {
+		if s := b.open[r]; s != nil {
 			s.more = true
 		}
 	}
 	var ended []storage.FanOutProgress
-	for _, id := range resumed {
-		if s := b.open[id]; s != nil && !s.more && s.next == len(s.done) {
-			delete(b.open, id)
-			ended = append(ended, storage.FanOutProgress{ID: id, Done: true})
+	for _, r := range resumed {
+		if s := b.open[r]; s != nil && !s.more && s.next == len(s.done) {
+			delete(b.open, r)
+			ended = append(ended, storage.FanOutProgress{FanOutRef: r, Done: true})
 		}
 	}
 	return ended
@@ -93,7 +99,8 @@ func (b *fanOutBook) add(taken *storage.Taken, resumed []int64) []storage.FanOut
 func (b *fanOutBook) settle(d *storage.Delivery) (storage.FanOutProgress, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.open[d.FanOut]
+	r := refOf(d)
+	s := b.open[r]
 	if s == nil || d.Seq >= len(s.done) || s.done[d.Seq] {
 		return storage.FanOutProgress{}, false
 	}
@@ -106,10 +113,10 @@ func (b *fanOutBook) settle(d *storage.Delivery) (storage.FanOutProgress, bool) 
 		return storage.FanOutProgress{}, false
 	}
 	if s.next == len(s.done) && !s.more {
-		delete(b.open, d.FanOut)
-		return storage.FanOutProgress{ID: d.FanOut, Done: true}, true
+		delete(b.open, r)
+		return storage.FanOutProgress{FanOutRef: r, Done: true}, true
 	}
-	return storage.FanOutProgress{ID: d.FanOut, DoneThrough: s.inboxes[s.next-1]}, true
+	return storage.FanOutProgress{FanOutRef: r, DoneThrough: s.inboxes[s.next-1]}, true
 }
 
 // own makes r the outcome of d: for a delivery taken from a fan-out, the

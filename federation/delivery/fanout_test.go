@@ -266,13 +266,14 @@ func TestFanOutBookWaitsForTheWholeFanOut(t *testing.T) {
 	t.Parallel()
 	b := newFanOutBook()
 	d := func(fanOut int64, seq int, inbox string) storage.Delivery {
-		return storage.Delivery{FanOut: fanOut, Seq: seq, Inbox: inbox}
+		return storage.Delivery{FanOut: fanOut, ActivityID: 100 + fanOut, Seq: seq, Inbox: inbox}
 	}
-	first := storage.Taken{Deliveries: []storage.Delivery{d(7, 0, "a"), d(7, 1, "b"), d(9, 0, "z")}, More: []int64{7}}
+	ref := func(fanOut int64) storage.FanOutRef { return storage.FanOutRef{ID: fanOut, ActivityID: 100 + fanOut} }
+	first := storage.Taken{Deliveries: []storage.Delivery{d(7, 0, "a"), d(7, 1, "b"), d(9, 0, "z")}, More: []storage.FanOutRef{ref(7)}}
 	if ended := b.add(&first, nil); len(ended) != 0 {
 		t.Fatalf("add ended %v, want nothing", ended)
 	}
-	if got := b.resumable(); len(got) != 1 || got[0] != 7 {
+	if got := b.resumable(); len(got) != 1 || got[0] != ref(7) {
 		t.Fatalf("resumable %v, want [7]", got)
 	}
 	for _, x := range first.Deliveries[:2] {
@@ -285,7 +286,7 @@ func TestFanOutBookWaitsForTheWholeFanOut(t *testing.T) {
 		t.Errorf("settle z = %+v, want fan-out 9 done", p)
 	}
 	second := storage.Taken{Deliveries: []storage.Delivery{d(7, 0, "c")}}
-	b.add(&second, []int64{7})
+	b.add(&second, []storage.FanOutRef{ref(7)})
 	if got := second.Deliveries[0].Seq; got != 2 {
 		t.Errorf("resumed delivery numbered %d, want 2 (after a and b)", got)
 	}
@@ -293,13 +294,26 @@ func TestFanOutBookWaitsForTheWholeFanOut(t *testing.T) {
 		t.Errorf("settle c = %+v, want fan-out 7 done", p)
 	}
 
-	third := storage.Taken{Deliveries: []storage.Delivery{d(8, 0, "a")}, More: []int64{8}}
+	third := storage.Taken{Deliveries: []storage.Delivery{d(8, 0, "a")}, More: []storage.FanOutRef{ref(8)}}
 	b.add(&third, nil)
 	b.settle(&third.Deliveries[0])
-	if ended := b.add(&storage.Taken{Ended: []int64{8}}, []int64{8}); len(ended) != 1 || !ended[0].Done || ended[0].ID != 8 {
+	if ended := b.add(&storage.Taken{Ended: []storage.FanOutRef{ref(8)}}, []storage.FanOutRef{ref(8)}); len(ended) != 1 || !ended[0].Done || ended[0].FanOutRef != ref(8) {
 		t.Errorf("resumption that found nothing ended %v, want fan-out 8 done", ended)
 	}
 	if got := b.resumable(); len(got) != 0 {
 		t.Errorf("resumable %v after everything ended, want none", got)
+	}
+
+	// SQLite gives a deleted last row's id to the next row: the outcome of
+	// a withdrawn fan-out's delivery must not settle its successor's.
+	old := storage.Taken{Deliveries: []storage.Delivery{{FanOut: 5, ActivityID: 50, Inbox: "a"}}}
+	b.add(&old, nil)
+	successor := storage.Taken{Deliveries: []storage.Delivery{{FanOut: 5, ActivityID: 51, Inbox: "a"}, {FanOut: 5, ActivityID: 51, Seq: 1, Inbox: "b"}}}
+	b.add(&successor, nil)
+	if p, moved := b.settle(&old.Deliveries[0]); !p.Done || p.ActivityID != 50 {
+		t.Errorf("settle of the withdrawn fan-out's delivery = %+v, %v; want it done, as itself", p, moved)
+	}
+	if p, _ := b.settle(&successor.Deliveries[0]); p.Done || p.ActivityID != 51 {
+		t.Errorf("settle of the successor's first = %+v; want progress of 51, not done", p)
 	}
 }

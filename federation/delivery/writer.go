@@ -16,7 +16,7 @@ type batch struct {
 	// was a success: successes in a row collapse into the latest one.
 	lastOK map[string]int
 	// progress is how far the outcomes of fan-outs go, by fan-out.
-	progress map[int64]storage.FanOutProgress
+	progress map[storage.FanOutRef]storage.FanOutProgress
 	book     *fanOutBook
 	// healthy maps a host to the time of the last success written for it
 	// since its last failure: another success within hostSuccessEvery of
@@ -32,7 +32,7 @@ const hostSuccessEvery = time.Minute
 
 func (b *batch) add(r result) {
 	if r.ended.ID != 0 {
-		b.progress[r.ended.ID] = r.ended
+		b.progress[r.ended.FanOutRef] = r.ended
 		return
 	}
 	if r.keep {
@@ -41,7 +41,7 @@ func (b *batch) add(r result) {
 	b.outs = append(b.outs, r.out)
 	if d := r.out.FanOut; d != nil {
 		if p, moved := b.book.settle(d); moved {
-			b.progress[p.ID] = p
+			b.progress[p.FanOutRef] = p
 		}
 	}
 	if r.host == nil {
@@ -70,7 +70,7 @@ func (b *batch) empty() bool { return len(b.outs) == 0 && len(b.hosts) == 0 && l
 // until results is closed; then it writes what is left and returns. A
 // failed write is logged and tried again, once a second while it fails.
 func (w *Worker) write(ctx context.Context, results <-chan result) error {
-	b := &batch{lastOK: make(map[string]int), progress: make(map[int64]storage.FanOutProgress), book: w.fanOuts, healthy: make(map[string]time.Time)}
+	b := &batch{lastOK: make(map[string]int), progress: make(map[storage.FanOutRef]storage.FanOutProgress), book: w.fanOuts, healthy: make(map[string]time.Time)}
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	var retryAt time.Time // zero while writes succeed

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coppice-dev/coppice/federation/fetch"
 	"github.com/coppice-dev/coppice/federation/signature"
 	"github.com/coppice-dev/coppice/internal/keypair"
 	"github.com/coppice-dev/coppice/storage"
@@ -211,13 +212,16 @@ type running struct {
 	err    error
 }
 
-// start runs a worker with opt, filling in the fixture's store, a plain
-// loopback client and the recording logger. It is stopped when the test ends.
+// start runs a worker with opt, filling in the fixture's store, a
+// fetch.Poster allowed to reach loopback (as the instance's, but for that)
+// and the recording logger. It is stopped when the test ends.
 func (fx *fixture) start(t testing.TB, opt Options) *running {
 	t.Helper()
 	opt.Store = fx.st
 	if opt.Client == nil {
-		opt.Client = &http.Client{Timeout: 10 * time.Second}
+		p := fetch.NewPoster(fetch.Options{AllowPrivate: true, Timeout: 10 * time.Second})
+		t.Cleanup(p.CloseIdleConnections)
+		opt.Client = p
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(fx.logs)

@@ -14,11 +14,26 @@ import (
 // against the host's health, while other hosts get theirs.
 func TestFET13DeliveryToRefusedHostFails(t *testing.T) {
 	t.Parallel()
-	fx := newFixture(t)
-	good := fx.newFakeHost(t, nil, nil)
-	bad := fx.newFakeHost(t, nil, nil)
-	client := fetch.NewClient(fetch.Options{AllowPrivate: true, Timeout: 5 * time.Second,
-		Policy: func(_ context.Context, host string) (bool, error) { return host != bad.name, nil }})
+	for _, tt := range []struct {
+		name   string
+		client func(fetch.Options) Client
+	}{
+		{"fetch.Poster", func(o fetch.Options) Client { return fetch.NewPoster(o) }},
+		{"fetch.NewClient", func(o fetch.Options) Client { return fetch.NewClient(o) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fx := newFixture(t)
+			good := fx.newFakeHost(t, nil, nil)
+			bad := fx.newFakeHost(t, nil, nil)
+			client := tt.client(fetch.Options{AllowPrivate: true, Timeout: 5 * time.Second,
+				Policy: func(_ context.Context, host string) (bool, error) { return host != bad.name, nil }})
+			refusedOnce(t, fx, client, good, bad)
+		})
+	}
+}
+
+func refusedOnce(t *testing.T, fx *fixture, client Client, good, bad *fakeHost) {
 	r := fx.start(t, Options{Client: client, Schedule: tinySchedule(), Poll: 20 * time.Millisecond})
 	fx.enqueue(t, fx.activity(t, "https://coppice.example/a/1"), time.Now(), bad.inbox("/users/x/inbox"), good.inbox("/inbox"))
 	r.w.Wake()

@@ -20,10 +20,10 @@ import (
 //
 // DefaultPerHost: a host's requests in flight are its connections. At 16,
 // a fan-out to 100 hosts wanted up to 1,600 kept connections, more than
-// the client keeps (fetch.NewClient: 1,024), and dialed a new one for one
-// delivery in four (over TLS, a handshake each); at 8 it dials one per
-// ~330, takes 9% less CPU per delivery, and a host still gets 160
-// deliveries/s at 50 ms an answer (issue 13).
+// the client keeps (1,024, fetch.Poster as fetch.NewClient), and dialed a
+// new one for one delivery in four (over TLS, a handshake each); at 8 it
+// dials one per ~330, takes 9% less CPU per delivery, and a host still
+// gets 160 deliveries/s at 50 ms an answer (issue 13).
 const (
 	DefaultPerHost = 8
 	DefaultWorkers = 256
@@ -72,10 +72,11 @@ const (
 type Options struct {
 	// Store holds the queue. Required.
 	Store *storage.Store
-	// Client sends every request: the one outgoing client built in cmd, with
-	// its timeouts and SSRF guard. Required. The worker uses a copy that
-	// does not follow redirects.
-	Client *http.Client
+	// Client sends every request, with the instance's SSRF guard and
+	// federation policy: a *fetch.Poster, or an *http.Client of which the
+	// worker uses a copy that follows no redirects and has no Timeout of
+	// its own. Required.
+	Client Client
 	// Log receives the worker's logs. Nil discards them.
 	Log *slog.Logger
 	// Now is the clock; default time.Now.
@@ -131,11 +132,17 @@ type Options struct {
 	Yield *Yield
 }
 
+// Client sends a request and returns its answer, whose Body the caller
+// closes: *fetch.Poster and *http.Client.
+type Client interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
 // Worker claims queued deliveries, sends them and records the outcomes.
 // Make one with New and start it with Run.
 type Worker struct {
 	store       *storage.Store
-	client      *http.Client
+	client      Client
 	log         *slog.Logger
 	now         func() time.Time
 	perHost     int
@@ -217,17 +224,21 @@ func New(opt Options) *Worker {
 	if len(w.schedule) == 0 {
 		w.schedule = DefaultSchedule()
 	}
-	// A signed POST must not be redirected: the signature covers host and
-	// path, and the Go client turns a POST into a GET on 301 and 302.
-	client := *opt.Client
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	// Every attempt runs under a deadline of its own (Timeout, or
-	// SlowTimeout in the slow lane). The client's own Timeout would add,
-	// for a transport net/http does not know (fetch's guard), a goroutine,
-	// a timer and a cancel channel to every request: ~10 µs of the ~380 µs
-	// of server CPU a delivery took (issue 13).
-	client.Timeout = 0
-	w.client = &client
+	w.client = opt.Client
+	if hc, ok := opt.Client.(*http.Client); ok {
+		// A signed POST must not be redirected: the signature covers host
+		// and path, and the Go client turns a POST into a GET on 301 and
+		// 302 (a fetch.Poster follows no redirects).
+		client := *hc
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		// Every attempt runs under a deadline of its own (Timeout, or
+		// SlowTimeout in the slow lane). The client's own Timeout would
+		// add, for a transport net/http does not know (fetch's guard), a
+		// goroutine, a timer and a cancel channel to every request: ~10 µs
+		// of the ~380 µs of server CPU a delivery took (issue 13).
+		client.Timeout = 0
+		w.client = &client
+	}
 	w.wake = make(chan struct{}, 1)
 	w.kick = make(chan struct{}, 1)
 	w.freed = make(chan struct{}, 1)

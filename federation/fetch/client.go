@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"syscall"
 	"time"
 
@@ -134,7 +135,7 @@ type guard struct {
 func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
 	err := CheckURL(r.URL, g.allowPrivate)
 	if err == nil {
-		err = g.checkPolicy(r)
+		err = checkPolicy(r.Context(), g.policy, r.URL)
 	}
 	if err != nil {
 		if r.Body != nil {
@@ -149,17 +150,17 @@ func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
 	return g.next.RoundTrip(r)
 }
 
-// checkPolicy applies the host policy to r's host, in its normalized
-// spelling.
-func (g *guard) checkPolicy(r *http.Request) error {
-	if g.policy == nil {
+// checkPolicy applies the host policy, when there is one, to u's host in
+// its normalized spelling.
+func checkPolicy(ctx context.Context, policy func(ctx context.Context, host string) (bool, error), u *url.URL) error {
+	if policy == nil {
 		return nil
 	}
-	host, err := hostname.FromURL(r.URL)
+	host, err := hostname.FromURL(u)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrForbiddenURL, err)
 	}
-	ok, err := g.policy(r.Context(), host)
+	ok, err := policy(ctx, host)
 	if err != nil {
 		return fmt.Errorf("policy of %s: %w", host, err)
 	}

@@ -1,7 +1,8 @@
 // Package fetch makes the outgoing HTTP requests of a Coppice instance safe.
 //
-// [NewClient] builds the one *http.Client of the process for deliveries and
-// fetches. Its dialer checks the resolved IP address of every connection,
+// [NewClient] builds the one *http.Client of the process for fetches, and
+// [NewPoster] the [Poster] that sends its deliveries; both guard every
+// request alike. Their dialer checks the resolved IP address of every connection,
 // at dial time, against the IANA special-purpose address registries
 // (loopback, private, link-local, shared, documentation, multicast, …), so
 // a name that resolves to a private address, a DNS rebinding and a redirect
@@ -12,7 +13,7 @@
 // canonical IP address (http://2130706433/). Then the host, normalized,
 // goes through the instance's federation policy (Options.Policy), so a
 // delivery or fetch never reaches a blocked host, whatever inbox or URL a
-// peer named (FET-13). The client never uses a proxy: the proxy's address
+// peer named (FET-13). Neither uses a proxy: the proxy's address
 // would be checked instead of the peer's.
 //
 // [Fetcher] GETs ActivityStreams documents, signed by the instance actor,

@@ -115,14 +115,15 @@ func NewInstance(ctx context.Context, opt Options) (*Instance, error) {
 	iris := federation.NewIRIs(base)
 	userAgent := "Coppice/" + opt.Version + " (+" + base.String() + "/)"
 
-	// One outgoing HTTP client for fetches and deliveries, with the
+	// The outgoing HTTP clients, for fetches and for deliveries, with the
 	// private-address guard unless --insecure-federation, and the
 	// federation policy on every request (FET-13).
-	client := fetch.NewClient(fetch.Options{AllowPrivate: opt.InsecureFederation, Timeout: opt.ClientTimeout,
-		UserAgent: userAgent, Policy: store.HostAllowed})
+	clientOpt := fetch.Options{AllowPrivate: opt.InsecureFederation, Timeout: opt.ClientTimeout,
+		UserAgent: userAgent, Policy: store.HostAllowed}
+	client := fetch.NewClient(clientOpt)
 	// The inbox's requests go before the deliveries' signatures.
 	yield := delivery.NewYield()
-	worker := delivery.New(delivery.Options{Store: store, Client: client, Log: log, UserAgent: userAgent,
+	worker := delivery.New(delivery.Options{Store: store, Client: fetch.NewPoster(clientOpt), Log: log, UserAgent: userAgent,
 		Timeout: opt.DeliveryTimeout, Yield: yield})
 	svc := community.New(store, now, log, community.Options{Render: federation.NewRenderer(iris), Queued: worker.Wake})
 	in, err := svc.Instance(ctx)

@@ -347,6 +347,7 @@ func queryEach(ctx context.Context, tx *Tx, query string, args []any, fn func(sc
 // which several processes share, only this Store's: the others' run out
 // unless renewed.
 func (s *Store) ReleaseClaims(ctx context.Context) error {
+	s.audiences.forget()
 	for _, table := range []string{"deliveries", "fan_outs"} {
 		query, args := `UPDATE `+table+` SET claimed_until = 0, claimed_by = '' WHERE claimed_until > 0`, []any{}
 		if s.pg {

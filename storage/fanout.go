@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -257,7 +258,13 @@ type Taken struct {
 //
 // The inboxes of a community's fan-outs of one family are read once per
 // take: reading them joins every follower to its actor (~0.5 ms for 1,000
-// followers), and a take holds several fan-outs of one community.
+// followers), and a take holds several fan-outs of one community. A
+// fan-out resumed goes on to the inboxes read at its first take: with its
+// followers on 1,000 hosts, a fan-out spans ~5 takes, and reading them
+// again at each took 4% of the server's CPU (issue 13). Whoever followed
+// when the fan-out started gets it; a later follow, unfollow or block
+// counts from the next fan-out (a blocked host is refused at the door
+// anyway: fetch.Poster checks the federation policy on every request).
 func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Duration, room int, resume ...FanOutRef) (Taken, error) {
 	if room <= 0 {
 		return Taken{More: resume}, nil
@@ -306,17 +313,24 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 			return err
 		}
 		audiences := map[audienceKey][]fanOutTarget{}
+		kept := s.audiences.take(now, resume)
 		for i, f := range fs {
 			left := room - len(out.Deliveries)
 			if left <= 0 {
 				// Room for none: the held fan-outs wait for the next take.
 				for _, f := range fs[min(i, held):held] {
 					out.More = append(out.More, f.ref())
+					if a, ok := kept[f.ref()]; ok {
+						s.audiences.keep(f.ref(), a, now)
+					}
 				}
 				break
 			}
 			k := audienceKey{f.communityID, f.family}
-			audience, ok := audiences[k]
+			audience, ok := kept[f.ref()]
+			if !ok {
+				audience, ok = audiences[k]
+			}
 			if !ok {
 				var err error
 				if audience, err = tx.fanOutAudience(ctx, f.communityID, f.family); err != nil {
@@ -331,6 +345,7 @@ func (s *Store) TakeFanOuts(ctx context.Context, now time.Time, lease time.Durat
 			switch {
 			case more:
 				out.More = append(out.More, f.ref())
+				s.audiences.keep(f.ref(), audience, now)
 			case len(ds) == 0 && f.resumed:
 				// Its outcomes may still be on their way: the worker
 				// deletes it with the last of them.
@@ -372,6 +387,59 @@ func (f takenFanOut) ref() FanOutRef { return FanOutRef{f.id, f.activityID} }
 type audienceKey struct {
 	communityID int64
 	family      Family
+}
+
+// audienceBook keeps the inboxes of the fan-outs a take left to resume,
+// for the take that resumes them. An entry is handed out once: a take
+// that leaves the fan-out to resume again keeps it anew, and one not
+// resumed within audienceKept (its process stopped asking) is forgotten.
+type audienceBook struct {
+	mu   sync.Mutex
+	kept map[FanOutRef]keptAudience
+}
+
+type keptAudience struct {
+	targets []fanOutTarget // shared, never changed
+	at      time.Time
+}
+
+// audienceKept bounds how long an audience waits to be resumed: well
+// beyond a take (the worker resumes its fan-outs as its room frees up).
+const audienceKept = 10 * time.Minute
+
+func newAudienceBook() *audienceBook { return &audienceBook{kept: map[FanOutRef]keptAudience{}} }
+
+// take removes and returns the audiences of refs, and forgets those kept
+// for longer than audienceKept.
+func (b *audienceBook) take(now time.Time, refs []FanOutRef) map[FanOutRef][]fanOutTarget {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[FanOutRef][]fanOutTarget{}
+	for _, r := range refs {
+		if k, ok := b.kept[r]; ok {
+			out[r] = k.targets
+			delete(b.kept, r)
+		}
+	}
+	for r, k := range b.kept {
+		if now.Sub(k.at) > audienceKept {
+			delete(b.kept, r)
+		}
+	}
+	return out
+}
+
+func (b *audienceBook) keep(r FanOutRef, targets []fanOutTarget, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.kept[r] = keptAudience{targets, now}
+}
+
+// forget drops every kept audience: the fan-outs' leases were released.
+func (b *audienceBook) forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	clear(b.kept)
 }
 
 type fanOutTarget struct{ inbox, host string }

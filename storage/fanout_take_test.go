@@ -141,6 +141,59 @@ func TestFanOutBiggerThanTheRoomIsResumed(t *testing.T) {
 	}
 }
 
+// A fan-out resumed goes to the inboxes read at its first take: a
+// follower accepted meanwhile gets the next fan-out, not the rest of this
+// one; once the leases are released, the fan-out is read afresh.
+func TestResumedFanOutKeepsItsFirstAudience(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storagetest.Open(t)
+	c := storagetest.Community(t, st, "seeds")
+	for i := range 6 {
+		follower(t, st, c, fmt.Sprintf("h%d.example", i), "u", false)
+	}
+	now := time.Unix(1000, 0)
+	queueFanOut(t, st, c, "https://coppice.example/a/1", storage.FamilyUnknown, now)
+	first := take(t, st, now, 2)
+	if len(first.More) != 1 {
+		t.Fatalf("first take: more %v, want the fan-out", first.More)
+	}
+	const late = "https://h9.example/users/u/inbox" // after every other inbox
+	follower(t, st, c, "h9.example", "u", false)
+	second := take(t, st, now, 100, first.More...)
+	if got := inboxes(second.Deliveries); len(got) != 4 || slices.Contains(got, late) {
+		t.Errorf("resumed take gave %q, want the 4 inboxes left of the first 6", got)
+	}
+
+	queueFanOut(t, st, c, "https://coppice.example/a/2", storage.FamilyUnknown, now)
+	next := take(t, st, now, 100)
+	if got := inboxes(next.Deliveries); len(got) != 7 || !slices.Contains(got, late) {
+		t.Errorf("the next fan-out went to %q, want all 7 followers", got)
+	}
+
+	queueFanOut(t, st, c, "https://coppice.example/a/3", storage.FamilyUnknown, now)
+	third := take(t, st, now, 2)
+	if len(third.More) != 1 {
+		t.Fatalf("third fan-out's first take: more %v, want it", third.More)
+	}
+	follower(t, st, c, "h8.example", "u", false)
+	if err := st.ReleaseClaims(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Released, with no outcome recorded, the fan-outs are sent again
+	// from their start, read afresh.
+	again := take(t, st, now, 100)
+	var got []storage.Delivery
+	for _, d := range again.Deliveries {
+		if d.FanOut == third.More[0].ID {
+			got = append(got, d)
+		}
+	}
+	if got := inboxes(got); len(got) != 8 || !slices.Contains(got, "https://h8.example/users/u/inbox") {
+		t.Errorf("after the leases were released, the third fan-out went to %q, want all 8 followers", got)
+	}
+}
+
 // A fan-out whose lease lapses (its process died) is taken again: only
 // the inboxes after the recorded progress and without a row are sent
 // again, and no more rows are queued.

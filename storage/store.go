@@ -48,6 +48,9 @@ type Store struct {
 	closeOnce sync.Once
 	policies  *policyCache
 	contexts  *contextCache // JSON contexts stored apart (jsoncontext.go)
+	// audiences are the inboxes of the fan-outs TakeFanOuts left to
+	// resume (fanout.go).
+	audiences *audienceBook
 	// analyze counts the deliveries fan-outs queued since the planner's
 	// statistics of them were last renewed (PostgreSQL; see
 	// analyzeDeliveriesAfter).
@@ -146,7 +149,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func newStore(w, r *sqlDB, opts []Option) *Store {
-	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, retried: func() {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter(), policies: newPolicyCache(), contexts: newContextCache()}
+	s := &Store{write: w, read: r, pg: w.pg, owner: newOwner(), txTimed: func(time.Duration) {}, retried: func() {}, reads: &readStmts{db: r, stmts: map[string]*sqlStmt{}}, commits: newCommitter(), policies: newPolicyCache(), contexts: newContextCache(), audiences: newAudienceBook()}
 	for _, o := range opts {
 		o(s)
 	}

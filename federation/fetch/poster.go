@@ -25,9 +25,10 @@ const (
 	// a close by its peer before it is used again.
 	posterCheckAfter = time.Second
 	posterReadBuffer = 4 << 10
-	// posterWriteBuffer holds the headers and body of a usual delivery, so
-	// that each goes out in one write.
-	posterWriteBuffer = 16 << 10
+	// posterWriteBuffer holds the headers and body of a usual delivery
+	// (3–6 KB), so that each goes out in one write; a bigger one goes out
+	// in several. Each kept connection holds one.
+	posterWriteBuffer = 8 << 10
 	maxInformational  = 5 // 1xx answers skipped before the real one
 )
 

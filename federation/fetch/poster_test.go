@@ -71,11 +71,20 @@ func TestPosterKeepsItsConnections(t *testing.T) {
 			t.Fatalf("POST %d = %d %q %v, want 202 \"ok\"", i, status, answer, err)
 		}
 	}
-	if n := peer.conns.Load(); n != 1 {
-		t.Errorf("20 POSTs one after the other took %d connections, want 1", n)
+	big := strings.Repeat("b", 5*posterWriteBuffer+17) // goes out in several writes
+	if status, _, err := post(t, context.Background(), p, peer.URL+"/big", big); err != nil || status != http.StatusAccepted {
+		t.Fatalf("POST of %d bytes = %d, %v; want 202", len(big), status, err)
 	}
-	if want := `POST /inbox Coppice/test (+https://coppice.test/) 8 {"n":19}`; len(got) != 20 || got[19] != want {
-		t.Errorf("the peer's last request = %q, want %q", got[len(got)-1], want)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := fmt.Sprintf("POST /big Coppice/test (+https://coppice.test/) %d %s", len(big), big); got[len(got)-1] != want {
+		t.Errorf("the peer did not get the %d-byte body whole", len(big))
+	}
+	if n := peer.conns.Load(); n != 1 {
+		t.Errorf("21 POSTs one after the other took %d connections, want 1", n)
+	}
+	if want := `POST /inbox Coppice/test (+https://coppice.test/) 8 {"n":19}`; len(got) != 21 || got[19] != want {
+		t.Errorf("the peer's 20th request = %q, want %q", got[19], want)
 	}
 }
 

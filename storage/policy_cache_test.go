@@ -87,3 +87,79 @@ func TestPolicyCacheDropsRulesReadAcrossAWrite(t *testing.T) {
 		t.Error("rules kept past the TTL")
 	}
 }
+
+// twoStores opens two stores on one SQLite file: a writes policies, b
+// checks them through its cache, whose TTL is set to ttl.
+func twoStores(t *testing.T, ttl time.Duration) (a, b *Store) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.db")
+	open := func() *Store {
+		st, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	a, b = open(), open()
+	b.policies.ttl = ttl
+	return a, b
+}
+
+func hostAllowed(t *testing.T, st *Store, host string) bool {
+	t.Helper()
+	ok, err := st.HostAllowed(context.Background(), host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// TestPolicyCacheReadsEveryRuleAtOnce: with few policies, one read serves
+// every host for the TTL, hosts never asked about included; a block
+// written meanwhile by another process counts once the read is older
+// than the TTL.
+func TestPolicyCacheReadsEveryRuleAtOnce(t *testing.T) {
+	ctx := context.Background()
+	const ttl = 300 * time.Millisecond
+	a, b := twoStores(t, ttl)
+	if err := a.SetDomainPolicy(ctx, "spam.test", PolicyBlock, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	read := time.Now()
+	if hostAllowed(t, b, "sub.spam.test") || !hostAllowed(t, b, "fine.test") {
+		t.Fatal("rules read at once: a subdomain of a blocked host allowed, or another host refused")
+	}
+	if err := a.SetDomainPolicy(ctx, "later.test", PolicyBlock, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if stale := hostAllowed(t, b, "later.test"); !stale && time.Since(read) < ttl/2 {
+		t.Error("a host never asked about was read on its own: the rules were not all read at once")
+	}
+	time.Sleep(ttl)
+	if hostAllowed(t, b, "later.test") {
+		t.Errorf("a block written %v ago (TTL %v) does not count", time.Since(read), ttl)
+	}
+}
+
+// TestPolicyCacheWithMoreRulesThanItReadsAtOnce: beyond the cache's max,
+// each host's rules are read on their own, and as right.
+func TestPolicyCacheWithMoreRulesThanItReadsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoStores(t, time.Minute)
+	b.policies.max = 2
+	for _, h := range []string{"one.test", "two.test", "three.test"} {
+		if err := a.SetDomainPolicy(ctx, h, PolicyBlock, time.Unix(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hostAllowed(t, b, "one.test") || hostAllowed(t, b, "x.three.test") || !hostAllowed(t, b, "fine.test") {
+		t.Fatal("wrong answer from the rules read host by host")
+	}
+	if err := a.SetDomainPolicy(ctx, "later.test", PolicyBlock, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if hostAllowed(t, b, "later.test") {
+		t.Error("a host never asked about was answered from rules read before its block: want its own read")
+	}
+}

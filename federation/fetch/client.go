@@ -43,29 +43,27 @@ type Options struct {
 	Policy func(ctx context.Context, host string) (bool, error)
 }
 
-// NewClient returns the one *http.Client of the process for outgoing
-// requests (deliveries and fetches).
+// NewClient returns the one *http.Client of the process for fetches (the
+// deliveries go through a Poster).
 //
 // Unless opt.AllowPrivate is set, its dialer refuses every connection whose
 // resolved address is special-purpose (see CheckURL and the package
 // documentation), and every request URL and redirect target must pass
 // CheckURL. It follows at most 3 redirects. It connects within 10s,
 // completes TLS within 10s, gets response headers within 20s and finishes
-// within opt.Timeout. It keeps up to 16 idle connections per host (twice the
-// delivery worker's default PerHost) and 1,024 in all, does not limit
-// connections per host (the delivery worker does), allows HTTP/2, and never
-// uses a proxy.
+// within opt.Timeout. It keeps up to 4 idle connections per host and 128
+// in all, for 30s, allows HTTP/2, and never uses a proxy.
 func NewClient(opt Options) *http.Client {
 	timeout := opt.Timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
-	// MaxIdleConns: the delivery worker works through its hosts a batch at
-	// a time. With 256 idle connections in all, a fan-out to 100 hosts
-	// found its connections to a host closed by the time it came back to
-	// it, and dialed again for most requests: 4% of its CPU (issue 13).
-	// 1,024 brings that to 0.6% and bounds what kept connections cost (a
-	// kept HTTP/1.1 connection holds ~25 KB: buffers and two goroutines).
+	// Idle connections: a fetch is followed by a few more on its host (an
+	// actor, its key, the host's NodeInfo, WebFinger), seldom by many. A
+	// kept HTTP/1.1 connection holds ~25 KB and two goroutines: 1,000
+	// followers on 1,000 hosts left 2,000 idle goroutines from their
+	// follows, and scanning their stacks took ~5% of the CPU of the fan-out
+	// that came next (issue 13).
 	tr := &http.Transport{
 		Proxy:                  nil, // the proxy's address would be checked, not the peer's
 		DialContext:            newDialer(opt.AllowPrivate).DialContext,
@@ -73,10 +71,9 @@ func NewClient(opt Options) *http.Client {
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
 		ResponseHeaderTimeout:  responseHeaderTimeout,
 		ExpectContinueTimeout:  time.Second,
-		MaxIdleConns:           1024,
-		MaxIdleConnsPerHost:    16,
-		MaxConnsPerHost:        0,
-		IdleConnTimeout:        90 * time.Second,
+		MaxIdleConns:           128,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        30 * time.Second,
 		MaxResponseHeaderBytes: maxResponseHeader,
 	}
 	return &http.Client{

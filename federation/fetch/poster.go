@@ -248,14 +248,17 @@ func (a *answer) Close() error {
 		return nil
 	}
 	a.closed = true
-	a.body.Close() // of http.ReadResponse: reads nothing more
 	// stop is false when the context was cancelled meanwhile: its cut
 	// may reach the connection at any moment.
 	if a.stop() && a.eof && a.keep {
+		a.body.Close() // at its end: reads nothing
 		a.p.put(a.c)
-	} else {
-		a.c.close()
+		return nil
 	}
+	// The connection first: closing a body of http.ReadResponse not read
+	// to its end reads the rest, which a peer can make endless.
+	a.c.close()
+	a.body.Close()
 	return nil
 }
 

@@ -143,6 +143,44 @@ func TestPosterClosesWhatItCannotReuse(t *testing.T) {
 	}
 }
 
+// TestPosterDoesNotReadAnEndlessAnswer: closing an answer not read to its
+// end closes its connection at once, without reading the rest: a peer can
+// send a body as long as it likes.
+func TestPosterDoesNotReadAnEndlessAnswer(t *testing.T) {
+	var sent atomic.Int64
+	u, _ := rawPeer(t, func(c net.Conn, br *bufio.Reader) {
+		if readRequest(br) != nil {
+			return
+		}
+		// A length the peer never reaches; the connection is meant to be
+		// kept after it.
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1099511627776\r\n\r\n")
+		chunk := []byte(strings.Repeat("z", 64<<10))
+		for {
+			n, err := c.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	req, _ := http.NewRequest(http.MethodPost, u+"/inbox", strings.NewReader("{}"))
+	resp, err := testPoster(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { resp.Body.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Close still reading the endless answer after 10s (%d MB sent)", sent.Load()>>20)
+	}
+}
+
 // rawPeer is a loopback TCP server whose connections serve is given
 // one by one: for answers net/http's server does not give.
 func rawPeer(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) (url string, conns *atomic.Int64) {

@@ -250,7 +250,9 @@ func (a *answer) Close() error {
 	a.closed = true
 	// stop is false when the context was cancelled meanwhile: its cut
 	// may reach the connection at any moment.
-	if a.stop() && a.eof && a.keep {
+	// Bytes after the answer are no answer to anything we sent: the
+	// connection is not kept, or they would pass for the next one's.
+	if a.stop() && a.eof && a.keep && a.c.br.Buffered() == 0 {
 		a.body.Close() // at its end: reads nothing
 		a.p.put(a.c)
 		return nil

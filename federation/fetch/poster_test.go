@@ -143,6 +143,28 @@ func TestPosterClosesWhatItCannotReuse(t *testing.T) {
 	}
 }
 
+// TestPosterDropsAConnectionWithBytesAfterItsAnswer: a peer that sends
+// two answers to one request does not get its second taken for the answer
+// to the next request.
+func TestPosterDropsAConnectionWithBytesAfterItsAnswer(t *testing.T) {
+	var requests atomic.Int64
+	u, conns := rawPeer(t, func(c net.Conn, br *bufio.Reader) {
+		for readRequest(br) == nil {
+			requests.Add(1)
+			io.WriteString(c, accepted+"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+		}
+	})
+	p := testPoster(t)
+	for i := range 2 {
+		if status, _, err := post(t, context.Background(), p, u+"/inbox", "{}"); err != nil || status != http.StatusAccepted {
+			t.Fatalf("POST %d = %d, %v; want 202 (not the 201 left over from the first)", i, status, err)
+		}
+	}
+	if n, r := conns.Load(), requests.Load(); n != 2 || r != 2 {
+		t.Errorf("%d connections, %d requests received; want 2 and 2", n, r)
+	}
+}
+
 // TestPosterDoesNotReadAnEndlessAnswer: closing an answer not read to its
 // end closes its connection at once, without reading the rest: a peer can
 // send a body as long as it likes.
